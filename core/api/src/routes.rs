@@ -1,0 +1,52 @@
+pub(crate) mod accounts;
+pub(crate) mod health;
+pub(crate) mod tenants;
+pub(crate) mod units;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    let tenant = Router::new()
+        .route("/", get(tenants::get_tenant))
+        .route("/regions", get(tenants::list_regions))
+        .route(
+            "/regions/{region}",
+            get(tenants::get_region).patch(tenants::update_region),
+        )
+        .route("/reviewing-bodies", get(tenants::list_reviewing_bodies))
+        .route("/units", get(units::list_units).post(units::create_unit))
+        .route("/units/{unit_id}", get(units::get_unit).patch(units::update_unit))
+        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route("/users/{user_id}", get(accounts::get_user))
+        .route("/audit-events", get(accounts::list_audit_events));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/api/openapi.json", get(health::openapi))
+        .route(
+            "/api/v1/session",
+            get(accounts::current_session)
+                .post(accounts::login)
+                .delete(accounts::logout),
+        )
+        .route(
+            "/api/v1/tenants",
+            get(tenants::list_tenants).post(tenants::create_tenant),
+        )
+        .nest("/api/v1/tenants/{tenant}", tenant)
+        .route("/api/v1/operators", get(accounts::list_operators))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

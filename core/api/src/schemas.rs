@@ -1,0 +1,107 @@
+//! The JSON Schemas of `schemas/`, compiled once at start-up. Every request body is checked
+//! against its schema before any domain type is parsed from it.
+
+use jsonschema::{Validator, error::ValidationErrorKind};
+use serde_json::Value;
+
+use crate::ApiError;
+
+/// A document the node accepts, by the schema file that describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaId {
+    TenantConfig,
+    Login,
+    UnitCreate,
+    UnitUpdate,
+    RegionUpdate,
+    UserCreate,
+}
+
+impl SchemaId {
+    pub const ALL: [SchemaId; 6] = [
+        SchemaId::TenantConfig,
+        SchemaId::Login,
+        SchemaId::UnitCreate,
+        SchemaId::UnitUpdate,
+        SchemaId::RegionUpdate,
+        SchemaId::UserCreate,
+    ];
+
+    /// The schema's title, which is also its name among the OpenAPI components.
+    pub fn title(self) -> &'static str {
+        match self {
+            SchemaId::TenantConfig => "TenantConfig",
+            SchemaId::Login => "Login",
+            SchemaId::UnitCreate => "UnitCreate",
+            SchemaId::UnitUpdate => "UnitUpdate",
+            SchemaId::RegionUpdate => "RegionUpdate",
+            SchemaId::UserCreate => "UserCreate",
+        }
+    }
+
+    pub fn source(self) -> &'static str {
+        match self {
+            SchemaId::TenantConfig => include_str!("../../../schemas/tenant-config.schema.json"),
+            SchemaId::Login => include_str!("../../../schemas/login.schema.json"),
+            SchemaId::UnitCreate => include_str!("../../../schemas/unit-create.schema.json"),
+            SchemaId::UnitUpdate => include_str!("../../../schemas/unit-update.schema.json"),
+            SchemaId::RegionUpdate => include_str!("../../../schemas/region-update.schema.json"),
+            SchemaId::UserCreate => include_str!("../../../schemas/user-create.schema.json"),
+        }
+    }
+}
+
+/// The compiled schemas.
+pub struct Schemas {
+    validators: Vec<(SchemaId, Validator)>,
+}
+
+impl Schemas {
+    /// Compiles every schema; a schema that does not compile is a defect of this build, so the
+    /// node refuses to start rather than accept unchecked documents.
+    pub fn compile() -> Result<Schemas, String> {
+        let validators = SchemaId::ALL
+            .into_iter()
+            .map(|id| {
+                let schema: Value = serde_json::from_str(id.source())
+                    .map_err(|e| format!("schema {}: {e}", id.title()))?;
+                let validator = jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&schema)
+                    .map_err(|e| format!("schema {}: {e}", id.title()))?;
+                Ok((id, validator))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Schemas { validators })
+    }
+
+    /// Checks a document; the first violation becomes the error, with its field as a JSON
+    /// Pointer. Messages never repeat the offending value, which may be personal data.
+    pub fn check(&self, id: SchemaId, document: &Value) -> Result<(), ApiError> {
+        let validator = self
+            .validators
+            .iter()
+            .find(|(candidate, _)| *candidate == id)
+            .map(|(_, validator)| validator)
+            .ok_or_else(|| ApiError::Internal(format!("schema {} not compiled", id.title())))?;
+        let Some(error) = validator.iter_errors(document).next() else {
+            return Ok(());
+        };
+        let path = error.instance_path().as_str().to_owned();
+        let (field, detail) = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => (
+                format!("{path}/{}", unexpected.first().map(String::as_str).unwrap_or("")),
+                "unknown field".to_owned(),
+            ),
+            ValidationErrorKind::Required { property } => (
+                format!("{path}/{}", property.as_str().unwrap_or("")),
+                "required field is missing".to_owned(),
+            ),
+            _ => (
+                if path.is_empty() { "/".to_owned() } else { path },
+                error.masked().to_string(),
+            ),
+        };
+        Err(ApiError::Schema { field, detail })
+    }
+}

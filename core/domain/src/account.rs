@@ -1,0 +1,147 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{InvalidInput, Rule};
+
+/// Who did something, as the audit trail records it: an account, or the node itself acting on
+/// an operator's command line (then `user_id` is empty and `name` says which command).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system(command: &str) -> Self {
+        Actor {
+            user_id: None,
+            name: format!("system:{command}"),
+        }
+    }
+}
+
+/// What an account may do. Roles are checked at the API boundary and again, by tenant, in
+/// storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Volunteer,
+    TeamAdmin,
+    /// Acts for one reviewing body, at that body's level only.
+    Reviewer,
+    /// The city office (文明办, 民政局) administering a tenant.
+    OfficeAdmin,
+    /// The provincial operator hosting the node: node-wide, belongs to no tenant.
+    Operator,
+    /// Reads everything of a tenant, changes nothing.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Volunteer,
+        Role::TeamAdmin,
+        Role::Reviewer,
+        Role::OfficeAdmin,
+        Role::Operator,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Volunteer => "volunteer",
+            Role::TeamAdmin => "team_admin",
+            Role::Reviewer => "reviewer",
+            Role::OfficeAdmin => "office_admin",
+            Role::Operator => "operator",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        Role::ALL.into_iter().find(|role| role.as_str() == value)
+    }
+
+    /// Only the operator stands above tenants.
+    pub fn is_node_wide(self) -> bool {
+        self == Role::Operator
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A login name: 3 to 64 of `a-z 0-9 . _ -`, so that it reads the same in every log and shell.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(value: &str, field: &str) -> Result<Self, InvalidInput> {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+        if !(3..=64).contains(&value.len()) || !value.chars().all(allowed) {
+            return Err(InvalidInput::new(field, Rule::UsernameFormat));
+        }
+        Ok(Username(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed, before hashing. Never printed: its Debug form is redacted.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Length in characters, as NIST SP 800-63B counts; no composition rules.
+    pub fn parse(value: &str, field: &str) -> Result<Self, InvalidInput> {
+        if !(10..=128).contains(&value.chars().count()) {
+            return Err(InvalidInput::new(field, Rule::PasswordLength));
+        }
+        Ok(Password(value.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        for good in ["admin", "zhang.san", "office-421300", "a_b"] {
+            assert!(Username::parse(good, "/username").is_ok(), "{good}");
+        }
+        for bad in ["ab", "Admin", "张三", "a b", "x".repeat(65).as_str(), "a/b"] {
+            assert_eq!(
+                Username::parse(bad, "/username").unwrap_err().rule,
+                Rule::UsernameFormat,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_count_characters_and_hide_themselves() {
+        assert!(Password::parse("志愿服务精神奉献友爱", "/password").is_ok());
+        assert!(Password::parse("short", "/password").is_err());
+        let password = Password::parse("correct horse battery", "/password").unwrap();
+        assert_eq!(format!("{password:?}"), "Password(***)");
+    }
+}

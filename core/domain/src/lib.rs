@@ -1,0 +1,24 @@
+//! Domain types and rules of Zhiyuan.
+//!
+//! Everything here is parsed from untrusted input at the boundary ("parse, don't validate"): a
+//! `RegionCode` or a `Username` that exists is a valid one. This crate knows nothing of HTTP,
+//! SQL, WebAssembly or signatures; what it needs from them it states as ports (see `ports`).
+
+mod account;
+mod clock;
+mod error;
+mod localized;
+pub mod ports;
+pub mod region;
+mod reviewing_body;
+pub mod tenant;
+mod unit;
+
+pub use account::{Actor, Password, Role, Username};
+pub use clock::{Clock, FixedClock, Timestamp};
+pub use error::{InvalidInput, Rule};
+pub use localized::LocalizedName;
+pub use region::{Region, RegionCode, RegionLevel};
+pub use reviewing_body::{ReviewingBody, ReviewingBodyKind};
+pub use tenant::{TenantCode, TenantConfig, TenantSpec};
+pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};

@@ -1,0 +1,47 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{LocalizedName, RegionCode};
+
+/// The kinds of body that review applications, each at the level of its own region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewingBodyKind {
+    /// A volunteer service federation or association (志愿服务联合会/协会): the liaison team of
+    /// unregistered teams in its region.
+    Federation,
+    /// The civil affairs bureau (民政局) of a region: reviews teams registered as legal persons.
+    RegistrationAuthority,
+    /// The civilisation office (文明办) of a region: verifies volunteers' real names.
+    CivilisationOffice,
+}
+
+impl ReviewingBodyKind {
+    pub const ALL: [ReviewingBodyKind; 3] = [
+        ReviewingBodyKind::Federation,
+        ReviewingBodyKind::RegistrationAuthority,
+        ReviewingBodyKind::CivilisationOffice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewingBodyKind::Federation => "federation",
+            ReviewingBodyKind::RegistrationAuthority => "registration_authority",
+            ReviewingBodyKind::CivilisationOffice => "civilisation_office",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        ReviewingBodyKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewingBody {
+    pub id: Uuid,
+    pub kind: ReviewingBodyKind,
+    pub name: LocalizedName,
+    pub region: RegionCode,
+}

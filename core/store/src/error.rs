@@ -1,0 +1,96 @@
+/// What can go wrong in storage. Constraint violations that user input can cause are mapped to
+/// `Unique` in one place (`StoreError::from`); everything else is the database's own failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL must start with sqlite: or postgres:")]
+    UnsupportedUrl,
+    #[error("not found")]
+    NotFound,
+    /// A reference in the input does not resolve within the tenant.
+    #[error("{0}")]
+    Invalid(zhiyuan_domain::InvalidInput),
+    #[error("already exists: {0:?}")]
+    Unique(UniqueField),
+    #[error("a stored value is not one this version understands: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The uniqueness rules that input can break, by the constraint that enforces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    TenantCode,
+    UnitName,
+    ReviewingBodyName,
+    Username,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        let unique = error
+            .as_database_error()
+            .filter(|db| db.is_unique_violation())
+            .and_then(|db| constraint_name(db.constraint(), db.message()))
+            .and_then(|name| unique_field(&name));
+        match unique {
+            Some(field) => StoreError::Unique(field),
+            None => StoreError::Database(error),
+        }
+    }
+}
+
+/// PostgreSQL names the violated constraint; SQLite names its columns instead ("UNIQUE
+/// constraint failed: units.tenant_code, units.name_zh"). Both become PostgreSQL's default
+/// name, `units_tenant_code_name_zh_key`, which the migrations use for explicit indexes too.
+fn constraint_name(constraint: Option<&str>, message: &str) -> Option<String> {
+    if let Some(name) = constraint {
+        return Some(name.to_owned());
+    }
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    let mut table = None;
+    let mut name = String::new();
+    for qualified in columns.split(", ") {
+        let (t, column) = qualified.split_once('.')?;
+        if table.replace(t).is_none() {
+            name.push_str(t);
+        }
+        name.push('_');
+        name.push_str(column);
+    }
+    name.push_str("_key");
+    Some(name)
+}
+
+fn unique_field(constraint: &str) -> Option<UniqueField> {
+    match constraint {
+        "tenants_pkey" | "tenants_code_key" => Some(UniqueField::TenantCode),
+        "units_tenant_code_name_zh_key" => Some(UniqueField::UnitName),
+        "reviewing_bodies_tenant_code_name_zh_key" => Some(UniqueField::ReviewingBodyName),
+        "users_tenant_code_username_key" | "users_username_key" => Some(UniqueField::Username),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_messages_name_constraints_as_postgres_does() {
+        assert_eq!(
+            constraint_name(None, "UNIQUE constraint failed: units.tenant_code, units.name_zh"),
+            Some("units_tenant_code_name_zh_key".to_owned())
+        );
+        assert_eq!(
+            constraint_name(None, "UNIQUE constraint failed: tenants.code"),
+            Some("tenants_code_key".to_owned())
+        );
+        assert_eq!(
+            constraint_name(Some("users_username_key"), "duplicate key value"),
+            Some("users_username_key".to_owned())
+        );
+    }
+}

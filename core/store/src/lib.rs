@@ -1,0 +1,118 @@
+//! Storage of Zhiyuan: one `Store` over SQLite (the embedded default) or PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver: statements use `$N` parameters,
+//! which both understand, and only TEXT and BIGINT columns, which both decode alike. Each backend
+//! owns its migrations (`migrations/sqlite`, `migrations/postgres`) so the schemas can diverge
+//! where a backend does better. Every write is one transaction, and its audit event is written in
+//! that same transaction. Every method that reads or writes tenant data takes the tenant, and
+//! every statement filters or keys on it.
+
+mod accounts;
+mod audit;
+mod error;
+mod migrations;
+mod rows;
+mod tenants;
+mod units;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use accounts::{LoginFailureCounts, NewUser, Session, StoredUser};
+pub use audit::{AuditEvent, AuditRecord};
+pub use error::{StoreError, UniqueField};
+pub use tenants::{RegionUpdate, TenantSummary};
+pub use units::UnitUpdate;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The node's database. Cheap to clone: it is a handle on a pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = match backend {
+            Backend::Sqlite => {
+                // WAL lets readers run beside the one writer; it is a property of the file, so
+                // it is set once here rather than on every connection.
+                let mut first = options.connect().await?;
+                first.execute("PRAGMA journal_mode = WAL").await?;
+                drop(first);
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            connection
+                                .execute(
+                                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                                     PRAGMA synchronous = NORMAL;",
+                                )
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations this backend has not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::for_backend(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Answers when the database does: the readiness check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,151 @@
+//! The node's configuration: a TOML file, then environment variables, then command-line flags,
+//! each overriding the one before. Unknown keys are refused, so a misspelt setting is an error
+//! rather than a silent default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database (and, later, caches).
+    pub data_dir: PathBuf,
+    /// `postgres://...` to run on PostgreSQL; empty for SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Load the tenants that ship with the node (Suizhou, Ezhou) if they are not there yet.
+    pub load_bundled_tenants: bool,
+    /// More tenant files to load at start-up if their tenants are not there yet.
+    pub tenant_files: Vec<PathBuf>,
+    /// Serve HTTPS with this certificate chain and key (PEM); both or neither.
+    pub tls: Option<TlsConfig>,
+    /// Hours a sign-in lasts.
+    pub session_hours: u32,
+    /// Mark session cookies Secure (browsers then send them over HTTPS and to localhost only).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            load_bundled_tenants: true,
+            tenant_files: Vec::new(),
+            tls: None,
+            session_hours: 12,
+            secure_cookies: true,
+        }
+    }
+}
+
+/// Settings given on the command line or in the environment (`ZHIYUAN_*`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Overrides {
+    /// Node configuration file (TOML).
+    #[arg(long, env = "ZHIYUAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ZHIYUAN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the SQLite database [default: ./data].
+    #[arg(long, env = "ZHIYUAN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://...); SQLite under the data folder when absent.
+    #[arg(long, env = "ZHIYUAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// PEM certificate chain for HTTPS (with --tls-key).
+    #[arg(long, env = "ZHIYUAN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (with --tls-cert).
+    #[arg(long, env = "ZHIYUAN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl NodeConfig {
+    pub fn load(overrides: &Overrides) -> anyhow::Result<NodeConfig> {
+        let mut config = match &overrides.config {
+            Some(path) => NodeConfig::from_file(path)?,
+            None => NodeConfig::default(),
+        };
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(data_dir) = &overrides.data_dir {
+            config.data_dir = data_dir.clone();
+        }
+        if let Some(url) = &overrides.database_url {
+            config.database_url = Some(url.clone()).filter(|url| !url.is_empty());
+        }
+        if let (Some(certificate), Some(private_key)) = (&overrides.tls_cert, &overrides.tls_key) {
+            config.tls = Some(TlsConfig {
+                certificate: certificate.clone(),
+                private_key: private_key.clone(),
+            });
+        }
+        if config.session_hours == 0 {
+            bail!("session_hours must be at least 1");
+        }
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<NodeConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading node configuration {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in node configuration {}", path.display()))
+    }
+
+    /// The database to open: the PostgreSQL URL if one is set, else SQLite under the data
+    /// folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("zhiyuan.sqlite3").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let error = toml::from_str::<NodeConfig>("listen = \"127.0.0.1:9000\"\nlisten_port = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field `listen_port`"), "{error}");
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_flags_override_the_file() {
+        let file: NodeConfig = toml::from_str("listen = \"127.0.0.1:9000\"\nsession_hours = 2\n").unwrap();
+        assert_eq!(file.listen.port(), 9000);
+        assert_eq!(file.session_hours, 2);
+        assert!(file.load_bundled_tenants);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        let overrides = Overrides {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Overrides::default()
+        };
+        assert_eq!(NodeConfig::load(&overrides).unwrap().listen.port(), 9100);
+    }
+}

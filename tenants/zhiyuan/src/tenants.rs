@@ -1,0 +1,113 @@
+//! Tenant files: the ones bundled with the node and the ones its configuration names.
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use zhiyuan_api::Schemas;
+use zhiyuan_api::service::parse_tenant_document;
+use zhiyuan_domain::{Actor, Clock, TenantSpec};
+use zhiyuan_store::{Store, StoreError};
+
+use crate::NodeConfig;
+
+/// The tenant files that ship with the node, by name.
+pub const BUNDLED: [(&str, &str); 2] = [
+    ("suizhou", include_str!("../../suizhou/tenant.toml")),
+    ("ezhou", include_str!("../../ezhou/tenant.toml")),
+];
+
+/// Parses a tenant file: TOML, checked against `schemas/tenant-config.schema.json`, then
+/// against the domain's rules. Errors name the field, e.g. `/regions/2/parent`.
+pub fn parse_tenant_toml(schemas: &Schemas, text: &str) -> anyhow::Result<TenantSpec> {
+    let document: serde_json::Value = toml::from_str(text).context("not valid TOML")?;
+    parse_tenant_document(schemas, document).map_err(|error| {
+        let problem = error.problem();
+        anyhow!(
+            "{} ({}{})",
+            problem.message.en,
+            problem.code,
+            problem.field.map(|field| format!(" at {field}")).unwrap_or_default()
+        )
+    })
+}
+
+/// Creates the tenant unless one with its code exists. Answers whether it created it.
+pub async fn create_if_absent(
+    store: &Store,
+    spec: &TenantSpec,
+    actor: &Actor,
+    clock: &dyn Clock,
+) -> anyhow::Result<bool> {
+    match store.create_tenant(spec, actor, clock.now()).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Unique(_)) => Ok(false),
+        Err(error) => Err(error).with_context(|| format!("creating tenant {}", spec.code)),
+    }
+}
+
+/// Loads the bundled tenants (if configured) and the configured tenant files.
+pub async fn load_configured(
+    store: &Store,
+    config: &NodeConfig,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
+    let actor = Actor::system("startup");
+    if config.load_bundled_tenants {
+        for (name, text) in BUNDLED {
+            let spec = parse_tenant_toml(&schemas, text)
+                .with_context(|| format!("bundled tenant {name}"))?;
+            if create_if_absent(store, &spec, &actor, clock).await? {
+                tracing::info!(tenant = %spec.code, "created bundled tenant {name}");
+            }
+        }
+    }
+    for path in &config.tenant_files {
+        load_file(store, &schemas, path, &actor, clock).await?;
+    }
+    Ok(())
+}
+
+pub async fn load_file(
+    store: &Store,
+    schemas: &Schemas,
+    path: &Path,
+    actor: &Actor,
+    clock: &dyn Clock,
+) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading tenant file {}", path.display()))?;
+    let spec = parse_tenant_toml(schemas, &text)
+        .with_context(|| format!("in tenant file {}", path.display()))?;
+    let created = create_if_absent(store, &spec, actor, clock).await?;
+    if created {
+        tracing::info!(tenant = %spec.code, "created tenant from {}", path.display());
+    }
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_tenants_are_valid() {
+        let schemas = Schemas::compile().unwrap();
+        for (name, text) in BUNDLED {
+            let spec = parse_tenant_toml(&schemas, text).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert!(spec.units.len() >= 8, "{name}");
+            assert!(!spec.reviewing_bodies.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_broken_tenant_file_names_the_field() {
+        let schemas = Schemas::compile().unwrap();
+        let text = BUNDLED[1].1.replacen("parent = \"420700\"", "parent = \"429900\"", 1);
+        let error = parse_tenant_toml(&schemas, &text).unwrap_err().to_string();
+        assert!(error.contains("region_parent_unknown at /regions/1/parent"), "{error}");
+        let text = BUNDLED[1].1.replacen("staff =", "staf =", 1);
+        let error = parse_tenant_toml(&schemas, &text).unwrap_err().to_string();
+        assert!(error.contains("schema_violation"), "{error}");
+    }
+}
