@@ -83,16 +83,21 @@ mod tests {
             UnitKind::Enterprise,
             UnitKind::PublicInstitution,
         ] {
-            assert!(policy
-                .check_team_name(kind, "随州市公安局志愿服务队", Some("随州市公安局"))
-                .is_ok());
+            assert!(
+                policy
+                    .check_team_name(kind, "随州市公安局志愿服务队", Some("随州市公安局"))
+                    .is_ok()
+            );
             let violation = policy
                 .check_team_name(kind, "平安随州志愿队", Some("随州市公安局"))
                 .unwrap_err();
             assert_eq!(violation.code, "team_name_rule");
             assert!(violation.message_zh.contains("随州市公安局志愿服务队"));
             assert_eq!(
-                policy.check_team_name(kind, "志愿服务队", None).unwrap_err().code,
+                policy
+                    .check_team_name(kind, "志愿服务队", None)
+                    .unwrap_err()
+                    .code,
                 "team_needs_unit"
             );
         }
@@ -100,8 +105,17 @@ mod tests {
 
     #[test]
     fn other_teams_name_themselves() {
-        for kind in [UnitKind::SocialOrganisation, UnitKind::Community, UnitKind::School, UnitKind::Other] {
-            assert!(BuiltinPolicy.check_team_name(kind, "爱心驿站", None).is_ok());
+        for kind in [
+            UnitKind::SocialOrganisation,
+            UnitKind::Community,
+            UnitKind::School,
+            UnitKind::Other,
+        ] {
+            assert!(
+                BuiltinPolicy
+                    .check_team_name(kind, "爱心驿站", None)
+                    .is_ok()
+            );
         }
     }
 

@@ -1,1 +1,11 @@
+//! End-to-end tests of the Zhiyuan node: real nodes on loopback ports, on SQLite and on
+//! PostgreSQL, driven over HTTP as clients drive them. One test binary, with a module per
+//! capability.
 
+mod support;
+
+mod accounts;
+mod bad_input;
+mod isolation;
+mod lifecycle;
+mod tenants;

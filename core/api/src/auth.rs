@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
@@ -190,8 +190,21 @@ mod tests {
     fn hashes_verify_their_own_password_only() {
         let password = Password::parse("correct horse battery", "/password").unwrap();
         let hash = hash_password(&password).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert!(runtime.block_on(verify_password("correct horse battery".into(), hash.clone())).unwrap());
-        assert!(!runtime.block_on(verify_password("wrong horse battery".into(), hash)).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(
+            runtime
+                .block_on(verify_password(
+                    "correct horse battery".into(),
+                    hash.clone()
+                ))
+                .unwrap()
+        );
+        assert!(
+            !runtime
+                .block_on(verify_password("wrong horse battery".into(), hash))
+                .unwrap()
+        );
     }
 }

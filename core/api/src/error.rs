@@ -18,7 +18,10 @@ pub enum ApiError {
     Schema { field: String, detail: String },
     /// A path parameter is not what the route takes.
     #[error("path parameter {name}: {detail}")]
-    BadPathParameter { name: &'static str, detail: &'static str },
+    BadPathParameter {
+        name: &'static str,
+        detail: &'static str,
+    },
     /// A query parameter is not what the route takes.
     #[error("query: {detail}")]
     BadQuery { detail: String },
@@ -162,7 +165,9 @@ impl ApiError {
                 "用户名或密码错误".into(),
                 "wrong username or password".into(),
             ),
-            ApiError::TooManyAttempts { retry_after_seconds } => (
+            ApiError::TooManyAttempts {
+                retry_after_seconds,
+            } => (
                 "too_many_attempts",
                 None,
                 format!("登录失败次数过多,请 {retry_after_seconds} 秒后再试"),
@@ -249,7 +254,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::TooManyAttempts { retry_after_seconds } = self {
+        if let ApiError::TooManyAttempts {
+            retry_after_seconds,
+        } = self
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         response

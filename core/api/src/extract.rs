@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -34,27 +36,14 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
             .and_then(|value| value.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = axum::body::to_bytes(request.into_body(), T::BODY_LIMIT)
-            .await
-            .map_err(|error| {
-                let too_large = std::error::Error::source(&error)
-                    .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    ApiError::PayloadTooLarge {
-                        limit: T::BODY_LIMIT,
-                    }
-                } else {
-                    ApiError::MalformedJson {
-                        detail: "the body could not be read".into(),
-                    }
-                }
-            })?;
+        let bytes = read_body(request.into_body(), T::BODY_LIMIT).await?;
         let document = parse_json(&bytes)?;
         state.schemas.check(T::SCHEMA, &document)?;
         let value = serde_json::from_value(document).map_err(|error| ApiError::Schema {
@@ -65,10 +54,44 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
     }
 }
 
+/// How much of an oversized body is read and thrown away before answering 413, so that a client
+/// still sending gets the answer rather than a reset connection.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads a body of at most `limit` bytes.
+async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ApiError::MalformedJson {
+            detail: "the body could not be read".into(),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+        if seen <= limit {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    Ok(bytes)
+}
+
 /// Parses JSON, reporting where it breaks but never what it contains.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedJson {
-        detail: format!("line {}, column {}: {:?}", error.line(), error.column(), error.classify()),
+        detail: format!(
+            "line {}, column {}: {:?}",
+            error.line(),
+            error.column(),
+            error.classify()
+        ),
     })
 }
 

@@ -52,14 +52,31 @@ pub fn openapi_document() -> Value {
         }
         document["components"]["schemas"][id.title()] = schema;
     }
-    let reference = |id: SchemaId| json!({ "$ref": format!("#/components/schemas/{}", id.title()) });
+    let reference =
+        |id: SchemaId| json!({ "$ref": format!("#/components/schemas/{}", id.title()) });
     let bodies = [
         ("/api/v1/session", "post", SchemaId::Login),
         ("/api/v1/tenants", "post", SchemaId::TenantConfig),
-        ("/api/v1/tenants/{tenant}/regions/{region}", "patch", SchemaId::RegionUpdate),
-        ("/api/v1/tenants/{tenant}/units", "post", SchemaId::UnitCreate),
-        ("/api/v1/tenants/{tenant}/units/{unit_id}", "patch", SchemaId::UnitUpdate),
-        ("/api/v1/tenants/{tenant}/users", "post", SchemaId::UserCreate),
+        (
+            "/api/v1/tenants/{tenant}/regions/{region}",
+            "patch",
+            SchemaId::RegionUpdate,
+        ),
+        (
+            "/api/v1/tenants/{tenant}/units",
+            "post",
+            SchemaId::UnitCreate,
+        ),
+        (
+            "/api/v1/tenants/{tenant}/units/{unit_id}",
+            "patch",
+            SchemaId::UnitUpdate,
+        ),
+        (
+            "/api/v1/tenants/{tenant}/users",
+            "post",
+            SchemaId::UserCreate,
+        ),
     ];
     for (path, method, id) in bodies {
         let body = &mut document["paths"][path][method]["requestBody"];

@@ -18,8 +18,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/reviewing-bodies", get(tenants::list_reviewing_bodies))
         .route("/units", get(units::list_units).post(units::create_unit))
-        .route("/units/{unit_id}", get(units::get_unit).patch(units::update_unit))
-        .route("/users", get(accounts::list_users).post(accounts::create_user))
+        .route(
+            "/units/{unit_id}",
+            get(units::get_unit).patch(units::update_unit),
+        )
+        .route(
+            "/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
         .route("/users/{user_id}", get(accounts::get_user))
         .route("/audit-events", get(accounts::list_audit_events));
     Router::new()

@@ -90,7 +90,10 @@ impl Schemas {
         let path = error.instance_path().as_str().to_owned();
         let (field, detail) = match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => (
-                format!("{path}/{}", unexpected.first().map(String::as_str).unwrap_or("")),
+                format!(
+                    "{path}/{}",
+                    unexpected.first().map(String::as_str).unwrap_or("")
+                ),
                 "unknown field".to_owned(),
             ),
             ValidationErrorKind::Required { property } => (
@@ -98,7 +101,11 @@ impl Schemas {
                 "required field is missing".to_owned(),
             ),
             _ => (
-                if path.is_empty() { "/".to_owned() } else { path },
+                if path.is_empty() {
+                    "/".to_owned()
+                } else {
+                    path
+                },
                 error.masked().to_string(),
             ),
         };

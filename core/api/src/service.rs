@@ -10,9 +10,9 @@ use zhiyuan_domain::{
 };
 use zhiyuan_store::{NewUser, Store, StoredUser};
 
+use crate::ApiError;
 use crate::auth::hash_password;
 use crate::schemas::{SchemaId, Schemas};
-use crate::ApiError;
 
 /// Checks a tenant document (as JSON, whatever it was written in) against its schema and the
 /// domain's rules.
@@ -58,6 +58,14 @@ pub async fn create_account(
             return Err(InvalidInput::new("/reviewing_body_id", Rule::BodyOnlyForReviewer).into());
         }
         _ => {}
+    }
+    if let Some(tenant) = &request.tenant {
+        store.tenant(tenant).await.map_err(|error| match error {
+            zhiyuan_store::StoreError::NotFound => {
+                ApiError::Invalid(InvalidInput::new("/tenant", Rule::TenantUnknown))
+            }
+            other => other.into(),
+        })?;
     }
     let display_name = request.display_name.trim();
     if display_name.is_empty() {

@@ -24,6 +24,7 @@ pub enum Rule {
     BodyOnlyForReviewer,
     OperatorHasNoTenant,
     TenantRoleNeedsTenant,
+    TenantUnknown,
 }
 
 impl Rule {
@@ -50,6 +51,7 @@ impl Rule {
             Rule::BodyOnlyForReviewer => "body_only_for_reviewer",
             Rule::OperatorHasNoTenant => "operator_has_no_tenant",
             Rule::TenantRoleNeedsTenant => "tenant_role_needs_tenant",
+            Rule::TenantUnknown => "tenant_unknown",
         }
     }
 
@@ -58,7 +60,7 @@ impl Rule {
         match self {
             Rule::RegionCodeFormat => "行政区划代码应为6位数字(GB/T 2260)",
             Rule::TenantCodeFormat => "租户代码应为地市级或县级行政区划代码(6位数字)",
-            Rule::TenantRegionMissing => "区划列表须包含租户本级区划",
+            Rule::TenantRegionMissing => "区划列表的第一项须是租户本级区划",
             Rule::TenantRegionNotRoot => "租户本级区划不能有上级区划",
             Rule::RegionParentUnknown => "上级区划须是本租户已列出的区划",
             Rule::RegionParentMissing => "除租户本级外,每个区划都须指明上级区划",
@@ -76,6 +78,7 @@ impl Rule {
             Rule::BodyOnlyForReviewer => "只有审核员可以绑定审核机构",
             Rule::OperatorHasNoTenant => "运营方账号不属于任何租户",
             Rule::TenantRoleNeedsTenant => "该角色的账号须属于一个租户",
+            Rule::TenantUnknown => "本节点没有该租户",
         }
     }
 
@@ -86,7 +89,7 @@ impl Rule {
             Rule::TenantCodeFormat => {
                 "a tenant code is the six-digit division code of a city or county"
             }
-            Rule::TenantRegionMissing => "the regions must include the tenant's own region",
+            Rule::TenantRegionMissing => "the first region must be the tenant's own region",
             Rule::TenantRegionNotRoot => "the tenant's own region has no parent",
             Rule::RegionParentUnknown => "a parent must be a region listed earlier by the tenant",
             Rule::RegionParentMissing => "every region but the tenant's own must name its parent",
@@ -106,6 +109,7 @@ impl Rule {
             Rule::BodyOnlyForReviewer => "only a reviewer is bound to a reviewing body",
             Rule::OperatorHasNoTenant => "an operator account belongs to no tenant",
             Rule::TenantRoleNeedsTenant => "an account of this role belongs to a tenant",
+            Rule::TenantUnknown => "this node hosts no such tenant",
         }
     }
 }

@@ -96,7 +96,15 @@ mod tests {
         for good in ["421300", "421303", "420700", "110101"] {
             assert!(RegionCode::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "42130", "4213000", "42130a", "000000", "00130x", "４２１３００"] {
+        for bad in [
+            "",
+            "42130",
+            "4213000",
+            "42130a",
+            "000000",
+            "00130x",
+            "４２１３００",
+        ] {
             assert_eq!(RegionCode::parse(bad), Err(Rule::RegionCodeFormat), "{bad}");
         }
     }

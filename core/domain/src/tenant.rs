@@ -113,9 +113,17 @@ pub struct ReviewingBodySpec {
 
 impl TenantConfig {
     pub fn parse(&self) -> Result<TenantSpec, InvalidInput> {
-        let code = TenantCode::parse(&self.code).map_err(|rule| InvalidInput::new("/code", rule))?;
+        let code =
+            TenantCode::parse(&self.code).map_err(|rule| InvalidInput::new("/code", rule))?;
         let name = LocalizedName::parse(&self.name.zh, self.name.en.as_deref(), "/name")?;
 
+        // Parents come first, so the tenant's own region, the root, comes first of all.
+        if self.regions.first().map(|region| region.code.as_str()) != Some(code.as_str()) {
+            return Err(InvalidInput::new(
+                "/regions/0/code",
+                Rule::TenantRegionMissing,
+            ));
+        }
         let mut regions = Vec::with_capacity(self.regions.len());
         let mut known: HashSet<RegionCode> = HashSet::new();
         for (index, region) in self.regions.iter().enumerate() {
@@ -128,9 +136,6 @@ impl TenantConfig {
                 ));
             }
             regions.push(region);
-        }
-        if !known.contains(code.region()) {
-            return Err(InvalidInput::new("/regions", Rule::TenantRegionMissing));
         }
 
         let mut unit_names = HashSet::new();
@@ -190,16 +195,21 @@ impl TenantConfig {
 }
 
 impl RegionConfig {
-    fn parse(&self, tenant: &TenantCode, known: &HashSet<RegionCode>) -> Result<Region, InvalidInput> {
-        let code = RegionCode::parse(&self.code).map_err(|rule| InvalidInput::new("/code", rule))?;
+    fn parse(
+        &self,
+        tenant: &TenantCode,
+        known: &HashSet<RegionCode>,
+    ) -> Result<Region, InvalidInput> {
+        let code =
+            RegionCode::parse(&self.code).map_err(|rule| InvalidInput::new("/code", rule))?;
         let is_tenant_region = &code == tenant.region();
         let parent = match (&self.parent, is_tenant_region) {
             (Some(_), true) => return Err(InvalidInput::new("/parent", Rule::TenantRegionNotRoot)),
             (None, true) => None,
             (None, false) => return Err(InvalidInput::new("/parent", Rule::RegionParentMissing)),
             (Some(parent), false) => {
-                let parent = RegionCode::parse(parent)
-                    .map_err(|rule| InvalidInput::new("/parent", rule))?;
+                let parent =
+                    RegionCode::parse(parent).map_err(|rule| InvalidInput::new("/parent", rule))?;
                 if !known.contains(&parent) {
                     return Err(InvalidInput::new("/parent", Rule::RegionParentUnknown));
                 }
@@ -212,7 +222,10 @@ impl RegionConfig {
             name: LocalizedName::parse(&self.name.zh, self.name.en.as_deref(), "/name")?,
             level: self.level,
             local: self.local,
-            resident_population: parse_population(self.resident_population, "/resident_population")?,
+            resident_population: parse_population(
+                self.resident_population,
+                "/resident_population",
+            )?,
         })
     }
 }
@@ -233,16 +246,25 @@ fn known_region(
 mod tests {
     use super::*;
 
-    fn config(regions: &[(&str, Option<&str>)]) -> TenantConfig {
+    /// A region's code and its parent's.
+    type RegionRow<'a> = (&'a str, Option<&'a str>);
+
+    fn config(regions: &[RegionRow]) -> TenantConfig {
         TenantConfig {
             code: "421300".into(),
-            name: LocalizedName { zh: "随州市".into(), en: None },
+            name: LocalizedName {
+                zh: "随州市".into(),
+                en: None,
+            },
             regions: regions
                 .iter()
                 .map(|(code, parent)| RegionConfig {
                     code: (*code).into(),
                     parent: parent.map(Into::into),
-                    name: LocalizedName { zh: format!("区划{code}"), en: None },
+                    name: LocalizedName {
+                        zh: format!("区划{code}"),
+                        en: None,
+                    },
                     level: RegionLevel::County,
                     local: false,
                     resident_population: 1000,
@@ -255,31 +277,62 @@ mod tests {
 
     #[test]
     fn a_tree_rooted_at_the_tenant_parses() {
-        let spec = config(&[("421300", None), ("421303", Some("421300"))]).parse().unwrap();
+        let spec = config(&[("421300", None), ("421303", Some("421300"))])
+            .parse()
+            .unwrap();
         assert_eq!(spec.regions.len(), 2);
     }
 
     #[test]
     fn broken_trees_name_the_field_and_rule() {
-        let cases: &[(&[(&str, Option<&str>)], &str, Rule)] = &[
-            (&[("421303", Some("421300"))], "/regions/0/parent", Rule::RegionParentUnknown),
-            (&[("421300", Some("420000"))], "/regions/0/parent", Rule::TenantRegionNotRoot),
-            (&[("421300", None), ("421303", None)], "/regions/1/parent", Rule::RegionParentMissing),
+        let cases: &[(&[RegionRow], &str, Rule)] = &[
+            (
+                &[("421303", Some("421300"))],
+                "/regions/0/code",
+                Rule::TenantRegionMissing,
+            ),
+            (
+                &[("421300", None), ("421381", Some("421303"))],
+                "/regions/1/parent",
+                Rule::RegionParentUnknown,
+            ),
+            (
+                &[("421300", Some("420000"))],
+                "/regions/0/parent",
+                Rule::TenantRegionNotRoot,
+            ),
+            (
+                &[("421300", None), ("421303", None)],
+                "/regions/1/parent",
+                Rule::RegionParentMissing,
+            ),
             (
                 &[("421300", None), ("421300", None)],
                 "/regions/1/code",
                 Rule::RegionCodeDuplicate,
             ),
             (
-                &[("421300", None), ("421303", Some("421300")), ("421303", Some("421300"))],
+                &[
+                    ("421300", None),
+                    ("421303", Some("421300")),
+                    ("421303", Some("421300")),
+                ],
                 "/regions/2/code",
                 Rule::RegionCodeDuplicate,
             ),
-            (&[("421300", None), ("42130x", Some("421300"))], "/regions/1/code", Rule::RegionCodeFormat),
+            (
+                &[("421300", None), ("42130x", Some("421300"))],
+                "/regions/1/code",
+                Rule::RegionCodeFormat,
+            ),
         ];
         for (regions, field, rule) in cases {
             let error = config(regions).parse().unwrap_err();
-            assert_eq!((error.field.as_str(), error.rule), (*field, *rule), "{regions:?}");
+            assert_eq!(
+                (error.field.as_str(), error.rule),
+                (*field, *rule),
+                "{regions:?}"
+            );
         }
     }
 

@@ -50,7 +50,9 @@ impl UnitKind {
     }
 
     pub fn from_db(value: &str) -> Option<Self> {
-        UnitKind::ALL.into_iter().find(|kind| kind.as_str() == value)
+        UnitKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
     }
 }
 

@@ -44,8 +44,7 @@ pub struct LoginFailureCounts {
     pub address: u32,
 }
 
-const USER_COLUMNS: &str =
-    "users.id, users.tenant_code, users.username, users.display_name, users.role, \
+const USER_COLUMNS: &str = "users.id, users.tenant_code, users.username, users.display_name, users.role, \
      users.reviewing_body_id, users.created_at";
 
 impl Store {
@@ -57,14 +56,13 @@ impl Store {
     ) -> Result<StoredUser, StoreError> {
         let mut tx = self.pool.begin().await?;
         if let (Some(tenant), Some(body)) = (&new.tenant, new.reviewing_body) {
-            let known = sqlx::query(
-                "SELECT 1 FROM reviewing_bodies WHERE tenant_code = $1 AND id = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(body.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+            let known =
+                sqlx::query("SELECT 1 FROM reviewing_bodies WHERE tenant_code = $1 AND id = $2")
+                    .bind(tenant.as_str())
+                    .bind(body.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
             if !known {
                 return Err(StoreError::Invalid(InvalidInput::new(
                     "/reviewing_body_id",
@@ -87,7 +85,11 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(user.id.to_string())
-        .bind(user.tenant.as_ref().map(|tenant| tenant.as_str().to_owned()))
+        .bind(
+            user.tenant
+                .as_ref()
+                .map(|tenant| tenant.as_str().to_owned()),
+        )
         .bind(&user.username)
         .bind(&user.display_name)
         .bind(user.role.as_str())
@@ -159,23 +161,22 @@ impl Store {
 
     /// The accounts of a tenant, or the node-wide ones when `tenant` is `None`.
     pub async fn users(&self, tenant: Option<&TenantCode>) -> Result<Vec<StoredUser>, StoreError> {
-        let rows = match tenant {
-            Some(tenant) => {
-                sqlx::query(&format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_code = $1 ORDER BY username"
-                ))
-                .bind(tenant.as_str())
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(&format!(
+        let rows =
+            match tenant {
+                Some(tenant) => {
+                    sqlx::query(&format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE tenant_code = $1 ORDER BY username"
+                    ))
+                    .bind(tenant.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+                None => sqlx::query(&format!(
                     "SELECT {USER_COLUMNS} FROM users WHERE tenant_code IS NULL ORDER BY username"
                 ))
                 .fetch_all(&self.pool)
-                .await?
-            }
-        };
+                .await?,
+            };
         rows.iter().map(stored_user).collect()
     }
 

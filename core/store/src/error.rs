@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn sqlite_messages_name_constraints_as_postgres_does() {
         assert_eq!(
-            constraint_name(None, "UNIQUE constraint failed: units.tenant_code, units.name_zh"),
+            constraint_name(
+                None,
+                "UNIQUE constraint failed: units.tenant_code, units.name_zh"
+            ),
             Some("units_tenant_code_name_zh_key".to_owned())
         );
         assert_eq!(

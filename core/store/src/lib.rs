@@ -102,7 +102,9 @@ impl Store {
 
     /// Applies the migrations this backend has not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrations::for_backend(self.backend).run(&self.pool).await?;
+        migrations::for_backend(self.backend)
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -52,7 +52,12 @@ impl Store {
             )
             .bind(code)
             .bind(region.code.as_str())
-            .bind(region.parent.as_ref().map(|parent| parent.as_str().to_owned()))
+            .bind(
+                region
+                    .parent
+                    .as_ref()
+                    .map(|parent| parent.as_str().to_owned()),
+            )
             .bind(&region.name.zh)
             .bind(region.name.en.clone())
             .bind(region.level.as_str())
@@ -103,20 +108,20 @@ impl Store {
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantSummary>, StoreError> {
-        let rows = sqlx::query("SELECT code, name_zh, name_en, created_at FROM tenants ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT code, name_zh, name_en, created_at FROM tenants ORDER BY code")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(tenant_summary).collect()
     }
 
     pub async fn tenant(&self, code: &TenantCode) -> Result<TenantSummary, StoreError> {
-        let row = sqlx::query(
-            "SELECT code, name_zh, name_en, created_at FROM tenants WHERE code = $1",
-        )
-        .bind(code.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row =
+            sqlx::query("SELECT code, name_zh, name_en, created_at FROM tenants WHERE code = $1")
+                .bind(code.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         tenant_summary(&row)
     }
 

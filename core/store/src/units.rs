@@ -31,14 +31,18 @@ impl Store {
         at: Timestamp,
     ) -> Result<Unit, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let region_known = sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
-            .bind(tenant.as_str())
-            .bind(spec.region.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let region_known =
+            sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
+                .bind(tenant.as_str())
+                .bind(spec.region.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         if !region_known {
-            return Err(StoreError::Invalid(InvalidInput::new("/region", Rule::RegionUnknown)));
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/region",
+                Rule::RegionUnknown,
+            )));
         }
         let unit = insert_unit(&mut tx, tenant, Uuid::now_v7(), spec, at).await?;
         record(

@@ -134,7 +134,8 @@ mod tests {
 
     #[test]
     fn a_file_overrides_defaults_and_flags_override_the_file() {
-        let file: NodeConfig = toml::from_str("listen = \"127.0.0.1:9000\"\nsession_hours = 2\n").unwrap();
+        let file: NodeConfig =
+            toml::from_str("listen = \"127.0.0.1:9000\"\nsession_hours = 2\n").unwrap();
         assert_eq!(file.listen.port(), 9000);
         assert_eq!(file.session_hours, 2);
         assert!(file.load_bundled_tenants);

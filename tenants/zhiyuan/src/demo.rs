@@ -6,9 +6,7 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use zhiyuan_api::auth::hash_password;
 use zhiyuan_api::service::{AccountRequest, create_account};
-use zhiyuan_domain::{
-    Actor, Clock, Password, ReviewingBodyKind, Role, TenantCode, Username,
-};
+use zhiyuan_domain::{Actor, Clock, Password, ReviewingBodyKind, Role, TenantCode, Username};
 use zhiyuan_store::Store;
 
 /// A demo account and the password it was given this time.
@@ -18,6 +16,14 @@ pub struct DemoAccount {
     pub username: String,
     pub role: Role,
     pub password: String,
+}
+
+struct PlannedAccount {
+    tenant: Option<TenantCode>,
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    reviewing_body: Option<uuid::Uuid>,
 }
 
 const SUIZHOU: &str = "421300";
@@ -34,24 +40,61 @@ pub async fn seed(store: &Store, clock: &dyn Clock) -> anyhow::Result<Vec<DemoAc
         .find(|body| body.kind == ReviewingBodyKind::Federation && body.region == *suizhou.region())
         .context("the Suizhou tenant has no city federation; is it loaded?")?;
 
-    let plan: [(Option<&TenantCode>, &str, &str, Role, Option<uuid::Uuid>); 7] = [
-        (None, "operator", "湖北省运营方", Role::Operator, None),
-        (Some(&suizhou), "office", "随州市文明办管理员", Role::OfficeAdmin, None),
-        (
+    let account = |tenant: Option<&TenantCode>,
+                   username: &'static str,
+                   display_name: &'static str,
+                   role: Role| {
+        PlannedAccount {
+            tenant: tenant.cloned(),
+            username,
+            display_name,
+            role,
+            reviewing_body: None,
+        }
+    };
+    let plan = [
+        account(None, "operator", "湖北省运营方", Role::Operator),
+        account(
             Some(&suizhou),
-            "federation.reviewer",
-            "随州市志愿服务联合会审核员",
-            Role::Reviewer,
-            Some(city_federation.id),
+            "office",
+            "随州市文明办管理员",
+            Role::OfficeAdmin,
         ),
-        (Some(&suizhou), "team.admin", "志愿服务队管理员", Role::TeamAdmin, None),
-        (Some(&suizhou), "volunteer", "张三", Role::Volunteer, None),
-        (Some(&suizhou), "auditor", "审计员", Role::Auditor, None),
-        (Some(&ezhou), "office", "鄂州市文明办管理员", Role::OfficeAdmin, None),
+        PlannedAccount {
+            reviewing_body: Some(city_federation.id),
+            ..account(
+                Some(&suizhou),
+                "federation.reviewer",
+                "随州市志愿服务联合会审核员",
+                Role::Reviewer,
+            )
+        },
+        account(
+            Some(&suizhou),
+            "team.admin",
+            "志愿服务队管理员",
+            Role::TeamAdmin,
+        ),
+        account(Some(&suizhou), "volunteer", "张三", Role::Volunteer),
+        account(Some(&suizhou), "auditor", "审计员", Role::Auditor),
+        account(
+            Some(&ezhou),
+            "office",
+            "鄂州市文明办管理员",
+            Role::OfficeAdmin,
+        ),
     ];
     let actor = Actor::system("demo");
     let mut accounts = Vec::new();
-    for (tenant, username, display_name, role, reviewing_body) in plan {
+    for PlannedAccount {
+        tenant,
+        username,
+        display_name,
+        role,
+        reviewing_body,
+    } in plan
+    {
+        let tenant = tenant.as_ref();
         let password: String = rand::thread_rng()
             .sample_iter(&Alphanumeric)
             .take(16)
@@ -93,9 +136,16 @@ pub async fn seed(store: &Store, clock: &dyn Clock) -> anyhow::Result<Vec<DemoAc
 /// The printed table of demo credentials.
 pub fn credentials_table(accounts: &[DemoAccount]) -> String {
     let mut table = String::from("Demo accounts (passwords are new at every start):\n");
-    table.push_str(&format!("  {:<8} {:<22} {:<14} {}\n", "tenant", "username", "role", "password"));
+    table.push_str(&format!(
+        "  {:<8} {:<22} {:<14} {}\n",
+        "tenant", "username", "role", "password"
+    ));
     for account in accounts {
-        let tenant = account.tenant.as_ref().map(TenantCode::as_str).unwrap_or("(node)");
+        let tenant = account
+            .tenant
+            .as_ref()
+            .map(TenantCode::as_str)
+            .unwrap_or("(node)");
         table.push_str(&format!(
             "  {:<8} {:<22} {:<14} {}\n",
             tenant,

@@ -74,8 +74,7 @@ impl Node {
         };
         let state = AppState::new(store.clone(), clock, api_config)
             .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
-        let app = zhiyuan_api::router(state)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("listening on {}", config.listen))?;

@@ -119,10 +119,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tenant(TenantCommand::Load { file }) => {
             let store = open_store(&config).await?;
+            tenants::load_configured(&store, &config, clock.as_ref()).await?;
             let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
             let actor = Actor::system("tenant load");
-            let created = tenants::load_file(&store, &schemas, &file, &actor, clock.as_ref()).await?;
-            println!("{}", if created { "created" } else { "exists already; unchanged" });
+            let created =
+                tenants::load_file(&store, &schemas, &file, &actor, clock.as_ref()).await?;
+            println!(
+                "{}",
+                if created {
+                    "created"
+                } else {
+                    "exists already; unchanged"
+                }
+            );
             Ok(())
         }
         Command::Admin(AdminCommand::CreateUser {
@@ -133,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             reviewing_body,
         }) => {
             let store = open_store(&config).await?;
+            tenants::load_configured(&store, &config, clock.as_ref()).await?;
             let tenant = tenant
                 .map(|code| TenantCode::parse(&code).map_err(|rule| anyhow!(rule.message_en())))
                 .transpose()?;
@@ -154,7 +164,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         "{} ({}{})",
                         problem.message.en,
                         problem.code,
-                        problem.field.map(|f| format!(" at {f}")).unwrap_or_default()
+                        problem
+                            .field
+                            .map(|f| format!(" at {f}"))
+                            .unwrap_or_default()
                     )
                 })?;
             println!("created {} ({}) id {}", user.username, user.role, user.id);
@@ -172,7 +185,11 @@ async fn serve(config: &NodeConfig, clock: Arc<dyn Clock>, demo: bool) -> anyhow
         let accounts = demo::seed(&node.store, clock.as_ref()).await?;
         println!("{}", demo::credentials_table(&accounts));
     }
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     println!(
         "zhiyuan listening on {scheme}://{} ({})",
         node.local_addr,

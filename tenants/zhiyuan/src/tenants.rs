@@ -26,7 +26,10 @@ pub fn parse_tenant_toml(schemas: &Schemas, text: &str) -> anyhow::Result<Tenant
             "{} ({}{})",
             problem.message.en,
             problem.code,
-            problem.field.map(|field| format!(" at {field}")).unwrap_or_default()
+            problem
+                .field
+                .map(|field| format!(" at {field}"))
+                .unwrap_or_default()
         )
     })
 }
@@ -94,7 +97,8 @@ mod tests {
     fn the_bundled_tenants_are_valid() {
         let schemas = Schemas::compile().unwrap();
         for (name, text) in BUNDLED {
-            let spec = parse_tenant_toml(&schemas, text).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let spec =
+                parse_tenant_toml(&schemas, text).unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(spec.units.len() >= 8, "{name}");
             assert!(!spec.reviewing_bodies.is_empty(), "{name}");
         }
@@ -103,9 +107,14 @@ mod tests {
     #[test]
     fn a_broken_tenant_file_names_the_field() {
         let schemas = Schemas::compile().unwrap();
-        let text = BUNDLED[1].1.replacen("parent = \"420700\"", "parent = \"429900\"", 1);
+        let text = BUNDLED[1]
+            .1
+            .replacen("parent = \"420700\"", "parent = \"429900\"", 1);
         let error = parse_tenant_toml(&schemas, &text).unwrap_err().to_string();
-        assert!(error.contains("region_parent_unknown at /regions/1/parent"), "{error}");
+        assert!(
+            error.contains("region_parent_unknown at /regions/1/parent"),
+            "{error}"
+        );
         let text = BUNDLED[1].1.replacen("staff =", "staf =", 1);
         let error = parse_tenant_toml(&schemas, &text).unwrap_err().to_string();
         assert!(error.contains("schema_violation"), "{error}");

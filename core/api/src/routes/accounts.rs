@@ -67,7 +67,11 @@ pub(crate) async fn login(
     );
     let failures = state
         .store
-        .login_failures_since(&account_key, &address, now.plus_seconds(-FAILURE_WINDOW_SECONDS))
+        .login_failures_since(
+            &account_key,
+            &address,
+            now.plus_seconds(-FAILURE_WINDOW_SECONDS),
+        )
         .await?;
     if failures.account >= MAX_FAILURES_PER_ACCOUNT || failures.address >= MAX_FAILURES_PER_ADDRESS
     {
@@ -77,7 +81,12 @@ pub(crate) async fn login(
     }
     // A username that cannot exist is checked like one that does not, at the same cost.
     let found = match Username::parse(&body.username, "/username") {
-        Ok(username) => state.store.user_for_login(tenant.as_ref(), &username).await?,
+        Ok(username) => {
+            state
+                .store
+                .user_for_login(tenant.as_ref(), &username)
+                .await?
+        }
         Err(_) => None,
     };
     let (user, hash) = match found {
@@ -156,7 +165,6 @@ pub(crate) async fn create_user(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let tenant = path.tenant()?;
     current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Operator])?;
-    state.store.tenant(&tenant).await?;
     let request = AccountRequest {
         tenant: Some(tenant),
         username: body.username,

@@ -23,7 +23,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>,
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(Json(json!({ "status": "ready", "database": state.store.backend().as_str() })))
+    Ok(Json(
+        json!({ "status": "ready", "database": state.store.backend().as_str() }),
+    ))
 }
 
 /// Prometheus metrics in the text exposition format.

@@ -1,0 +1,192 @@
+//! Bad input, for every endpoint that takes a body (taken from the OpenAPI document) and for
+//! path and query parameters: each gets a 4xx problem+json that names the problem and the
+//! field, and nothing is written.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use zhiyuan_domain::Role;
+
+use crate::support::on_both_databases;
+
+/// A valid body for each endpoint that takes one, and the path to send it to.
+fn valid_body(method: &str, template: &str, unit_id: &str) -> (String, Value) {
+    let path = template
+        .replace("{tenant}", "421300")
+        .replace("{region}", "421321")
+        .replace("{unit_id}", unit_id);
+    let body = match (method, template) {
+        ("post", "/api/v1/session") => {
+            json!({ "tenant": "421300", "username": "office", "password": "office-password" })
+        }
+        ("post", "/api/v1/tenants") => json!({
+            "code": "420800",
+            "name": { "zh": "荆门市" },
+            "regions": [{ "code": "420800", "name": { "zh": "荆门市" }, "level": "city", "resident_population": 2_597_068 }]
+        }),
+        ("patch", "/api/v1/tenants/{tenant}/regions/{region}") => {
+            json!({ "resident_population": 600_000 })
+        }
+        ("post", "/api/v1/tenants/{tenant}/units") => json!({
+            "name": { "zh": "随州市档案馆" }, "region": "421300", "kind": "public_institution",
+            "civilisation_level": "other", "staff": 30
+        }),
+        ("patch", "/api/v1/tenants/{tenant}/units/{unit_id}") => json!({ "staff": 31 }),
+        ("post", "/api/v1/tenants/{tenant}/users") => json!({
+            "username": "zhou.qi", "display_name": "周七", "role": "volunteer", "password": "zhou-qi-password"
+        }),
+        _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
+    };
+    (path, body)
+}
+
+/// Mutations of a valid body, each with the problem it must cause and the field it must name.
+fn mutations(
+    body: &Value,
+    template: &str,
+) -> Vec<(&'static str, Value, u16, &'static str, String)> {
+    let object = body.as_object().unwrap();
+    let (first_key, first_value) = object.iter().next().unwrap();
+    let wrong_type = match first_value {
+        Value::String(_) => json!(12345),
+        _ => json!("not the right type"),
+    };
+    let mut typed = body.clone();
+    typed[first_key] = wrong_type;
+    // A required field left out; a PATCH requires none, but an empty one changes nothing.
+    let (missing, missing_field) = if template == "/api/v1/tenants/{tenant}/units/{unit_id}" {
+        (json!({}), "/".to_owned())
+    } else {
+        let required = ["password", "regions", "resident_population", "name"]
+            .into_iter()
+            .find(|key| object.contains_key(*key))
+            .unwrap();
+        let mut missing = body.clone();
+        missing.as_object_mut().unwrap().remove(required);
+        (missing, format!("/{required}"))
+    };
+    let mut unknown = body.clone();
+    unknown["is_admin"] = json!(true);
+    let mut null = body.clone();
+    null[first_key] = Value::Null;
+    vec![
+        (
+            "wrong type",
+            typed,
+            422,
+            "schema_violation",
+            format!("/{first_key}"),
+        ),
+        (
+            "null",
+            null,
+            422,
+            "schema_violation",
+            format!("/{first_key}"),
+        ),
+        (
+            "unknown field",
+            unknown,
+            422,
+            "schema_violation",
+            "/is_admin".to_owned(),
+        ),
+        (
+            "array instead of object",
+            json!([body]),
+            422,
+            "schema_violation",
+            "/".to_owned(),
+        ),
+        (
+            "missing field",
+            missing,
+            422,
+            "schema_violation",
+            missing_field,
+        ),
+    ]
+}
+
+on_both_databases! {
+    async fn every_body_endpoint_refuses_bad_bodies_and_writes_nothing(node: &TestNode) {
+        let operator = node.account(None, "operator", Role::Operator).await;
+        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let units = node.get("/api/v1/tenants/421300/units", &office).await;
+        let unit_id = units.assert_ok()["items"][0]["id"].as_str().unwrap().to_owned();
+        let document = node.call(Method::GET, "/api/openapi.json", None, None).await;
+        let mut endpoints = Vec::new();
+        for (path, item) in document.assert_ok()["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                if operation.get("requestBody").is_some() {
+                    endpoints.push((method.clone(), path.clone()));
+                }
+            }
+        }
+        assert_eq!(endpoints.len(), 6, "{endpoints:?}");
+        let before = node.snapshot().await;
+
+        for (method_name, template) in &endpoints {
+            let method = Method::from_bytes(method_name.to_ascii_uppercase().as_bytes()).unwrap();
+            let token = if template == "/api/v1/tenants" { &operator } else { &office };
+            let (path, body) = valid_body(method_name, template, &unit_id);
+            let context = format!("{method_name} {template}");
+
+            let malformed = node
+                .call_raw(method.clone(), &path, Some(token), Some("application/json"), b"{\"name\": ".to_vec())
+                .await;
+            malformed.assert_problem(400, "malformed_json");
+            let not_utf8 = node
+                .call_raw(method.clone(), &path, Some(token), Some("application/json"), vec![0xff, 0xfe, b'{'])
+                .await;
+            not_utf8.assert_problem(400, "malformed_json");
+
+            for (what, bad, status, code, field) in mutations(&body, template) {
+                let answer = node.call(method.clone(), &path, Some(token), Some(bad)).await;
+                let named = answer.assert_problem(status, code);
+                assert_eq!(named.as_deref(), Some(field.as_str()), "{context}: {what}: {:#}", answer.body);
+            }
+
+            let text = node
+                .call_raw(method.clone(), &path, Some(token), Some("text/plain"), body.to_string().into_bytes())
+                .await;
+            text.assert_problem(415, "unsupported_media_type");
+            let none = node
+                .call_raw(method.clone(), &path, Some(token), None, body.to_string().into_bytes())
+                .await;
+            none.assert_problem(415, "unsupported_media_type");
+
+            let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+            let oversized = node
+                .call_raw(method.clone(), &path, Some(token), Some("application/json"), huge.into_bytes())
+                .await;
+            oversized.assert_problem(413, "payload_too_large");
+        }
+        assert_eq!(node.snapshot().await, before, "a refused request wrote something");
+    }
+
+    async fn bad_path_and_query_parameters_are_named(node: &TestNode) {
+        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let cases = [
+            ("/api/v1/tenants/42130x/regions", "path/tenant"),
+            ("/api/v1/tenants/420000/regions", "path/tenant"),
+            ("/api/v1/tenants/%E9%9A%8F%E5%B7%9E/units", "path/tenant"),
+            ("/api/v1/tenants/421300/regions/4213", "path/region"),
+            ("/api/v1/tenants/421300/units/not-a-uuid", "path/unit_id"),
+            ("/api/v1/tenants/421300/users/123", "path/user_id"),
+        ];
+        for (path, field) in cases {
+            let answer = node.get(path, &office).await;
+            assert_eq!(answer.assert_problem(400, "bad_path_parameter").as_deref(), Some(field), "{path}");
+        }
+        for query in ["limit=abc", "limit=0", "limit=1001", "limit=-1"] {
+            let answer = node.get(&format!("/api/v1/tenants/421300/audit-events?{query}"), &office).await;
+            answer.assert_problem(400, "bad_query");
+        }
+        node.get("/api/v1/no-such-thing", &office).await.assert_problem(404, "not_found");
+        node.get("/api/v1/tenants/429900", &office).await.assert_problem(404, "not_found");
+        let wrong_method = node.call(Method::PUT, "/api/v1/tenants", Some(&office), Some(json!({}))).await;
+        wrong_method.assert_problem(405, "method_not_allowed");
+        let bad_token = node.get("/api/v1/tenants/421300/units", "not-a-token").await;
+        bad_token.assert_problem(401, "unauthenticated");
+    }
+}

@@ -1,0 +1,384 @@
+//! The `zhiyuan` binary as an operator runs it: a real process, started, probed over HTTP, and
+//! stopped with SIGTERM; its command line; HTTPS.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{Backend, Database, TestNode};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_zhiyuan");
+
+/// A running `zhiyuan` process and what it printed so far.
+struct Process {
+    child: Child,
+    base_url: String,
+    printed: Vec<String>,
+}
+
+impl Process {
+    fn start(dir: &Path, args: &[&str]) -> Process {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start zhiyuan");
+        let stdout = child.stdout.take().unwrap();
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let mut printed = Vec::new();
+        loop {
+            let Ok(line) = received.recv_timeout(Duration::from_secs(60)) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("zhiyuan did not print where it listens; it printed {printed:?}");
+            };
+            if let Some(url) = line.strip_prefix("zhiyuan listening on ") {
+                let base_url = url.split_whitespace().next().unwrap().to_owned();
+                printed.push(line);
+                return Process {
+                    child,
+                    base_url,
+                    printed,
+                };
+            }
+            printed.push(line);
+        }
+    }
+
+    /// Sends SIGTERM and answers the exit code.
+    fn terminate(&mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("zhiyuan did not stop within 10 s of SIGTERM");
+    }
+}
+
+/// A test that fails half-way leaves no process behind.
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+async fn serves_and_stops_cleanly(backend: Backend) {
+    let (database, config) = Database::create(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--listen", "127.0.0.1:0"];
+    let url = config.database_url.clone().unwrap_or_default();
+    if backend == Backend::Postgres {
+        args.extend(["--database-url", url.as_str()]);
+    }
+    let mut process = Process::start(dir.path(), &args);
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", process.base_url)).send();
+
+    let health = get("/healthz").await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: serde_json::Value = get("/readyz").await.unwrap().json().await.unwrap();
+    let expected = if backend == Backend::Sqlite {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    assert_eq!(ready["database"], expected);
+    let tenants: serde_json::Value = get("/api/v1/tenants").await.unwrap().json().await.unwrap();
+    assert_eq!(tenants["items"].as_array().unwrap().len(), 2);
+    let openapi: serde_json::Value = get("/api/openapi.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(openapi["paths"]["/api/v1/tenants/{tenant}/units"]["post"].is_object());
+    assert_eq!(
+        openapi["components"]["schemas"]["TenantConfig"]["title"],
+        "TenantConfig"
+    );
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("zhiyuan_http_requests_total{"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("route=\"/api/v1/tenants\""), "{metrics}");
+
+    assert_eq!(process.terminate(), Some(0));
+    if backend == Backend::Sqlite {
+        assert!(dir.path().join("data/zhiyuan.sqlite3").exists());
+    }
+    drop(database);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_serves_and_exits_zero_on_sigterm_sqlite() {
+    serves_and_stops_cleanly(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_serves_and_exits_zero_on_sigterm_postgres() {
+    serves_and_stops_cleanly(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_prints_credentials_that_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = Process::start(dir.path(), &["--listen", "127.0.0.1:0", "demo"]);
+    let row = process
+        .printed
+        .iter()
+        .find(|line| line.split_whitespace().take(2).eq(["421300", "office"]))
+        .expect("the office account is printed");
+    let password = row.split_whitespace().last().unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", process.base_url))
+        .json(&json!({ "tenant": "421300", "username": "office", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    for role in [
+        "operator",
+        "office_admin",
+        "reviewer",
+        "team_admin",
+        "volunteer",
+        "auditor",
+    ] {
+        assert!(
+            process.printed.iter().any(|line| line.contains(role)),
+            "{role}"
+        );
+    }
+    assert_eq!(process.terminate(), Some(0));
+}
+
+fn run(dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_bootstraps_a_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+
+    let (ok, out, _) = run(path, &["migrate"], "");
+    assert!(ok && out.contains("migrated"), "{out}");
+    let (ok, _, _) = run(path, &["migrate"], "");
+    assert!(ok, "migrating twice is harmless");
+
+    let (ok, out, _) = run(
+        path,
+        &["tenant", "check", "../../tenants/suizhou/tenant.toml"],
+        "",
+    );
+    assert!(!ok, "a path that does not exist is an error: {out}");
+    let suizhou = concat!(env!("CARGO_MANIFEST_DIR"), "/../suizhou/tenant.toml");
+    let (ok, out, err) = run(path, &["tenant", "check", suizhou], "");
+    assert!(ok, "{err}");
+    assert!(out.starts_with("421300 随州市: 6 regions"), "{out}");
+
+    let broken = path.join("broken.toml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(suizhou).unwrap().replacen(
+            "level = \"county\"",
+            "level = \"township\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = run(path, &["tenant", "check", broken.to_str().unwrap()], "");
+    assert!(!ok);
+    assert!(
+        err.contains("schema_violation at /regions/1/level"),
+        "{err}"
+    );
+
+    // The first office admin of a tenant, with the password on standard input.
+    let (ok, out, err) = run(
+        path,
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "421300",
+            "--username",
+            "first.admin",
+            "--role",
+            "office_admin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("created first.admin (office_admin)"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        path,
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "421300",
+            "--username",
+            "first.admin",
+            "--role",
+            "office_admin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(!ok && err.contains("username_taken"), "{err}");
+    let (ok, _, err) = run(
+        path,
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "421300",
+            "--username",
+            "x",
+            "--role",
+            "office_admin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(!ok && err.contains("username_format"), "{err}");
+    let (ok, _, err) = run(
+        path,
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "root.op",
+            "--role",
+            "king",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("one of volunteer"), "{err}");
+
+    let mut process = Process::start(path, &["--listen", "127.0.0.1:0"]);
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", process.base_url))
+        .json(&json!({ "tenant": "421300", "username": "first.admin", "password": "a-long-enough-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(process.terminate(), Some(0));
+}
+
+#[test]
+fn unknown_configuration_keys_stop_the_node_with_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndatabase = \"postgres://x\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "migrate"],
+        "",
+    );
+    assert!(!ok);
+    assert!(err.contains("unknown field `database`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_is_served_with_a_configured_certificate() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = dir.path().join("node.crt");
+    let key = dir.path().join("node.key");
+    std::fs::write(&certificate, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+
+    let (database, mut config) = Database::create(Backend::Sqlite).await;
+    config.tls = Some(zhiyuan::config::TlsConfig {
+        certificate,
+        private_key: key,
+    });
+    let clock = std::sync::Arc::new(zhiyuan_domain::FixedClock::new(
+        zhiyuan_domain::Timestamp::from_unix_millis(crate::support::TEST_EPOCH_MILLIS),
+    ));
+    let node = zhiyuan::Node::start(&config, clock).await.unwrap();
+    let port = node.local_addr.port();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .resolve("localhost", node.local_addr)
+        .build()
+        .unwrap();
+    let answer = client
+        .get(format!("https://localhost:{port}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
+    assert!(
+        plain.is_err() || !plain.unwrap().status().is_success(),
+        "plain HTTP is not served on the TLS port"
+    );
+    node.shutdown(Duration::from_secs(5)).await.unwrap();
+    drop(database);
+}
+
+/// The in-process node used by the other tests stops cleanly too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_process_node_shuts_down_cleanly() {
+    let node = TestNode::spawn(Backend::Sqlite).await;
+    node.call(Method::GET, "/healthz", None, None)
+        .await
+        .assert_ok();
+    node.stop().await;
+}

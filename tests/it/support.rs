@@ -1,0 +1,457 @@
+//! Real nodes on loopback ports for the end-to-end tests, on SQLite (a fresh file per test) or
+//! PostgreSQL (a fresh database per test, dropped afterwards), and an HTTP client that talks to
+//! them as any client would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor};
+use zhiyuan::{Node, NodeConfig};
+use zhiyuan_domain::{FixedClock, Timestamp};
+
+/// 2026-11-29T00:00:00Z: tests run at a fixed time that they move on by hand.
+pub const TEST_EPOCH_MILLIS: i64 = 1_795_910_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server PostgreSQL tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ZHIYUAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Where a test's database lives; removing it removes the database.
+pub enum Database {
+    /// The folder is removed with its database file when the test ends.
+    Sqlite {
+        _folder: tempfile::TempDir,
+    },
+    Postgres {
+        name: String,
+    },
+}
+
+impl Database {
+    pub async fn create(backend: Backend) -> (Database, NodeConfig) {
+        let mut config = NodeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secure_cookies: false,
+            ..NodeConfig::default()
+        };
+        let database = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                config.data_dir = dir.path().to_owned();
+                Database::Sqlite { _folder: dir }
+            }
+            Backend::Postgres => {
+                let name = format!("zt_{}", uuid::Uuid::now_v7().simple());
+                let admin_url = postgres_admin_url();
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin_url} is needed by the tests and did not answer: {e}")
+                });
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                config.database_url = Some(database_url(&admin_url, &name));
+                Database::Postgres { name }
+            }
+        };
+        (database, config)
+    }
+
+    /// A plain connection to the database, for checking what the node stored.
+    pub async fn connect(&self, config: &NodeConfig) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&config.database_url())
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let Database::Postgres { name } = self else {
+            return;
+        };
+        let name = name.clone();
+        // Drop runs outside any async context it could block, so the clean-up gets a thread
+        // and a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = admin
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A node serving the bundled tenants, with one account of each role signed in where a test
+/// asks for it.
+pub struct TestNode {
+    pub base_url: String,
+    pub clock: Arc<FixedClock>,
+    pub client: reqwest::Client,
+    pub config: NodeConfig,
+    node: Option<Node>,
+    pub database: Database,
+}
+
+/// An answer, with its status and its body as JSON (or `Null` when it has none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Asserts a problem+json answer with this status and code; answers its field.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Option<String> {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{:#}",
+            self.body
+        );
+        assert_eq!(self.body["code"], code, "{:#}", self.body);
+        assert_eq!(self.body["status"], status, "{:#}", self.body);
+        assert!(
+            self.body["message"]["zh-CN"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{:#}",
+            self.body
+        );
+        assert!(
+            self.body["message"]["en"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{:#}",
+            self.body
+        );
+        self.body["field"].as_str().map(str::to_owned)
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Value {
+        assert!(self.status.is_success(), "{} {:#}", self.status, self.body);
+        &self.body
+    }
+}
+
+impl TestNode {
+    pub async fn spawn(backend: Backend) -> TestNode {
+        let (database, config) = Database::create(backend).await;
+        let clock = Arc::new(FixedClock::new(Timestamp::from_unix_millis(
+            TEST_EPOCH_MILLIS,
+        )));
+        let node = Node::start(&config, clock.clone())
+            .await
+            .expect("node starts");
+        TestNode {
+            base_url: format!("http://{}", node.local_addr),
+            clock,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            config,
+            node: Some(node),
+            database,
+        }
+    }
+
+    pub fn store(&self) -> &zhiyuan_store::Store {
+        &self.node.as_ref().expect("running").store
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(node) = self.node.take() {
+            node.shutdown(Duration::from_secs(5))
+                .await
+                .expect("clean shutdown");
+        }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url))
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// Signs in and answers the bearer token.
+    pub async fn login(&self, tenant: Option<&str>, username: &str, password: &str) -> String {
+        let mut body = json!({ "username": username, "password": password });
+        if let Some(tenant) = tenant {
+            body["tenant"] = json!(tenant);
+        }
+        let answer = self
+            .call(Method::POST, "/api/v1/session", None, Some(body))
+            .await;
+        answer.assert_ok()["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    /// Creates an account through the command-line path (as `zhiyuan admin create-user` does)
+    /// and signs it in.
+    pub async fn account(
+        &self,
+        tenant: Option<&str>,
+        username: &str,
+        role: zhiyuan_domain::Role,
+    ) -> String {
+        self.account_with_body(tenant, username, role, None).await
+    }
+
+    pub async fn account_with_body(
+        &self,
+        tenant: Option<&str>,
+        username: &str,
+        role: zhiyuan_domain::Role,
+        reviewing_body: Option<uuid::Uuid>,
+    ) -> String {
+        let password = format!("{username}-password");
+        let request = zhiyuan_api::service::AccountRequest {
+            tenant: tenant.map(|code| zhiyuan_domain::TenantCode::parse(code).unwrap()),
+            username: username.to_owned(),
+            display_name: username.to_owned(),
+            role,
+            reviewing_body,
+            password: password.clone(),
+        };
+        zhiyuan_api::service::create_account(
+            self.store(),
+            request,
+            &zhiyuan_domain::Actor::system("test"),
+            Timestamp::from_unix_millis(TEST_EPOCH_MILLIS),
+        )
+        .await
+        .expect("account created");
+        self.login(tenant, username, &password).await
+    }
+
+    /// Counts rows of a table, straight from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut connection = self.database.connect(&self.config).await;
+        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&mut connection)
+            .await
+            .expect("count");
+        sqlx::Row::get::<i64, _>(&row, "n")
+    }
+
+    /// Counts of every table, to show that a refused request changed nothing.
+    pub async fn snapshot(&self) -> Vec<(&'static str, i64)> {
+        let mut counts = Vec::new();
+        for table in [
+            "tenants",
+            "regions",
+            "units",
+            "reviewing_bodies",
+            "users",
+            "audit_events",
+        ] {
+            counts.push((table, self.count(table).await));
+        }
+        counts.push(("population", self.sum_population().await));
+        counts
+    }
+
+    async fn sum_population(&self) -> i64 {
+        let mut connection = self.database.connect(&self.config).await;
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(resident_population), 0) AS BIGINT) AS n FROM regions",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .expect("sum");
+        sqlx::Row::get::<i64, _>(&row, "n")
+    }
+
+    /// Invariants that hold after any sequence of requests: every unit and every account has
+    /// the audit event that created it, and every audit event names its actor.
+    pub async fn verify(&self) {
+        let mut connection = self.database.connect(&self.config).await;
+        let rows = sqlx::query("SELECT code FROM tenants")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        for row in rows {
+            let tenant: String = sqlx::Row::get(&row, "code");
+            let scalar = |sql: &str| {
+                let sql = sql.to_owned();
+                let tenant = tenant.clone();
+                let url = self.config.database_url();
+                async move {
+                    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+                    let row = sqlx::query(&sql)
+                        .bind(tenant)
+                        .fetch_one(&mut connection)
+                        .await
+                        .unwrap();
+                    sqlx::Row::get::<i64, _>(&row, "n")
+                }
+            };
+            let units = scalar("SELECT COUNT(*) AS n FROM units WHERE tenant_code = $1").await;
+            let unit_events = scalar(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'unit.create'",
+            )
+            .await;
+            let created_with_tenant: i64 = {
+                let row = sqlx::query(
+                    "SELECT after_json FROM audit_events WHERE tenant_code = $1 AND action = 'tenant.create'",
+                )
+                .bind(&tenant)
+                .fetch_one(&mut connection)
+                .await
+                .expect("every tenant has its creation event");
+                let after: Value =
+                    serde_json::from_str(&sqlx::Row::get::<String, _>(&row, "after_json")).unwrap();
+                after["units"].as_i64().unwrap()
+            };
+            assert_eq!(
+                units,
+                created_with_tenant + unit_events,
+                "units of {tenant} without their audit event"
+            );
+            let users = scalar("SELECT COUNT(*) AS n FROM users WHERE tenant_code = $1").await;
+            let user_events = scalar(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'user.create'",
+            )
+            .await;
+            assert_eq!(
+                users, user_events,
+                "accounts of {tenant} without their audit event"
+            );
+        }
+        let anonymous = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE actor_name = ''")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(sqlx::Row::get::<i64, _>(&anonymous, "n"), 0);
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Answer {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+/// Runs a scenario once on SQLite and once on PostgreSQL, as two tests named after the
+/// backend, then checks the invariants and shuts the node down cleanly.
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($node:ident: &TestNode) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn scenario($node: &$crate::support::TestNode) $body
+
+                async fn run(backend: $crate::support::Backend) {
+                    let node = $crate::support::TestNode::spawn(backend).await;
+                    scenario(&node).await;
+                    node.verify().await;
+                    node.stop().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::support::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::support::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_databases;
