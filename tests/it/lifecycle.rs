@@ -99,6 +99,8 @@ async fn serves_and_stops_cleanly(backend: Backend) {
 
     let health = get("/healthz").await.unwrap();
     assert_eq!(health.status(), 200);
+    let request_id = health.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{request_id}");
     let ready: serde_json::Value = get("/readyz").await.unwrap().json().await.unwrap();
     let expected = if backend == Backend::Sqlite {
         "sqlite"
