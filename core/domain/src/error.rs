@@ -25,91 +25,200 @@ pub enum Rule {
     OperatorHasNoTenant,
     TenantRoleNeedsTenant,
     TenantUnknown,
+    ResidentIdFormat,
+    ResidentIdCheck,
+    ResidentIdArea,
+    ResidentIdBirthDate,
+    HongKongMacaoPermitFormat,
+    TaiwanPermitFormat,
+    PassportFormat,
+    ForeignPermanentResidentIdFormat,
+    CreditCodeFormat,
+    CreditCodeCheck,
+    OrgCodeFormat,
+    OrgCodeCheck,
 }
 
 impl Rule {
     /// The stable machine code of the rule.
     pub fn code(self) -> &'static str {
-        match self {
-            Rule::RegionCodeFormat => "region_code_format",
-            Rule::TenantCodeFormat => "tenant_code_format",
-            Rule::TenantRegionMissing => "tenant_region_missing",
-            Rule::TenantRegionNotRoot => "tenant_region_not_root",
-            Rule::RegionParentUnknown => "region_parent_unknown",
-            Rule::RegionParentMissing => "region_parent_missing",
-            Rule::RegionCodeDuplicate => "region_code_duplicate",
-            Rule::RegionUnknown => "region_unknown",
-            Rule::PopulationPositive => "population_positive",
-            Rule::StaffPositive => "staff_positive",
-            Rule::NameEmpty => "name_empty",
-            Rule::NameTooLong => "name_too_long",
-            Rule::NameDuplicate => "name_duplicate",
-            Rule::UsernameFormat => "username_format",
-            Rule::PasswordLength => "password_length",
-            Rule::ReviewerNeedsBody => "reviewer_needs_body",
-            Rule::ReviewingBodyUnknown => "reviewing_body_unknown",
-            Rule::BodyOnlyForReviewer => "body_only_for_reviewer",
-            Rule::OperatorHasNoTenant => "operator_has_no_tenant",
-            Rule::TenantRoleNeedsTenant => "tenant_role_needs_tenant",
-            Rule::TenantUnknown => "tenant_unknown",
-        }
+        self.text().0
     }
 
     /// What the rule says, in Chinese (zh-CN).
     pub fn message_zh(self) -> &'static str {
-        match self {
-            Rule::RegionCodeFormat => "行政区划代码应为6位数字(GB/T 2260)",
-            Rule::TenantCodeFormat => "租户代码应为地市级或县级行政区划代码(6位数字)",
-            Rule::TenantRegionMissing => "区划列表的第一项须是租户本级区划",
-            Rule::TenantRegionNotRoot => "租户本级区划不能有上级区划",
-            Rule::RegionParentUnknown => "上级区划须是本租户已列出的区划",
-            Rule::RegionParentMissing => "除租户本级外,每个区划都须指明上级区划",
-            Rule::RegionCodeDuplicate => "区划代码重复",
-            Rule::RegionUnknown => "区划不属于本租户",
-            Rule::PopulationPositive => "常住人口须为正整数",
-            Rule::StaffPositive => "干部职工人数须为正整数",
-            Rule::NameEmpty => "名称不能为空",
-            Rule::NameTooLong => "名称过长(最多100个字符)",
-            Rule::NameDuplicate => "名称在本租户内已被使用",
-            Rule::UsernameFormat => "用户名须为3至64位小写字母、数字、点、下划线或连字符",
-            Rule::PasswordLength => "密码长度须为10至128个字符",
-            Rule::ReviewerNeedsBody => "审核员须绑定一个审核机构",
-            Rule::ReviewingBodyUnknown => "审核机构不属于本租户",
-            Rule::BodyOnlyForReviewer => "只有审核员可以绑定审核机构",
-            Rule::OperatorHasNoTenant => "运营方账号不属于任何租户",
-            Rule::TenantRoleNeedsTenant => "该角色的账号须属于一个租户",
-            Rule::TenantUnknown => "本节点没有该租户",
-        }
+        self.text().1
     }
 
     /// What the rule says, in English.
     pub fn message_en(self) -> &'static str {
+        self.text().2
+    }
+
+    /// Code, Chinese and English, side by side so that none is forgotten.
+    fn text(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Rule::RegionCodeFormat => "a region code is six digits (GB/T 2260)",
-            Rule::TenantCodeFormat => {
-                "a tenant code is the six-digit division code of a city or county"
-            }
-            Rule::TenantRegionMissing => "the first region must be the tenant's own region",
-            Rule::TenantRegionNotRoot => "the tenant's own region has no parent",
-            Rule::RegionParentUnknown => "a parent must be a region listed earlier by the tenant",
-            Rule::RegionParentMissing => "every region but the tenant's own must name its parent",
-            Rule::RegionCodeDuplicate => "region codes must be unique",
-            Rule::RegionUnknown => "the region is not one of the tenant's regions",
-            Rule::PopulationPositive => "the resident population must be a positive integer",
-            Rule::StaffPositive => "the staff count must be a positive integer",
-            Rule::NameEmpty => "a name must not be empty",
-            Rule::NameTooLong => "a name has at most 100 characters",
-            Rule::NameDuplicate => "the name is already used in this tenant",
-            Rule::UsernameFormat => {
-                "a username is 3 to 64 lowercase letters, digits, dots, underscores or hyphens"
-            }
-            Rule::PasswordLength => "a password has 10 to 128 characters",
-            Rule::ReviewerNeedsBody => "a reviewer must be bound to a reviewing body",
-            Rule::ReviewingBodyUnknown => "the reviewing body is not one of the tenant's",
-            Rule::BodyOnlyForReviewer => "only a reviewer is bound to a reviewing body",
-            Rule::OperatorHasNoTenant => "an operator account belongs to no tenant",
-            Rule::TenantRoleNeedsTenant => "an account of this role belongs to a tenant",
-            Rule::TenantUnknown => "this node hosts no such tenant",
+            Rule::RegionCodeFormat => (
+                "region_code_format",
+                "行政区划代码应为6位数字(GB/T 2260)",
+                "a region code is six digits (GB/T 2260)",
+            ),
+            Rule::TenantCodeFormat => (
+                "tenant_code_format",
+                "租户代码应为地市级或县级行政区划代码(6位数字)",
+                "a tenant code is the six-digit division code of a city or county",
+            ),
+            Rule::TenantRegionMissing => (
+                "tenant_region_missing",
+                "区划列表的第一项须是租户本级区划",
+                "the first region must be the tenant's own region",
+            ),
+            Rule::TenantRegionNotRoot => (
+                "tenant_region_not_root",
+                "租户本级区划不能有上级区划",
+                "the tenant's own region has no parent",
+            ),
+            Rule::RegionParentUnknown => (
+                "region_parent_unknown",
+                "上级区划须是本租户已列出的区划",
+                "a parent must be a region listed earlier by the tenant",
+            ),
+            Rule::RegionParentMissing => (
+                "region_parent_missing",
+                "除租户本级外,每个区划都须指明上级区划",
+                "every region but the tenant's own must name its parent",
+            ),
+            Rule::RegionCodeDuplicate => (
+                "region_code_duplicate",
+                "区划代码重复",
+                "region codes must be unique",
+            ),
+            Rule::RegionUnknown => (
+                "region_unknown",
+                "区划不属于本租户",
+                "the region is not one of the tenant's regions",
+            ),
+            Rule::PopulationPositive => (
+                "population_positive",
+                "常住人口须为正整数",
+                "the resident population must be a positive integer",
+            ),
+            Rule::StaffPositive => (
+                "staff_positive",
+                "干部职工人数须为正整数",
+                "the staff count must be a positive integer",
+            ),
+            Rule::NameEmpty => ("name_empty", "名称不能为空", "a name must not be empty"),
+            Rule::NameTooLong => (
+                "name_too_long",
+                "名称过长(最多100个字符)",
+                "a name has at most 100 characters",
+            ),
+            Rule::NameDuplicate => (
+                "name_duplicate",
+                "名称在本租户内已被使用",
+                "the name is already used in this tenant",
+            ),
+            Rule::UsernameFormat => (
+                "username_format",
+                "用户名须为3至64位小写字母、数字、点、下划线或连字符",
+                "a username is 3 to 64 lowercase letters, digits, dots, underscores or hyphens",
+            ),
+            Rule::PasswordLength => (
+                "password_length",
+                "密码长度须为10至128个字符",
+                "a password has 10 to 128 characters",
+            ),
+            Rule::ReviewerNeedsBody => (
+                "reviewer_needs_body",
+                "审核员须绑定一个审核机构",
+                "a reviewer must be bound to a reviewing body",
+            ),
+            Rule::ReviewingBodyUnknown => (
+                "reviewing_body_unknown",
+                "审核机构不属于本租户",
+                "the reviewing body is not one of the tenant's",
+            ),
+            Rule::BodyOnlyForReviewer => (
+                "body_only_for_reviewer",
+                "只有审核员可以绑定审核机构",
+                "only a reviewer is bound to a reviewing body",
+            ),
+            Rule::OperatorHasNoTenant => (
+                "operator_has_no_tenant",
+                "运营方账号不属于任何租户",
+                "an operator account belongs to no tenant",
+            ),
+            Rule::TenantRoleNeedsTenant => (
+                "tenant_role_needs_tenant",
+                "该角色的账号须属于一个租户",
+                "an account of this role belongs to a tenant",
+            ),
+            Rule::TenantUnknown => (
+                "tenant_unknown",
+                "本节点没有该租户",
+                "this node hosts no such tenant",
+            ),
+            Rule::ResidentIdFormat => (
+                "resident_id_format",
+                "居民身份证号码应为18位:17位数字加1位校验码(数字或X)",
+                "a resident ID number is 17 digits and a check character (a digit or X)",
+            ),
+            Rule::ResidentIdCheck => (
+                "resident_id_check",
+                "居民身份证号码校验码不正确",
+                "the check character of the resident ID number is wrong",
+            ),
+            Rule::ResidentIdArea => (
+                "resident_id_area",
+                "居民身份证号码的地址码不是有效的行政区划代码",
+                "the first six digits of the resident ID number are no division code (GB/T 2260)",
+            ),
+            Rule::ResidentIdBirthDate => (
+                "resident_id_birth_date",
+                "居民身份证号码中的出生日期无效",
+                "the birth date in the resident ID number is not a real past date",
+            ),
+            Rule::HongKongMacaoPermitFormat => (
+                "hong_kong_macao_permit_format",
+                "港澳居民来往内地通行证号码应为H或M加8位或10位数字",
+                "a Hong Kong or Macao permit number is H or M and 8 or 10 digits",
+            ),
+            Rule::TaiwanPermitFormat => (
+                "taiwan_permit_format",
+                "台湾居民来往大陆通行证号码应为8位或10位数字",
+                "a Taiwan permit number is 8 or 10 digits",
+            ),
+            Rule::PassportFormat => (
+                "passport_format",
+                "护照号码应为5至17位字母和数字",
+                "a passport number is 5 to 17 letters and digits",
+            ),
+            Rule::ForeignPermanentResidentIdFormat => (
+                "foreign_permanent_resident_id_format",
+                "外国人永久居留身份证号码应为3位字母加12位数字,或以9开头的18位号码",
+                "a foreign permanent resident ID is 3 letters and 12 digits, or 18 characters beginning with 9",
+            ),
+            Rule::CreditCodeFormat => (
+                "credit_code_format",
+                "统一社会信用代码应为18位数字或大写字母(不含I、O、S、V、Z)",
+                "a unified social credit code is 18 digits or capital letters other than I, O, S, V, Z",
+            ),
+            Rule::CreditCodeCheck => (
+                "credit_code_check",
+                "统一社会信用代码校验码不正确",
+                "the check character of the unified social credit code is wrong",
+            ),
+            Rule::OrgCodeFormat => (
+                "org_code_format",
+                "组织机构代码应为8位数字或大写字母加1位校验码",
+                "an organisation code is 8 digits or capital letters and a check character",
+            ),
+            Rule::OrgCodeCheck => (
+                "org_code_check",
+                "组织机构代码校验码不正确",
+                "the check character of the organisation code is wrong",
+            ),
         }
     }
 }

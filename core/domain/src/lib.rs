@@ -5,8 +5,13 @@
 //! SQL, WebAssembly or signatures; what it needs from them it states as ports (see `ports`).
 
 mod account;
+mod area_codes;
+#[cfg(test)]
+mod check_tables;
 mod clock;
+mod codes;
 mod error;
+mod identity;
 mod localized;
 pub mod ports;
 pub mod region;
@@ -15,8 +20,11 @@ pub mod tenant;
 mod unit;
 
 pub use account::{Actor, Password, Role, Username};
+pub use area_codes::{is_known as is_known_area_code, name_of as area_code_name};
 pub use clock::{Clock, FixedClock, Timestamp};
+pub use codes::{CreditCode, OrgCode};
 pub use error::{InvalidInput, Rule};
+pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask};
 pub use localized::LocalizedName;
 pub use region::{Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind};
