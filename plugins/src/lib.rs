@@ -34,6 +34,7 @@ impl Policy for BuiltinPolicy {
         let Some(unit_name) = unit_name else {
             return Err(Violation {
                 code: "team_needs_unit".into(),
+                field: Some("/unit_id".into()),
                 message_zh: "机关、人民团体、企事业单位的志愿服务队须指明所属单位".into(),
                 message_en: "a team of an organ, people's organisation, enterprise or public \
                              institution must name its unit"
@@ -46,6 +47,7 @@ impl Policy for BuiltinPolicy {
         } else {
             Err(Violation {
                 code: "team_name_rule".into(),
+                field: Some("/name".into()),
                 message_zh: format!("队伍名称应为“单位名称+志愿服务队”,即“{expected}”"),
                 message_en: format!(
                     "the team must be named after its unit plus {TEAM_SUFFIX}: \"{expected}\""

@@ -6,14 +6,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zhiyuan_domain::Role;
 
-use crate::support::on_both_databases;
+use crate::support::{application, on_both_databases, resident_id};
 
 /// A valid body for each endpoint that takes one, and the path to send it to.
-fn valid_body(method: &str, template: &str, unit_id: &str) -> (String, Value) {
+fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -> (String, Value) {
     let path = template
         .replace("{tenant}", "421300")
         .replace("{region}", "421321")
-        .replace("{unit_id}", unit_id);
+        .replace("{unit_id}", unit_id)
+        .replace("{volunteer_id}", volunteer_id);
     let body = match (method, template) {
         ("post", "/api/v1/session") => {
             json!({ "tenant": "421300", "username": "office", "password": "office-password" })
@@ -34,6 +35,12 @@ fn valid_body(method: &str, template: &str, unit_id: &str) -> (String, Value) {
         ("post", "/api/v1/tenants/{tenant}/users") => json!({
             "username": "zhou.qi", "display_name": "周七", "role": "volunteer", "password": "zhou-qi-password"
         }),
+        ("post", "/api/v1/tenants/{tenant}/volunteers") => {
+            application("赵敏", "11010519491231002X", "zhao.min")
+        }
+        ("post", "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/decision") => {
+            json!({ "decision": "reject", "reason": "证件照片不清晰" })
+        }
         _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
     };
     (path, body)
@@ -56,10 +63,16 @@ fn mutations(
     let (missing, missing_field) = if template == "/api/v1/tenants/{tenant}/units/{unit_id}" {
         (json!({}), "/".to_owned())
     } else {
-        let required = ["password", "regions", "resident_population", "name"]
-            .into_iter()
-            .find(|key| object.contains_key(*key))
-            .unwrap();
+        let required = [
+            "password",
+            "regions",
+            "resident_population",
+            "name",
+            "decision",
+        ]
+        .into_iter()
+        .find(|key| object.contains_key(*key))
+        .unwrap();
         let mut missing = body.clone();
         missing.as_object_mut().unwrap().remove(required);
         (missing, format!("/{required}"))
@@ -113,6 +126,9 @@ on_both_databases! {
         let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let unit_id = units.assert_ok()["items"][0]["id"].as_str().unwrap().to_owned();
+        let (volunteer_id, _) = node
+            .apply_as_volunteer("421300", application("王小明", &resident_id("42130319900307123"), "wang.xm"))
+            .await;
         let document = node.call(Method::GET, "/api/openapi.json", None, None).await;
         let mut endpoints = Vec::new();
         for (path, item) in document.assert_ok()["paths"].as_object().unwrap() {
@@ -122,13 +138,13 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 6, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 8, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {
             let method = Method::from_bytes(method_name.to_ascii_uppercase().as_bytes()).unwrap();
             let token = if template == "/api/v1/tenants" { &operator } else { &office };
-            let (path, body) = valid_body(method_name, template, &unit_id);
+            let (path, body) = valid_body(method_name, template, &unit_id, &volunteer_id);
             let context = format!("{method_name} {template}");
 
             let malformed = node
@@ -173,6 +189,7 @@ on_both_databases! {
             ("/api/v1/tenants/421300/regions/4213", "path/region"),
             ("/api/v1/tenants/421300/units/not-a-uuid", "path/unit_id"),
             ("/api/v1/tenants/421300/users/123", "path/user_id"),
+            ("/api/v1/tenants/421300/volunteers/x", "path/volunteer_id"),
         ];
         for (path, field) in cases {
             let answer = node.get(path, &office).await;

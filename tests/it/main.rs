@@ -9,3 +9,4 @@ mod bad_input;
 mod isolation;
 mod lifecycle;
 mod tenants;
+mod volunteers;

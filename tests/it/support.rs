@@ -317,6 +317,8 @@ impl TestNode {
             "units",
             "reviewing_bodies",
             "users",
+            "volunteers",
+            "tenant_data_keys",
             "audit_events",
         ] {
             counts.push((table, self.count(table).await));
@@ -334,6 +336,54 @@ impl TestNode {
         .await
         .expect("sum");
         sqlx::Row::get::<i64, _>(&row, "n")
+    }
+
+    /// Where `needle` is stored in the clear: the SQLite files (database, WAL, shared memory)
+    /// byte for byte, or every row of every PostgreSQL table as text.
+    pub async fn scan_database_for(&self, needle: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        match &self.database {
+            Database::Sqlite { .. } => {
+                for entry in std::fs::read_dir(&self.config.data_dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_file() {
+                        let bytes = std::fs::read(&path).unwrap();
+                        if bytes
+                            .windows(needle.len())
+                            .any(|window| window == needle.as_bytes())
+                        {
+                            found.push(path.display().to_string());
+                        }
+                    }
+                }
+            }
+            Database::Postgres { .. } => {
+                let url = self.config.database_url();
+                let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+                let tables = sqlx::query(
+                    "SELECT table_name::text AS name FROM information_schema.tables \
+                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(&mut connection)
+                .await
+                .unwrap();
+                assert!(tables.len() >= 8, "the scan sees every table");
+                for table in tables {
+                    let table: String = sqlx::Row::get(&table, "name");
+                    let rows = sqlx::query(&format!("SELECT t::text AS row FROM \"{table}\" t"))
+                        .fetch_all(&mut connection)
+                        .await
+                        .unwrap();
+                    for row in rows {
+                        let text: String = sqlx::Row::get(&row, "row");
+                        if text.contains(needle) {
+                            found.push(format!("{table}: {text}"));
+                        }
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// Invariants that hold after any sequence of requests: every unit and every account has
@@ -391,12 +441,78 @@ impl TestNode {
                 users, user_events,
                 "accounts of {tenant} without their audit event"
             );
+            let volunteers =
+                scalar("SELECT COUNT(*) AS n FROM volunteers WHERE tenant_code = $1").await;
+            let volunteer_events = scalar(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'volunteer.register'",
+            )
+            .await;
+            assert_eq!(
+                volunteers, volunteer_events,
+                "volunteers of {tenant} without their audit event"
+            );
+            let numbered = scalar(
+                "SELECT COUNT(*) AS n FROM volunteers WHERE tenant_code = $1 AND status = 'verified' AND volunteer_number IS NOT NULL",
+            )
+            .await;
+            let verified =
+                scalar("SELECT COUNT(*) AS n FROM volunteers WHERE tenant_code = $1 AND status = 'verified'").await;
+            assert_eq!(
+                numbered, verified,
+                "verified volunteers of {tenant} without a number"
+            );
         }
         let anonymous = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE actor_name = ''")
             .fetch_one(&mut connection)
             .await
             .unwrap();
         assert_eq!(sqlx::Row::get::<i64, _>(&anonymous, "n"), 0);
+    }
+}
+
+/// Completes 17 digits of a resident ID number with their GB 11643 check character.
+pub fn resident_id(first17: &str) -> String {
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(weights)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// A valid application for a volunteer of Suizhou's 曾都区.
+pub fn application(name: &str, id_number: &str, username: &str) -> Value {
+    json!({
+        "name": name,
+        "id_kind": "resident_id_card",
+        "id_number": id_number,
+        "mobile": "13800001234",
+        "region": "421303",
+        "skills": ["急救", "手语"],
+        "service_categories": ["community", "elderly_and_disabled"],
+        "availability": "周末",
+        "username": username,
+        "password": format!("{username}-password")
+    })
+}
+
+impl TestNode {
+    /// A volunteer applies; answers their id and their signed-in token.
+    pub async fn apply_as_volunteer(&self, tenant: &str, body: Value) -> (String, String) {
+        let username = body["username"].as_str().unwrap().to_owned();
+        let password = body["password"].as_str().unwrap().to_owned();
+        let answer = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/tenants/{tenant}/volunteers"),
+                None,
+                Some(body),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{:#}", answer.body);
+        let id = answer.body["id"].as_str().unwrap().to_owned();
+        (id, self.login(Some(tenant), &username, &password).await)
     }
 }
 

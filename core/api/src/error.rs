@@ -33,6 +33,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("already exists: {0:?}")]
     Conflict(UniqueField),
+    /// What was asked does not fit the state the resource is in (an application decided
+    /// already, a card of a volunteer not verified yet).
+    #[error("wrong state: {}", .0.code())]
+    WrongState(zhiyuan_domain::Rule),
     #[error("not signed in")]
     Unauthenticated,
     #[error("wrong username or password")]
@@ -43,6 +47,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A rule of local policy (a plugin or the built-in default) refused the request.
+    #[error("policy: {}", .0.code)]
+    Policy(zhiyuan_domain::ports::Violation),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("service unavailable: {0}")]
@@ -57,6 +64,11 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Unique(field) => ApiError::Conflict(field),
+            StoreError::Invalid(invalid)
+                if invalid.rule == zhiyuan_domain::Rule::AlreadyDecided =>
+            {
+                ApiError::WrongState(invalid.rule)
+            }
             StoreError::Invalid(invalid) => ApiError::Invalid(invalid),
             other => ApiError::Internal(other.to_string()),
         }
@@ -74,6 +86,9 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `policy_violation`: the code of the local rule that refused, as its policy names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     pub message: Messages,
 }
 
@@ -90,10 +105,12 @@ impl ApiError {
             ApiError::MalformedJson { .. }
             | ApiError::BadPathParameter { .. }
             | ApiError::BadQuery { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Schema { .. } | ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Schema { .. } | ApiError::Invalid(_) | ApiError::Policy(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::WrongState(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
@@ -153,6 +170,12 @@ impl ApiError {
                 let (code, field, zh, en) = conflict(*field);
                 (code, Some(field.to_owned()), zh.to_owned(), en.to_owned())
             }
+            ApiError::WrongState(rule) => (
+                rule.code(),
+                None,
+                rule.message_zh().to_owned(),
+                rule.message_en().to_owned(),
+            ),
             ApiError::Unauthenticated => (
                 "unauthenticated",
                 None,
@@ -180,6 +203,12 @@ impl ApiError {
                 "your role does not allow this".into(),
             ),
             ApiError::NotFound => ("not_found", None, "未找到".into(), "not found".into()),
+            ApiError::Policy(violation) => (
+                "policy_violation",
+                violation.field.clone(),
+                violation.message_zh.clone(),
+                violation.message_en.clone(),
+            ),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
                 None,
@@ -206,6 +235,10 @@ impl ApiError {
             detail: en.clone(),
             code,
             field,
+            rule: match self {
+                ApiError::Policy(violation) => Some(violation.code.clone()),
+                _ => None,
+            },
             message: Messages { zh_cn: zh, en },
         }
     }
@@ -236,6 +269,25 @@ fn conflict(field: UniqueField) -> (&'static str, &'static str, &'static str, &'
             "/username",
             "用户名已被使用",
             "the username is taken",
+        ),
+        // Says that the document is registered, and nothing of the record that holds it.
+        UniqueField::IdNumber => (
+            "id_number_registered",
+            "/id_number",
+            "该证件已登记为志愿者",
+            "this identity document is already registered",
+        ),
+        UniqueField::VolunteerNumber => (
+            "volunteer_number_taken",
+            "/volunteer_number",
+            "志愿者编号冲突,请重试",
+            "the volunteer number clashed; try again",
+        ),
+        UniqueField::VolunteerAccount => (
+            "volunteer_account_taken",
+            "/username",
+            "该账号已登记为志愿者",
+            "this account already belongs to a volunteer",
         ),
     }
 }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub schemas: Arc<Schemas>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ApiConfig>,
+    /// Real-name checks; the verifier's attestation unless an identity service is wired in.
+    pub identity_check: Arc<dyn zhiyuan_domain::ports::IdentityCheck>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             schemas: Arc::new(Schemas::compile()?),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
+            identity_check: Arc::new(zhiyuan_domain::ports::VerifierAttestation),
         })
     }
 }

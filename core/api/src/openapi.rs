@@ -35,6 +35,12 @@ use crate::schemas::SchemaId;
         routes::accounts::get_user,
         routes::accounts::list_operators,
         routes::accounts::list_audit_events,
+        routes::volunteers::register,
+        routes::volunteers::list,
+        routes::volunteers::me,
+        routes::volunteers::card,
+        routes::volunteers::get,
+        routes::volunteers::decide,
     )
 )]
 struct ApiDoc;

@@ -2,9 +2,10 @@ pub(crate) mod accounts;
 pub(crate) mod health;
 pub(crate) mod tenants;
 pub(crate) mod units;
+pub(crate) mod volunteers;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::{ApiError, AppState};
 
@@ -27,7 +28,18 @@ pub(crate) fn routes() -> Router<AppState> {
             get(accounts::list_users).post(accounts::create_user),
         )
         .route("/users/{user_id}", get(accounts::get_user))
-        .route("/audit-events", get(accounts::list_audit_events));
+        .route("/audit-events", get(accounts::list_audit_events))
+        .route(
+            "/volunteers",
+            get(volunteers::list).post(volunteers::register),
+        )
+        .route("/volunteers/me", get(volunteers::me))
+        .route("/volunteers/me/card", get(volunteers::card))
+        .route("/volunteers/{volunteer_id}", get(volunteers::get))
+        .route(
+            "/volunteers/{volunteer_id}/decision",
+            post(volunteers::decide),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

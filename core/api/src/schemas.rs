@@ -15,16 +15,20 @@ pub enum SchemaId {
     UnitUpdate,
     RegionUpdate,
     UserCreate,
+    VolunteerRegister,
+    Decision,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 6] = [
+    pub const ALL: [SchemaId; 8] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
         SchemaId::UnitUpdate,
         SchemaId::RegionUpdate,
         SchemaId::UserCreate,
+        SchemaId::VolunteerRegister,
+        SchemaId::Decision,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -36,6 +40,8 @@ impl SchemaId {
             SchemaId::UnitUpdate => "UnitUpdate",
             SchemaId::RegionUpdate => "RegionUpdate",
             SchemaId::UserCreate => "UserCreate",
+            SchemaId::VolunteerRegister => "VolunteerRegister",
+            SchemaId::Decision => "Decision",
         }
     }
 
@@ -47,6 +53,10 @@ impl SchemaId {
             SchemaId::UnitUpdate => include_str!("../../../schemas/unit-update.schema.json"),
             SchemaId::RegionUpdate => include_str!("../../../schemas/region-update.schema.json"),
             SchemaId::UserCreate => include_str!("../../../schemas/user-create.schema.json"),
+            SchemaId::VolunteerRegister => {
+                include_str!("../../../schemas/volunteer-register.schema.json")
+            }
+            SchemaId::Decision => include_str!("../../../schemas/decision.schema.json"),
         }
     }
 }

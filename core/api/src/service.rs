@@ -10,9 +10,9 @@ use zhiyuan_domain::{
 };
 use zhiyuan_store::{NewUser, Store, StoredUser};
 
-use crate::ApiError;
 use crate::auth::hash_password;
 use crate::schemas::{SchemaId, Schemas};
+use crate::{ApiError, AppState};
 
 /// Checks a tenant document (as JSON, whatever it was written in) against its schema and the
 /// domain's rules.
@@ -80,4 +80,225 @@ pub async fn create_account(
         password_hash: hash_password(&password)?,
     };
     Ok(store.create_user(&new_user, actor, at).await?)
+}
+
+/// A real-name application as a person (or a unit's list) gives it, before parsing.
+#[derive(Debug, Clone)]
+pub struct VolunteerApplication {
+    pub name: String,
+    pub id_kind: zhiyuan_domain::IdDocumentKind,
+    pub id_number: String,
+    pub mobile: String,
+    pub region: String,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<zhiyuan_domain::ServiceCategory>,
+    pub availability: Option<String>,
+}
+
+impl VolunteerApplication {
+    /// Parses every field, naming the first one at fault.
+    pub fn parse(self, today: time::Date) -> Result<zhiyuan_store::NewVolunteer, InvalidInput> {
+        let availability = self
+            .availability
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty());
+        if availability
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > 200)
+        {
+            return Err(InvalidInput::new("/availability", Rule::TextTooLong));
+        }
+        let mut service_categories = self.service_categories;
+        service_categories.dedup();
+        Ok(zhiyuan_store::NewVolunteer {
+            name: zhiyuan_domain::PersonName::parse(&self.name, "/name")?,
+            id_number: zhiyuan_domain::IdNumber::parse(
+                self.id_kind,
+                &self.id_number,
+                today,
+                "/id_number",
+            )?,
+            mobile: zhiyuan_domain::MobileNumber::parse(&self.mobile, "/mobile")?,
+            region: zhiyuan_domain::RegionCode::parse(&self.region)
+                .map_err(|rule| InvalidInput::new("/region", rule))?,
+            unit: self.unit,
+            skills: zhiyuan_domain::parse_tags(&self.skills, "/skills")?,
+            service_categories,
+            availability,
+        })
+    }
+}
+
+/// Registers a volunteer's application, with the account they sign in with when they give one.
+pub async fn register_volunteer(
+    state: &AppState,
+    tenant: &TenantCode,
+    application: VolunteerApplication,
+    account: Option<(String, String)>,
+) -> Result<zhiyuan_store::VolunteerRecord, ApiError> {
+    let now = state.clock.now();
+    let volunteer = application.parse(now.shanghai_date())?;
+    let (actor, account) = match account {
+        Some((username, password)) => {
+            let username = Username::parse(&username, "/username")?;
+            let password = Password::parse(&password, "/password")?;
+            let actor = Actor {
+                user_id: None,
+                name: format!("applicant:{}", username.as_str()),
+            };
+            let account = NewUser {
+                tenant: Some(tenant.clone()),
+                display_name: volunteer.name.as_str().to_owned(),
+                username,
+                role: Role::Volunteer,
+                reviewing_body: None,
+                password_hash: hash_password(&password)?,
+            };
+            (actor, Some(account))
+        }
+        None => (Actor::system("import"), None),
+    };
+    Ok(state
+        .store
+        .register_volunteer(tenant, &volunteer, account.as_ref(), &actor, now)
+        .await?)
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// A rejection needs its reason; an approval of a volunteer passes the identity check and
+/// gives the volunteer their public number.
+pub async fn decide_volunteer(
+    state: &AppState,
+    tenant: &TenantCode,
+    id: Uuid,
+    decision: Decision,
+    reason: Option<String>,
+    actor: &Actor,
+) -> Result<zhiyuan_store::VolunteerRecord, ApiError> {
+    let now = state.clock.now();
+    let reason = reason
+        .map(|reason| reason.trim().to_owned())
+        .filter(|reason| !reason.is_empty());
+    let stored = match decision {
+        Decision::Reject => {
+            let reason =
+                reason.ok_or_else(|| InvalidInput::new("/reason", Rule::ReasonRequired))?;
+            let decision = zhiyuan_store::VolunteerDecision::Reject { reason };
+            state
+                .store
+                .decide_volunteer(tenant, id, &decision, actor, now)
+                .await?
+        }
+        Decision::Approve => {
+            let record = state.store.volunteer(tenant, id).await?;
+            if record.status != zhiyuan_domain::VolunteerStatus::Pending {
+                return Err(ApiError::WrongState(Rule::AlreadyDecided));
+            }
+            let number = state.store.reveal_id_number(tenant, id, actor, now).await?;
+            let name = zhiyuan_domain::PersonName::parse(&record.name, "/name")?;
+            let id_number = zhiyuan_domain::IdNumber::parse(
+                record.id_kind,
+                &number,
+                now.shanghai_date(),
+                "/id_number",
+            )?;
+            let claim = zhiyuan_domain::ports::IdentityClaim {
+                name: &name,
+                id_number: &id_number,
+            };
+            state
+                .identity_check
+                .check(&claim)
+                .map_err(ApiError::Policy)?;
+            // Nine random digits: a clash with an existing number is rare and simply redrawn.
+            let mut attempt = 0;
+            loop {
+                let number = zhiyuan_domain::VolunteerNumber::new(tenant, rand::random::<u32>());
+                let decision = zhiyuan_store::VolunteerDecision::Verify(number);
+                match state
+                    .store
+                    .decide_volunteer(tenant, id, &decision, actor, now)
+                    .await
+                {
+                    Err(zhiyuan_store::StoreError::Unique(
+                        zhiyuan_store::UniqueField::VolunteerNumber,
+                    )) if attempt < 5 => {
+                        attempt += 1;
+                    }
+                    other => break other?,
+                }
+            }
+        }
+    };
+    Ok(stored)
+}
+
+/// What a volunteer card shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VolunteerCard {
+    pub volunteer_number: String,
+    pub name: String,
+    pub tenant: TenantCode,
+    /// The text of the card's QR code; teams scan it to record service.
+    pub qr_payload: String,
+}
+
+pub fn volunteer_card(
+    state: &AppState,
+    tenant: &TenantCode,
+    record: &zhiyuan_store::VolunteerRecord,
+) -> Result<VolunteerCard, ApiError> {
+    let Some(number) = record.volunteer_number.clone() else {
+        return Err(ApiError::WrongState(Rule::VolunteerNotVerified));
+    };
+    Ok(VolunteerCard {
+        qr_payload: state
+            .store
+            .card_payload(tenant, &number, record.card_serial)?,
+        volunteer_number: number,
+        name: record.name.clone(),
+        tenant: tenant.clone(),
+    })
+}
+
+/// The regions a civilisation office verifies: its own, and those under it whose nearest
+/// office, walking up the hierarchy, is this one.
+pub fn regions_served_by(
+    regions: &[zhiyuan_domain::Region],
+    bodies: &[zhiyuan_domain::ReviewingBody],
+    office: &zhiyuan_domain::ReviewingBody,
+) -> Vec<zhiyuan_domain::RegionCode> {
+    let has_office = |code: &zhiyuan_domain::RegionCode| {
+        bodies
+            .iter()
+            .any(|body| body.kind == office.kind && &body.region == code)
+    };
+    let parent_of = |code: &zhiyuan_domain::RegionCode| {
+        regions
+            .iter()
+            .find(|region| &region.code == code)
+            .and_then(|region| region.parent.clone())
+    };
+    regions
+        .iter()
+        .filter(|region| {
+            let mut current = Some(region.code.clone());
+            while let Some(code) = current {
+                if has_office(&code) {
+                    return code == office.region;
+                }
+                current = parent_of(&code);
+            }
+            false
+        })
+        .map(|region| region.code.clone())
+        .collect()
 }

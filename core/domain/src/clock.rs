@@ -26,6 +26,14 @@ impl Timestamp {
         Timestamp(self.0 + seconds * 1000)
     }
 
+    /// The calendar date in China Standard Time.
+    pub fn shanghai_date(self) -> time::Date {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            .to_offset(SHANGHAI)
+            .date()
+    }
+
     /// RFC 3339 in China Standard Time, e.g. `2026-11-29T10:12:00.000+08:00`.
     pub fn to_shanghai_rfc3339(self) -> String {
         let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)

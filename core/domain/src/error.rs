@@ -37,6 +37,18 @@ pub enum Rule {
     CreditCodeCheck,
     OrgCodeFormat,
     OrgCodeCheck,
+    PersonName,
+    MobileFormat,
+    TagsTooMany,
+    TagLength,
+    VolunteerNumberFormat,
+    IdNumberRegistered,
+    UnitUnknown,
+    TextTooLong,
+    ReasonRequired,
+    AlreadyDecided,
+    OutsideReviewerLevel,
+    VolunteerNotVerified,
 }
 
 impl Rule {
@@ -218,6 +230,58 @@ impl Rule {
                 "org_code_check",
                 "组织机构代码校验码不正确",
                 "the check character of the organisation code is wrong",
+            ),
+            Rule::PersonName => (
+                "person_name",
+                "姓名应为证件上的中文或外文姓名(可含间隔号·),不超过50个字符",
+                "a name is as on the identity document: Chinese or Latin letters, with · between parts, at most 50 characters",
+            ),
+            Rule::MobileFormat => (
+                "mobile_format",
+                "手机号码应为11位大陆手机号或以+开头的国际号码",
+                "a mobile number is 11 mainland digits or + and 8 to 15 digits",
+            ),
+            Rule::TagsTooMany => ("tags_too_many", "最多填写20项", "at most 20 entries"),
+            Rule::TagLength => (
+                "tag_length",
+                "每项须为1至30个字符",
+                "each entry has 1 to 30 characters",
+            ),
+            Rule::VolunteerNumberFormat => (
+                "volunteer_number_format",
+                "志愿者编号应为16位且校验码正确",
+                "a volunteer number has 16 characters and a valid check character",
+            ),
+            Rule::IdNumberRegistered => (
+                "id_number_registered",
+                "该证件已登记为志愿者",
+                "this identity document is already registered",
+            ),
+            Rule::UnitUnknown => (
+                "unit_unknown",
+                "单位不属于本租户",
+                "the unit is not one of the tenant's",
+            ),
+            Rule::TextTooLong => ("text_too_long", "内容过长", "the text is too long"),
+            Rule::ReasonRequired => (
+                "reason_required",
+                "驳回时须说明理由",
+                "a rejection needs a reason",
+            ),
+            Rule::AlreadyDecided => (
+                "already_decided",
+                "该申请已处理,不能重复审核",
+                "the application has been decided already",
+            ),
+            Rule::OutsideReviewerLevel => (
+                "outside_reviewer_level",
+                "不在本审核机构的辖区或层级内,不能跨级审核",
+                "this is outside the region and level of the reviewing body you act for",
+            ),
+            Rule::VolunteerNotVerified => (
+                "volunteer_not_verified",
+                "志愿者尚未通过实名认证",
+                "the volunteer is not verified yet",
             ),
         }
     }

@@ -18,6 +18,7 @@ pub mod region;
 mod reviewing_body;
 pub mod tenant;
 mod unit;
+mod volunteer;
 
 pub use account::{Actor, Password, Role, Username};
 pub use area_codes::{is_known as is_known_area_code, name_of as area_code_name};
@@ -30,3 +31,6 @@ pub use region::{Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind};
 pub use tenant::{TenantCode, TenantConfig, TenantSpec};
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
+pub use volunteer::{
+    MobileNumber, PersonName, ServiceCategory, VolunteerNumber, VolunteerStatus, parse_tags,
+};

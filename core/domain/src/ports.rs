@@ -12,6 +12,8 @@ pub struct TargetRatio(pub u32);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub code: String,
+    /// The field at fault, as a JSON Pointer, where one is.
+    pub field: Option<String>,
     pub message_zh: String,
     pub message_en: String,
 }
@@ -31,4 +33,28 @@ pub trait Policy: Send + Sync {
 
     /// R17: the share of a unit's staff that should be registered.
     fn unit_target(&self, kind: UnitKind, level: CivilisationLevel) -> Option<TargetRatio>;
+}
+
+/// An identity claim to check: the name and document an applicant gave.
+#[derive(Debug, Clone)]
+pub struct IdentityClaim<'a> {
+    pub name: &'a crate::PersonName,
+    pub id_number: &'a crate::IdNumber,
+}
+
+/// Checks that a person is who they say (实名认证). The built-in check is the verifier's own
+/// attestation, made when they approve; an identity service of the public security system can
+/// be plugged in behind this port.
+pub trait IdentityCheck: Send + Sync {
+    fn check(&self, claim: &IdentityClaim<'_>) -> Result<(), Violation>;
+}
+
+/// The verifier saw the document in person or on a certified copy; nothing more is asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifierAttestation;
+
+impl IdentityCheck for VerifierAttestation {
+    fn check(&self, _claim: &IdentityClaim<'_>) -> Result<(), Violation> {
+        Ok(())
+    }
 }

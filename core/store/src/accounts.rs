@@ -70,49 +70,7 @@ impl Store {
                 )));
             }
         }
-        let user = StoredUser {
-            id: Uuid::now_v7(),
-            tenant: new.tenant.clone(),
-            username: new.username.as_str().to_owned(),
-            display_name: new.display_name.clone(),
-            role: new.role,
-            reviewing_body: new.reviewing_body,
-            created_at: at,
-        };
-        sqlx::query(
-            "INSERT INTO users (id, tenant_code, username, display_name, role, \
-             reviewing_body_id, password_hash, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(user.id.to_string())
-        .bind(
-            user.tenant
-                .as_ref()
-                .map(|tenant| tenant.as_str().to_owned()),
-        )
-        .bind(&user.username)
-        .bind(&user.display_name)
-        .bind(user.role.as_str())
-        .bind(user.reviewing_body.map(|id| id.to_string()))
-        .bind(&new.password_hash)
-        .bind(at.unix_millis())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut tx,
-            AuditRecord {
-                tenant: user.tenant.as_ref(),
-                actor,
-                action: "user.create",
-                entity_kind: "user",
-                entity_id: user.id.to_string(),
-                before: None,
-                after: Some(json!(user)),
-                at,
-            },
-        )
-        .await?;
+        let user = insert_user(&mut tx, new, actor, at).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -151,6 +109,7 @@ impl Store {
                 entity_id: user_id.to_string(),
                 before: None,
                 after: None,
+                reason: None,
                 at,
             },
         )
@@ -327,6 +286,60 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Inserts an account and its audit event in the caller's transaction.
+pub(crate) async fn insert_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    new: &NewUser,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<StoredUser, StoreError> {
+    let user = StoredUser {
+        id: Uuid::now_v7(),
+        tenant: new.tenant.clone(),
+        username: new.username.as_str().to_owned(),
+        display_name: new.display_name.clone(),
+        role: new.role,
+        reviewing_body: new.reviewing_body,
+        created_at: at,
+    };
+    sqlx::query(
+        "INSERT INTO users (id, tenant_code, username, display_name, role, \
+             reviewing_body_id, password_hash, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(user.id.to_string())
+    .bind(
+        user.tenant
+            .as_ref()
+            .map(|tenant| tenant.as_str().to_owned()),
+    )
+    .bind(&user.username)
+    .bind(&user.display_name)
+    .bind(user.role.as_str())
+    .bind(user.reviewing_body.map(|id| id.to_string()))
+    .bind(&new.password_hash)
+    .bind(at.unix_millis())
+    .bind(&actor.name)
+    .execute(&mut **tx)
+    .await?;
+    record(
+        tx,
+        AuditRecord {
+            tenant: user.tenant.as_ref(),
+            actor,
+            action: "user.create",
+            entity_kind: "user",
+            entity_id: user.id.to_string(),
+            before: None,
+            after: Some(json!(user)),
+            reason: None,
+            at,
+        },
+    )
+    .await?;
+    Ok(user)
 }
 
 fn stored_user(row: &AnyRow) -> Result<StoredUser, StoreError> {

@@ -18,6 +18,8 @@ pub struct AuditRecord<'a> {
     pub entity_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// Why, where a person gave a reason (a rejection, a correction).
+    pub reason: Option<String>,
     pub at: Timestamp,
 }
 
@@ -32,6 +34,7 @@ pub struct AuditEvent {
     pub entity_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    pub reason: Option<String>,
     pub at: Timestamp,
 }
 
@@ -43,7 +46,8 @@ pub(crate) async fn record(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_events (id, tenant_code, actor_id, actor_name, action, entity_kind, \
-         entity_id, before_json, after_json, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         entity_id, before_json, after_json, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(Uuid::now_v7().to_string())
     .bind(record.tenant.map(|tenant| tenant.as_str().to_owned()))
@@ -54,6 +58,7 @@ pub(crate) async fn record(
     .bind(record.entity_id)
     .bind(record.before.map(|value| value.to_string()))
     .bind(record.after.map(|value| value.to_string()))
+    .bind(record.reason)
     .bind(record.at.unix_millis())
     .execute(&mut **tx)
     .await?;
@@ -69,7 +74,7 @@ impl Store {
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, actor_id, actor_name, action, entity_kind, entity_id, before_json, \
-             after_json, at FROM audit_events WHERE tenant_code = $1 ORDER BY at DESC, id DESC \
+             after_json, reason, at FROM audit_events WHERE tenant_code = $1 ORDER BY at DESC, id DESC \
              LIMIT $2",
         )
         .bind(tenant.as_str())
@@ -98,6 +103,7 @@ fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
         entity_id: text(row, "entity_id")?,
         before: json("before_json")?,
         after: json("after_json")?,
+        reason: optional_text(row, "reason")?,
         at: timestamp(row, "at")?,
     })
 }

@@ -15,6 +15,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database: {0}")]
     Database(sqlx::Error),
+    #[error("data key: {0}")]
+    DataKey(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -26,6 +28,12 @@ pub enum UniqueField {
     UnitName,
     ReviewingBodyName,
     Username,
+    /// One registration per identity document per tenant.
+    IdNumber,
+    /// One volunteer record per account.
+    VolunteerAccount,
+    /// Public volunteer numbers are unique on a node.
+    VolunteerNumber,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -70,6 +78,9 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         "units_tenant_code_name_zh_key" => Some(UniqueField::UnitName),
         "reviewing_bodies_tenant_code_name_zh_key" => Some(UniqueField::ReviewingBodyName),
         "users_tenant_code_username_key" | "users_username_key" => Some(UniqueField::Username),
+        "volunteers_tenant_code_id_number_index_key" => Some(UniqueField::IdNumber),
+        "volunteers_user_id_key" => Some(UniqueField::VolunteerAccount),
+        "volunteers_volunteer_number_key" => Some(UniqueField::VolunteerNumber),
         _ => None,
     }
 }

@@ -10,10 +10,12 @@
 mod accounts;
 mod audit;
 mod error;
+mod keys;
 mod migrations;
 mod rows;
 mod tenants;
 mod units;
+mod volunteers;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,8 +26,10 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{LoginFailureCounts, NewUser, Session, StoredUser};
 pub use audit::{AuditEvent, AuditRecord};
 pub use error::{StoreError, UniqueField};
+pub use keys::{KeyRing, TenantKeys};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;
+pub use volunteers::{NewVolunteer, VolunteerDecision, VolunteerFilter, VolunteerRecord};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +52,13 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    keys: KeyRing,
 }
 
 impl Store {
-    /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
-    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`; `keys` protect
+    /// the tenants' personal data.
+    pub async fn connect(url: &str, keys: KeyRing) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -93,7 +99,11 @@ impl Store {
                     .await?
             }
         };
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            keys,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -112,6 +122,47 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Checks every tenant's data key against the check value stored with its first use, and
+    /// stores it for tenants that have none yet. A node given the wrong key stops here rather
+    /// than sealing data that no other node could open.
+    pub async fn verify_data_keys(&self) -> Result<(), StoreError> {
+        for tenant in self.tenants().await? {
+            self.verify_data_key(&tenant.code).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn verify_data_key(
+        &self,
+        tenant: &zhiyuan_domain::TenantCode,
+    ) -> Result<TenantKeys, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
+        let stored = sqlx::query("SELECT key_check FROM tenant_data_keys WHERE tenant_code = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match stored {
+            Some(row) => {
+                let check = rows::text(&row, "key_check")?;
+                if check != keys.check_value() {
+                    return Err(StoreError::DataKey(format!(
+                        "the data key of tenant {tenant} is not the one its records were sealed with"
+                    )));
+                }
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)",
+                )
+                .bind(tenant.as_str())
+                .bind(keys.check_value())
+                .execute(&self.pool)
+                .await?;
+            }
+        }
+        Ok(keys)
     }
 
     pub async fn close(&self) {

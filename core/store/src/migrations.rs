@@ -5,17 +5,31 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::Backend;
 
 /// Embedded in the binary so that a node migrates its database with nothing else on disk.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "volunteers",
+        include_str!("../migrations/sqlite/0002_volunteers.sql"),
+    ),
+];
 
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "volunteers",
+        include_str!("../migrations/postgres/0002_volunteers.sql"),
+    ),
+];
 
 pub(crate) fn for_backend(backend: Backend) -> Migrator {
     let migrations = match backend {

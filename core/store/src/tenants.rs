@@ -32,6 +32,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let keys = self.keys.for_tenant(&spec.code)?;
         let mut tx = self.pool.begin().await?;
         let code = spec.code.as_str();
         sqlx::query(
@@ -45,6 +46,11 @@ impl Store {
         .bind(&actor.name)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)")
+            .bind(code)
+            .bind(keys.check_value())
+            .execute(&mut *tx)
+            .await?;
         for (position, region) in spec.regions.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO regions (tenant_code, code, parent_code, name_zh, name_en, level, \
@@ -99,6 +105,7 @@ impl Store {
                     "units": spec.units.len(),
                     "reviewing_bodies": spec.reviewing_bodies.len(),
                 })),
+                reason: None,
                 at,
             },
         )
@@ -189,6 +196,7 @@ impl Store {
                 entity_id: code.as_str().to_owned(),
                 before: Some(json!({ "resident_population": before.resident_population })),
                 after: Some(json!({ "resident_population": after.resident_population })),
+                reason: None,
                 at,
             },
         )

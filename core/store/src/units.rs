@@ -55,6 +55,7 @@ impl Store {
                 entity_id: unit.id.to_string(),
                 before: None,
                 after: Some(json!(unit)),
+                reason: None,
                 at,
             },
         )
@@ -134,6 +135,7 @@ impl Store {
                 entity_id: id.to_string(),
                 before: Some(json!(before)),
                 after: Some(json!(after)),
+                reason: None,
                 at,
             },
         )

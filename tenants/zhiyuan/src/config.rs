@@ -27,6 +27,10 @@ pub struct NodeConfig {
     pub session_hours: u32,
     /// Mark session cookies Secure (browsers then send them over HTTPS and to localhost only).
     pub secure_cookies: bool,
+    /// Data keys of tenants (division code = base64 of 32 random bytes, as `zhiyuan keys
+    /// generate` prints). A tenant without one gets a key file under `data_dir/keys`; nodes that
+    /// share a database must share their keys, so give them here.
+    pub data_keys: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +51,7 @@ impl Default for NodeConfig {
             tls: None,
             session_hours: 12,
             secure_cookies: true,
+            data_keys: std::collections::HashMap::new(),
         }
     }
 }
@@ -105,6 +110,14 @@ impl NodeConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading node configuration {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("in node configuration {}", path.display()))
+    }
+
+    /// Where tenants' data keys come from.
+    pub fn key_ring(&self) -> anyhow::Result<zhiyuan_store::KeyRing> {
+        Ok(zhiyuan_store::KeyRing::new(
+            &self.data_keys,
+            Some(self.data_dir.join("keys")),
+        )?)
     }
 
     /// The database to open: the PostgreSQL URL if one is set, else SQLite under the data

@@ -39,10 +39,14 @@ pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
     }
-    let store = Store::connect(&config.database_url())
+    let store = Store::connect(&config.database_url(), config.key_ring()?)
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
+    store
+        .verify_data_keys()
+        .await
+        .context("checking data keys")?;
     Ok(store)
 }
 

@@ -40,6 +40,15 @@ enum Command {
     /// Account administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Data keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a new random data key (base64) for a tenant's entry in `data_keys`.
+    Generate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +105,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(&config, clock, demo).await,
         Command::Demo => serve(&config, clock, true).await,
+        Command::Keys(KeysCommand::Generate) => {
+            println!("{}", zhiyuan_store::KeyRing::generate());
+            Ok(())
+        }
         Command::Migrate => {
             open_store(&config).await?;
             println!("migrated {}", describe_database(&config));

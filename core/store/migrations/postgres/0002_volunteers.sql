@@ -1,0 +1,44 @@
+-- Volunteers (R1, R9): real-name applications, verification, and the personal data they carry.
+-- Identity numbers are never stored in the clear: id_number_sealed is XChaCha20-Poly1305 under
+-- the tenant's data key, id_number_index an HMAC-SHA256 under its index key (one registration
+-- per document per tenant), id_number_masked what people may see.
+
+CREATE TABLE tenant_data_keys (
+    tenant_code TEXT PRIMARY KEY REFERENCES tenants (code),
+    key_check   TEXT NOT NULL
+);
+
+CREATE TABLE volunteers (
+    tenant_code        TEXT NOT NULL REFERENCES tenants (code),
+    id                 TEXT NOT NULL,
+    user_id            TEXT REFERENCES users (id),
+    volunteer_number   TEXT UNIQUE,
+    card_serial        BIGINT NOT NULL DEFAULT 0,
+    name               TEXT NOT NULL,
+    id_kind            TEXT NOT NULL,
+    id_number_sealed   BYTEA NOT NULL,
+    id_number_index    TEXT NOT NULL,
+    id_number_masked   TEXT NOT NULL,
+    birth_date         TEXT,
+    gender             TEXT,
+    mobile             TEXT NOT NULL,
+    region_code        TEXT NOT NULL,
+    unit_id            TEXT,
+    skills             TEXT NOT NULL,
+    service_categories TEXT NOT NULL,
+    availability       TEXT,
+    status             TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'rejected')),
+    decision_reason    TEXT,
+    applied_at         BIGINT NOT NULL,
+    decided_at         BIGINT,
+    decided_by         TEXT,
+    PRIMARY KEY (tenant_code, id),
+    UNIQUE (tenant_code, id_number_index),
+    UNIQUE (user_id),
+    FOREIGN KEY (tenant_code, region_code) REFERENCES regions (tenant_code, code),
+    FOREIGN KEY (tenant_code, unit_id) REFERENCES units (tenant_code, id)
+);
+CREATE INDEX volunteers_status ON volunteers (tenant_code, status, applied_at);
+CREATE INDEX volunteers_unit ON volunteers (tenant_code, unit_id);
+
+ALTER TABLE audit_events ADD COLUMN reason TEXT;

@@ -1,0 +1,490 @@
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+use zhiyuan_domain::{
+    Actor, Gender, IdDocumentKind, IdNumber, InvalidInput, MobileNumber, PersonName, RegionCode,
+    Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
+};
+
+use crate::accounts::{NewUser, insert_user};
+use crate::audit::{AuditRecord, record};
+use crate::rows::{
+    enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
+};
+use crate::{Store, StoreError};
+
+/// A real-name application, parsed.
+#[derive(Debug, Clone)]
+pub struct NewVolunteer {
+    pub name: PersonName,
+    pub id_number: IdNumber,
+    pub mobile: MobileNumber,
+    pub region: RegionCode,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub availability: Option<String>,
+}
+
+/// A volunteer as stored. The identity number is here only masked; the full mobile number is
+/// here, and the API decides who sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolunteerRecord {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub volunteer_number: Option<String>,
+    pub card_serial: i64,
+    pub name: String,
+    pub id_kind: IdDocumentKind,
+    pub id_number_masked: String,
+    pub birth_date: Option<String>,
+    pub gender: Option<Gender>,
+    pub mobile: String,
+    pub region: RegionCode,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub availability: Option<String>,
+    pub status: VolunteerStatus,
+    pub decision_reason: Option<String>,
+    pub applied_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// A verifier's decision on an application.
+#[derive(Debug, Clone)]
+pub enum VolunteerDecision {
+    /// Verified, with the public number to give (the caller draws it; a clash is retried).
+    Verify(VolunteerNumber),
+    Reject {
+        reason: String,
+    },
+}
+
+/// Which volunteers to list.
+#[derive(Debug, Clone, Default)]
+pub struct VolunteerFilter {
+    pub status: Option<VolunteerStatus>,
+    /// This region and the regions under it.
+    pub region_within: Option<Vec<RegionCode>>,
+    pub unit: Option<Uuid>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+const COLUMNS: &str = "id, user_id, volunteer_number, card_serial, name, id_kind, id_number_masked, \
+    birth_date, gender, mobile, region_code, unit_id, skills, service_categories, availability, \
+    status, decision_reason, applied_at, decided_at";
+
+impl Store {
+    /// Registers an application (pending), with the applicant's account when it comes with one.
+    pub async fn register_volunteer(
+        &self,
+        tenant: &TenantCode,
+        volunteer: &NewVolunteer,
+        account: Option<&NewUser>,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<VolunteerRecord, StoreError> {
+        let keys = self.verify_data_key(tenant).await?;
+        let mut tx = self.pool.begin().await?;
+        check_region_and_unit(&mut tx, tenant, &volunteer.region, volunteer.unit).await?;
+        let user_id = match account {
+            Some(account) => Some(insert_user(&mut tx, account, actor, at).await?.id),
+            None => None,
+        };
+        let record = insert_volunteer(&mut tx, tenant, &keys, volunteer, user_id, at).await?;
+        record_change(
+            &mut tx,
+            tenant,
+            actor,
+            "volunteer.register",
+            &record,
+            None,
+            None,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub async fn volunteer(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+    ) -> Result<VolunteerRecord, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        volunteer_record(&row)
+    }
+
+    pub async fn volunteer_of_user(
+        &self,
+        tenant: &TenantCode,
+        user_id: Uuid,
+    ) -> Result<VolunteerRecord, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND user_id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        volunteer_record(&row)
+    }
+
+    pub async fn volunteers(
+        &self,
+        tenant: &TenantCode,
+        filter: &VolunteerFilter,
+    ) -> Result<Vec<VolunteerRecord>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1");
+        let mut binds: Vec<String> = vec![tenant.as_str().to_owned()];
+        if let Some(status) = filter.status {
+            binds.push(status.as_str().to_owned());
+            sql.push_str(&format!(" AND status = ${}", binds.len()));
+        }
+        if let Some(unit) = filter.unit {
+            binds.push(unit.to_string());
+            sql.push_str(&format!(" AND unit_id = ${}", binds.len()));
+        }
+        if let Some(regions) = &filter.region_within {
+            if regions.is_empty() {
+                return Ok(Vec::new());
+            }
+            let placeholders: Vec<String> = regions
+                .iter()
+                .map(|region| {
+                    binds.push(region.as_str().to_owned());
+                    format!("${}", binds.len())
+                })
+                .collect();
+            sql.push_str(&format!(
+                " AND region_code IN ({})",
+                placeholders.join(", ")
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY applied_at, id LIMIT {} OFFSET {}",
+            filter.limit.max(1),
+            filter.offset
+        ));
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = query.bind(bind);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(volunteer_record).collect()
+    }
+
+    /// Records a verifier's decision on a pending application.
+    pub async fn decide_volunteer(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+        decision: &VolunteerDecision,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<VolunteerRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = volunteer_record(&row)?;
+        if before.status != VolunteerStatus::Pending {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/decision",
+                Rule::AlreadyDecided,
+            )));
+        }
+        let (status, number, reason, action) = match decision {
+            VolunteerDecision::Verify(number) => (
+                VolunteerStatus::Verified,
+                Some(number.as_str().to_owned()),
+                None,
+                "volunteer.verify",
+            ),
+            VolunteerDecision::Reject { reason } => (
+                VolunteerStatus::Rejected,
+                None,
+                Some(reason.clone()),
+                "volunteer.reject",
+            ),
+        };
+        sqlx::query(
+            "UPDATE volunteers SET status = $1, volunteer_number = $2, decision_reason = $3, \
+             decided_at = $4, decided_by = $5, card_serial = card_serial + $6 \
+             WHERE tenant_code = $7 AND id = $8",
+        )
+        .bind(status.as_str())
+        .bind(number.clone())
+        .bind(reason.clone())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .bind(i64::from(status == VolunteerStatus::Verified))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let after = VolunteerRecord {
+            status,
+            volunteer_number: number,
+            decision_reason: reason.clone(),
+            decided_at: Some(at),
+            card_serial: before.card_serial + i64::from(status == VolunteerStatus::Verified),
+            ..before.clone()
+        };
+        record_change(
+            &mut tx,
+            tenant,
+            actor,
+            action,
+            &after,
+            Some(&before),
+            reason,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The text of a volunteer card's QR code: the volunteer number, the card's serial (raised
+    /// when a card is reissued, which voids the old one) and a MAC under the tenant's key, so
+    /// that a scanned card is checked without storing any secret of it.
+    pub fn card_payload(
+        &self,
+        tenant: &TenantCode,
+        number: &str,
+        serial: i64,
+    ) -> Result<String, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
+        let mac = keys.index("card", &format!("{tenant}:{number}:{serial}"));
+        Ok(format!("ZYC1:{tenant}:{number}:{serial}:{}", &mac[..20]))
+    }
+
+    /// The identity number in the clear, for the few uses that need it (an export the office
+    /// signs for). Every reading is itself audited.
+    pub async fn reveal_id_number(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<String, StoreError> {
+        let keys = self.verify_data_key(tenant).await?;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT id_number_sealed FROM volunteers WHERE tenant_code = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let sealed: Vec<u8> = sqlx::Row::try_get(&row, "id_number_sealed")?;
+        let number = keys.open(tenant, "id_number", &sealed)?;
+        record(
+            &mut tx,
+            AuditRecord {
+                tenant: Some(tenant),
+                actor,
+                action: "volunteer.reveal_id_number",
+                entity_kind: "volunteer",
+                entity_id: id.to_string(),
+                before: None,
+                after: None,
+                reason: None,
+                at,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(number)
+    }
+}
+
+pub(crate) async fn check_region_and_unit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    region: &RegionCode,
+    unit: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let region_known = sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
+        .bind(tenant.as_str())
+        .bind(region.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    if !region_known {
+        return Err(StoreError::Invalid(InvalidInput::new(
+            "/region",
+            Rule::RegionUnknown,
+        )));
+    }
+    if let Some(unit) = unit {
+        let unit_known = sqlx::query("SELECT 1 FROM units WHERE tenant_code = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(unit.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if !unit_known {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/unit_id",
+                Rule::UnitUnknown,
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_volunteer(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    keys: &crate::TenantKeys,
+    volunteer: &NewVolunteer,
+    user_id: Option<Uuid>,
+    at: Timestamp,
+) -> Result<VolunteerRecord, StoreError> {
+    let id = Uuid::now_v7();
+    let facts = volunteer.id_number.resident_facts();
+    let record = VolunteerRecord {
+        id,
+        user_id,
+        volunteer_number: None,
+        card_serial: 0,
+        name: volunteer.name.as_str().to_owned(),
+        id_kind: volunteer.id_number.kind(),
+        id_number_masked: volunteer.id_number.masked(),
+        birth_date: facts.map(|facts| facts.birth_date.to_string()),
+        gender: facts.map(|facts| facts.gender),
+        mobile: volunteer.mobile.as_str().to_owned(),
+        region: volunteer.region.clone(),
+        unit: volunteer.unit,
+        skills: volunteer.skills.clone(),
+        service_categories: volunteer.service_categories.clone(),
+        availability: volunteer.availability.clone(),
+        status: VolunteerStatus::Pending,
+        decision_reason: None,
+        applied_at: at,
+        decided_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO volunteers (tenant_code, id, user_id, name, id_kind, id_number_sealed, \
+         id_number_index, id_number_masked, birth_date, gender, mobile, region_code, unit_id, \
+         skills, service_categories, availability, status, applied_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(tenant.as_str())
+    .bind(id.to_string())
+    .bind(user_id.map(|id| id.to_string()))
+    .bind(&record.name)
+    .bind(record.id_kind.as_str())
+    .bind(keys.seal(tenant, "id_number", volunteer.id_number.expose()))
+    .bind(id_number_index(keys, &volunteer.id_number))
+    .bind(&record.id_number_masked)
+    .bind(record.birth_date.clone())
+    .bind(record.gender.map(|gender| gender.as_str().to_owned()))
+    .bind(&record.mobile)
+    .bind(record.region.as_str())
+    .bind(record.unit.map(|unit| unit.to_string()))
+    .bind(json!(record.skills).to_string())
+    .bind(json!(record.service_categories).to_string())
+    .bind(record.availability.clone())
+    .bind(VolunteerStatus::Pending.as_str())
+    .bind(at.unix_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(record)
+}
+
+/// The index covers kind and number, so a passport and a permit that share digits differ.
+pub(crate) fn id_number_index(keys: &crate::TenantKeys, id_number: &IdNumber) -> String {
+    keys.index(
+        "id_number",
+        &format!("{}:{}", id_number.kind().as_str(), id_number.expose()),
+    )
+}
+
+/// Audit events carry the record as the API shows it to office staff: masked.
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    actor: &Actor,
+    action: &'static str,
+    after: &VolunteerRecord,
+    before: Option<&VolunteerRecord>,
+    reason: Option<String>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let masked = |record: &VolunteerRecord| {
+        let mut value = json!(record);
+        value["mobile"] = json!(zhiyuan_domain::mask(&record.mobile, 3, 4));
+        value
+    };
+    record(
+        tx,
+        AuditRecord {
+            tenant: Some(tenant),
+            actor,
+            action,
+            entity_kind: "volunteer",
+            entity_id: after.id.to_string(),
+            before: before.map(masked),
+            after: Some(masked(after)),
+            reason,
+            at,
+        },
+    )
+    .await
+}
+
+fn volunteer_record(row: &AnyRow) -> Result<VolunteerRecord, StoreError> {
+    let list = |column: &str| -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(&text(row, column)?)
+            .map_err(|_| StoreError::Corrupt(format!("{column} is not JSON")))
+    };
+    let decided_at =
+        sqlx::Row::try_get::<Option<i64>, _>(row, "decided_at")?.map(Timestamp::from_unix_millis);
+    Ok(VolunteerRecord {
+        id: uuid(row, "id")?,
+        user_id: optional_uuid(row, "user_id")?,
+        volunteer_number: optional_text(row, "volunteer_number")?,
+        card_serial: int(row, "card_serial")?,
+        name: text(row, "name")?,
+        id_kind: enumerated(row, "id_kind", IdDocumentKind::from_db)?,
+        id_number_masked: text(row, "id_number_masked")?,
+        birth_date: optional_text(row, "birth_date")?,
+        gender: optional_text(row, "gender")?
+            .as_deref()
+            .and_then(Gender::from_db),
+        mobile: text(row, "mobile")?,
+        region: region_code(row, "region_code")?,
+        unit: optional_uuid(row, "unit_id")?,
+        skills: serde_json::from_value(list("skills")?)
+            .map_err(|_| StoreError::Corrupt("skills".into()))?,
+        service_categories: serde_json::from_value(list("service_categories")?)
+            .map_err(|_| StoreError::Corrupt("service_categories".into()))?,
+        availability: optional_text(row, "availability")?,
+        status: enumerated(row, "status", VolunteerStatus::from_db)?,
+        decision_reason: optional_text(row, "decision_reason")?,
+        applied_at: timestamp(row, "applied_at")?,
+        decided_at,
+    })
+}
