@@ -23,12 +23,17 @@ struct Process {
 
 impl Process {
     fn start(dir: &Path, args: &[&str]) -> Process {
+        Process::start_logging(dir, args, "warn", Stdio::inherit())
+    }
+
+    /// Starts with `RUST_LOG` set to `log` and the logs (standard error) sent to `logs`.
+    fn start_logging(dir: &Path, args: &[&str], log: &str, logs: Stdio) -> Process {
         let mut child = Command::new(BINARY)
             .args(args)
             .current_dir(dir)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(logs)
             .spawn()
             .expect("start zhiyuan");
         let stdout = child.stdout.take().unwrap();
@@ -383,4 +388,43 @@ async fn an_in_process_node_shuts_down_cleanly() {
         .await
         .assert_ok();
     node.stop().await;
+}
+
+/// Identity numbers never reach the logs, even at the most verbose level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_numbers_stay_out_of_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("node.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut process = Process::start_logging(
+        dir.path(),
+        &["--listen", "127.0.0.1:0"],
+        "trace",
+        Stdio::from(log),
+    );
+    let client = reqwest::Client::new();
+    let id_number = crate::support::resident_id("42130319900307123");
+    let bad_number = format!("{}0", &id_number[..17]);
+    for number in [&id_number, &id_number, &bad_number] {
+        let body = crate::support::application("王五", number, "wang.wu");
+        let _ = client
+            .post(format!(
+                "{}/api/v1/tenants/421300/volunteers",
+                process.base_url
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(process.terminate(), Some(0));
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("/api/v1/tenants/421300/volunteers"),
+        "the requests were logged"
+    );
+    assert!(
+        !logs.contains(&id_number[..17]),
+        "an identity number is in the logs"
+    );
 }
