@@ -59,7 +59,7 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Reads a body of at most `limit` bytes.
-async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -132,6 +132,23 @@ impl PathParams {
             name,
             detail: "a region code is six digits",
         })
+    }
+
+    /// A SHA-256 in lower-case hex.
+    pub fn sha256(&self, name: &'static str) -> Result<String, ApiError> {
+        let value = self.get(name)?;
+        if value.len() == 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(value.to_owned())
+        } else {
+            Err(ApiError::BadPathParameter {
+                name,
+                detail: "a SHA-256 is 64 lower-case hex digits",
+            })
+        }
     }
 
     pub fn id(&self, name: &'static str) -> Result<Uuid, ApiError> {

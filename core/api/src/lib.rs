@@ -13,6 +13,7 @@ mod openapi;
 mod routes;
 pub mod schemas;
 pub mod service;
+pub mod teams;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,10 +59,17 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Real-name checks; the verifier's attestation unless an identity service is wired in.
     pub identity_check: Arc<dyn zhiyuan_domain::ports::IdentityCheck>,
+    /// The tenant's local rules (naming, targets); chosen by the node.
+    pub policy: Arc<dyn zhiyuan_domain::ports::Policy>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Result<Self, String> {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: ApiConfig,
+        policy: Arc<dyn zhiyuan_domain::ports::Policy>,
+    ) -> Result<Self, String> {
         Ok(AppState {
             store,
             clock,
@@ -69,6 +77,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             identity_check: Arc::new(zhiyuan_domain::ports::VerifierAttestation),
+            policy,
         })
     }
 }

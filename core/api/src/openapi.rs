@@ -41,6 +41,20 @@ use crate::schemas::SchemaId;
         routes::volunteers::card,
         routes::volunteers::get,
         routes::volunteers::decide,
+        routes::teams::upload_file,
+        routes::teams::get_file,
+        routes::teams::apply,
+        routes::teams::list,
+        routes::teams::review_queue,
+        routes::teams::get,
+        routes::teams::resubmit,
+        routes::teams::decide,
+        routes::teams::members,
+        routes::teams::join,
+        routes::teams::leave,
+        routes::teams::decide_member,
+        routes::teams::appoint_admin,
+        routes::teams::my_teams,
     )
 )]
 struct ApiDoc;

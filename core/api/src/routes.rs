@@ -1,5 +1,6 @@
 pub(crate) mod accounts;
 pub(crate) mod health;
+pub(crate) mod teams;
 pub(crate) mod tenants;
 pub(crate) mod units;
 pub(crate) mod volunteers;
@@ -39,7 +40,24 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/volunteers/{volunteer_id}/decision",
             post(volunteers::decide),
-        );
+        )
+        .route("/volunteers/me/teams", get(teams::my_teams))
+        .route("/files", post(teams::upload_file))
+        .route("/files/{sha256}", get(teams::get_file))
+        .route("/teams", get(teams::list).post(teams::apply))
+        .route("/teams/review-queue", get(teams::review_queue))
+        .route("/teams/{team_id}", get(teams::get).put(teams::resubmit))
+        .route("/teams/{team_id}/decision", post(teams::decide))
+        .route("/teams/{team_id}/members", get(teams::members))
+        .route(
+            "/teams/{team_id}/membership",
+            post(teams::join).delete(teams::leave),
+        )
+        .route(
+            "/teams/{team_id}/members/{volunteer_id}/decision",
+            post(teams::decide_member),
+        )
+        .route("/teams/{team_id}/admins", post(teams::appoint_admin));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -17,10 +17,13 @@ pub enum SchemaId {
     UserCreate,
     VolunteerRegister,
     Decision,
+    TeamApply,
+    MembershipDecision,
+    AdminAppoint,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 8] = [
+    pub const ALL: [SchemaId; 11] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -29,6 +32,9 @@ impl SchemaId {
         SchemaId::UserCreate,
         SchemaId::VolunteerRegister,
         SchemaId::Decision,
+        SchemaId::TeamApply,
+        SchemaId::MembershipDecision,
+        SchemaId::AdminAppoint,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -42,6 +48,9 @@ impl SchemaId {
             SchemaId::UserCreate => "UserCreate",
             SchemaId::VolunteerRegister => "VolunteerRegister",
             SchemaId::Decision => "Decision",
+            SchemaId::TeamApply => "TeamApply",
+            SchemaId::MembershipDecision => "MembershipDecision",
+            SchemaId::AdminAppoint => "AdminAppoint",
         }
     }
 
@@ -57,6 +66,11 @@ impl SchemaId {
                 include_str!("../../../schemas/volunteer-register.schema.json")
             }
             SchemaId::Decision => include_str!("../../../schemas/decision.schema.json"),
+            SchemaId::TeamApply => include_str!("../../../schemas/team-apply.schema.json"),
+            SchemaId::MembershipDecision => {
+                include_str!("../../../schemas/membership-decision.schema.json")
+            }
+            SchemaId::AdminAppoint => include_str!("../../../schemas/admin-appoint.schema.json"),
         }
     }
 }

@@ -49,6 +49,26 @@ pub enum Rule {
     AlreadyDecided,
     OutsideReviewerLevel,
     VolunteerNotVerified,
+    LiaisonNotApproved,
+    LiaisonNotFederationOrParent,
+    LiaisonSkipsLevel,
+    LiaisonUnrelatedRegion,
+    AuthorityNotOwnRegion,
+    AuthorityWrongKind,
+    RegisteredTeamTakesAuthority,
+    UnregisteredTeamTakesLiaison,
+    RegisteredTeamNeedsCode,
+    CreditCodeNotCivilAffairs,
+    CertificatesRequired,
+    CertificateUnknown,
+    ParentUnknown,
+    LiaisonUnknown,
+    FileType,
+    NotTeamAdmin,
+    VolunteerNotVerifiedForTeam,
+    TeamNotApproved,
+    MembershipExists,
+    NotTeamMember,
 }
 
 impl Rule {
@@ -282,6 +302,106 @@ impl Rule {
                 "volunteer_not_verified",
                 "志愿者尚未通过实名认证",
                 "the volunteer is not verified yet",
+            ),
+            Rule::LiaisonNotApproved => (
+                "liaison_not_approved",
+                "所选联络团体尚未通过审核",
+                "the chosen liaison team is not approved",
+            ),
+            Rule::LiaisonNotFederationOrParent => (
+                "liaison_not_federation_or_parent",
+                "联络团体须为上级团体或本地区的志愿服务联合会、协会",
+                "a liaison team is the team's parent or a volunteer federation or association",
+            ),
+            Rule::LiaisonSkipsLevel => (
+                "liaison_skips_level",
+                "不要跨级:须选择就近的联络团体",
+                "do not skip a level: choose the nearest liaison team",
+            ),
+            Rule::LiaisonUnrelatedRegion => (
+                "liaison_unrelated_region",
+                "联络团体须属于本地区或上一级地区",
+                "the liaison team must be of the team's own region or the one directly above",
+            ),
+            Rule::AuthorityNotOwnRegion => (
+                "authority_not_own_region",
+                "须选择本地区的登记机关",
+                "choose the registration authority of the team's own region",
+            ),
+            Rule::AuthorityWrongKind => (
+                "authority_wrong_kind",
+                "所选机构不是登记机关(民政部门)",
+                "the chosen body is not a registration authority (civil affairs)",
+            ),
+            Rule::RegisteredTeamTakesAuthority => (
+                "registered_team_takes_authority",
+                "已登记的社会组织须选择登记机关,而非联络团体",
+                "a registered organisation chooses its registration authority, not a liaison team",
+            ),
+            Rule::UnregisteredTeamTakesLiaison => (
+                "unregistered_team_takes_liaison",
+                "未登记的组织须选择联络团体,而非登记机关",
+                "an unregistered organisation chooses a liaison team, not a registration authority",
+            ),
+            Rule::RegisteredTeamNeedsCode => (
+                "registered_team_needs_code",
+                "已登记的社会组织须填写统一社会信用代码或组织机构代码",
+                "a registered organisation gives its unified social credit code or organisation code",
+            ),
+            Rule::CreditCodeNotCivilAffairs => (
+                "credit_code_not_civil_affairs",
+                "民政部门登记的社会组织,统一社会信用代码以5开头",
+                "a social organisation registered with civil affairs has a credit code beginning with 5",
+            ),
+            Rule::CertificatesRequired => (
+                "certificates_required",
+                "已登记的社会组织须上传登记证书图片",
+                "a registered organisation uploads images of its certificates",
+            ),
+            Rule::CertificateUnknown => (
+                "certificate_unknown",
+                "证书文件未上传或不属于本租户",
+                "the certificate file was not uploaded to this tenant",
+            ),
+            Rule::ParentUnknown => (
+                "parent_unknown",
+                "上级团体不属于本租户",
+                "the parent team is not one of the tenant's",
+            ),
+            Rule::LiaisonUnknown => (
+                "liaison_unknown",
+                "联络团体不属于本租户",
+                "the liaison team is not one of the tenant's",
+            ),
+            Rule::FileType => (
+                "file_type",
+                "只接受PNG、JPEG或PDF文件",
+                "only PNG, JPEG or PDF files are accepted",
+            ),
+            Rule::NotTeamAdmin => (
+                "not_team_admin",
+                "只有本队管理员可以进行此操作",
+                "only an admin of this team may do this",
+            ),
+            Rule::VolunteerNotVerifiedForTeam => (
+                "volunteer_not_verified_for_team",
+                "通过实名认证后才能加入团队",
+                "a volunteer joins teams once verified",
+            ),
+            Rule::TeamNotApproved => (
+                "team_not_approved",
+                "团队尚未通过审核",
+                "the team is not approved",
+            ),
+            Rule::MembershipExists => (
+                "membership_exists",
+                "已申请或已是该队成员",
+                "already a member of the team or applying",
+            ),
+            Rule::NotTeamMember => (
+                "not_team_member",
+                "只能任命本队成员(且有账号)为管理员",
+                "only a member of the team with an account can be appointed admin",
             ),
         }
     }

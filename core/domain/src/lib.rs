@@ -16,6 +16,7 @@ mod localized;
 pub mod ports;
 pub mod region;
 mod reviewing_body;
+mod team;
 pub mod tenant;
 mod unit;
 mod volunteer;
@@ -29,6 +30,10 @@ pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask};
 pub use localized::LocalizedName;
 pub use region::{Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind};
+pub use team::{
+    LegalStatus, LiaisonCandidate, RegionTree, TeamStatus, check_authority, check_liaison,
+    parse_team_name,
+};
 pub use tenant::{TenantCode, TenantConfig, TenantSpec};
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
 pub use volunteer::{

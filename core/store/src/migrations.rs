@@ -16,6 +16,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "volunteers",
         include_str!("../migrations/sqlite/0002_volunteers.sql"),
     ),
+    (
+        3,
+        "teams",
+        include_str!("../migrations/sqlite/0003_teams.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -28,6 +33,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "volunteers",
         include_str!("../migrations/postgres/0002_volunteers.sql"),
+    ),
+    (
+        3,
+        "teams",
+        include_str!("../migrations/postgres/0003_teams.sql"),
     ),
 ];
 

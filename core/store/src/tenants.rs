@@ -77,18 +77,38 @@ impl Store {
             crate::units::insert_unit(&mut tx, &spec.code, Uuid::now_v7(), unit, at).await?;
         }
         for body in &spec.reviewing_bodies {
+            let id = Uuid::now_v7();
             sqlx::query(
                 "INSERT INTO reviewing_bodies (tenant_code, id, kind, name_zh, name_en, \
                  region_code) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(code)
-            .bind(Uuid::now_v7().to_string())
+            .bind(id.to_string())
             .bind(body.kind.as_str())
             .bind(&body.name.zh)
             .bind(body.name.en.clone())
             .bind(body.region.as_str())
             .execute(&mut *tx)
             .await?;
+            // A federation is also a team: the liaison team of unregistered teams in its region,
+            // under the same id.
+            if body.kind == ReviewingBodyKind::Federation {
+                sqlx::query(
+                    "INSERT INTO teams (tenant_code, id, name, kind, federation, region_code, \
+                     contact_name, contact_mobile, legal_status, reviewing_body_id, status, \
+                     submitted_at, decided_at, decided_by) \
+                     VALUES ($1, $2, $3, 'social_organisation', 1, $4, $3, '', 'registered', $2, \
+                     'approved', $5, $5, $6)",
+                )
+                .bind(code)
+                .bind(id.to_string())
+                .bind(&body.name.zh)
+                .bind(body.region.as_str())
+                .bind(at.unix_millis())
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         record(
             &mut tx,

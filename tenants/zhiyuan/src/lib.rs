@@ -76,8 +76,13 @@ impl Node {
             session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
             secure_cookies: config.secure_cookies,
         };
-        let state = AppState::new(store.clone(), clock, api_config)
-            .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
+        let state = AppState::new(
+            store.clone(),
+            clock,
+            api_config,
+            Arc::new(zhiyuan_plugins::BuiltinPolicy),
+        )
+        .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
         let app = zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
         let listener = std::net::TcpListener::bind(config.listen)

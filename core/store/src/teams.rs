@@ -1,0 +1,776 @@
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use uuid::Uuid;
+use zhiyuan_domain::{
+    Actor, CreditCode, InvalidInput, LegalStatus, OrgCode, RegionCode, Rule, TeamStatus,
+    TenantCode, Timestamp, UnitKind,
+};
+
+use crate::audit::{AuditRecord, record};
+use crate::rows::{
+    enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
+};
+use crate::volunteers::check_region_and_unit;
+use crate::{Store, StoreError};
+
+/// A team's application, parsed and checked against R11 by the caller.
+#[derive(Debug, Clone)]
+pub struct NewTeam {
+    pub name: String,
+    pub kind: UnitKind,
+    pub federation: bool,
+    pub unit: Option<Uuid>,
+    pub region: RegionCode,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub legal_status: LegalStatus,
+    pub parent_team: Option<Uuid>,
+    pub liaison_team: Option<Uuid>,
+    pub registration_authority: Option<Uuid>,
+    pub credit_code: Option<CreditCode>,
+    pub org_code: Option<OrgCode>,
+    /// SHA-256 of certificate images uploaded before.
+    pub certificates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: UnitKind,
+    pub federation: bool,
+    pub unit: Option<Uuid>,
+    pub region: RegionCode,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub legal_status: LegalStatus,
+    pub parent_team: Option<Uuid>,
+    pub liaison_team: Option<Uuid>,
+    pub registration_authority: Option<Uuid>,
+    pub credit_code: Option<String>,
+    pub org_code: Option<String>,
+    /// For a federation of the tenant's configuration: the reviewing body it acts as.
+    pub reviewing_body: Option<Uuid>,
+    pub status: TeamStatus,
+    pub decision_reason: Option<String>,
+    pub submitted_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub certificates: Vec<String>,
+}
+
+/// Where a membership stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    Applied,
+    Member,
+    Rejected,
+    Removed,
+    Left,
+}
+
+impl MembershipStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MembershipStatus::Applied => "applied",
+            MembershipStatus::Member => "member",
+            MembershipStatus::Rejected => "rejected",
+            MembershipStatus::Removed => "removed",
+            MembershipStatus::Left => "left",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        [
+            MembershipStatus::Applied,
+            MembershipStatus::Member,
+            MembershipStatus::Rejected,
+            MembershipStatus::Removed,
+            MembershipStatus::Left,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Membership {
+    pub team_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub status: MembershipStatus,
+    pub applied_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+const TEAM_COLUMNS: &str = "id, name, kind, federation, unit_id, region_code, contact_name, \
+    contact_mobile, legal_status, parent_team_id, liaison_team_id, registration_authority_id, \
+    credit_code, org_code, reviewing_body_id, status, decision_reason, submitted_at, decided_at";
+
+impl Store {
+    /// Stores an uploaded file under its hash; storing the same bytes again changes nothing.
+    pub async fn store_file(
+        &self,
+        tenant: &TenantCode,
+        sha256: &str,
+        media_type: &str,
+        content: &[u8],
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO files (tenant_code, sha256, media_type, size, content, uploaded_at, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_code, sha256) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(sha256)
+        .bind(media_type)
+        .bind(content.len() as i64)
+        .bind(content.to_vec())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A stored file's media type and bytes.
+    pub async fn file(
+        &self,
+        tenant: &TenantCode,
+        sha256: &str,
+    ) -> Result<(String, Vec<u8>), StoreError> {
+        let row = sqlx::query(
+            "SELECT media_type, content FROM files WHERE tenant_code = $1 AND sha256 = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((
+            text(&row, "media_type")?,
+            sqlx::Row::try_get(&row, "content")?,
+        ))
+    }
+
+    /// Registers a team's application (pending); the applicant becomes its first admin.
+    pub async fn create_team(
+        &self,
+        tenant: &TenantCode,
+        team: &NewTeam,
+        applicant: Uuid,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<TeamRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        check_region_and_unit(&mut tx, tenant, &team.region, team.unit).await?;
+        let id = Uuid::now_v7();
+        write_team(&mut tx, tenant, id, team, at, false).await?;
+        sqlx::query(
+            "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(applicant.to_string())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await?;
+        let created = read_team(&mut tx, tenant, id).await?;
+        audit_team(
+            &mut tx,
+            tenant,
+            actor,
+            "team.apply",
+            None,
+            &created,
+            None,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// A rejected team corrects its application and submits it again; the earlier one stays in
+    /// the audit trail.
+    pub async fn resubmit_team(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+        team: &NewTeam,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<TeamRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let before = read_team(&mut tx, tenant, id).await?;
+        if before.status != TeamStatus::Rejected {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/",
+                Rule::AlreadyDecided,
+            )));
+        }
+        check_region_and_unit(&mut tx, tenant, &team.region, team.unit).await?;
+        write_team(&mut tx, tenant, id, team, at, true).await?;
+        let after = read_team(&mut tx, tenant, id).await?;
+        audit_team(
+            &mut tx,
+            tenant,
+            actor,
+            "team.resubmit",
+            Some(&before),
+            &after,
+            None,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn team(&self, tenant: &TenantCode, id: Uuid) -> Result<TeamRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let team = read_team(&mut tx, tenant, id).await?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Every team of the tenant, federations included, without certificates.
+    pub async fn teams(&self, tenant: &TenantCode) -> Result<Vec<TeamRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 ORDER BY name"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| team_record(row, Vec::new()))
+            .collect()
+    }
+
+    /// The pending applications a reviewing body decides: registered teams that chose it as
+    /// their registration authority, and unregistered teams whose liaison is the federation it
+    /// acts as.
+    pub async fn team_queue_of_body(
+        &self,
+        tenant: &TenantCode,
+        body: Uuid,
+    ) -> Result<Vec<TeamRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' AND \
+             (registration_authority_id = $2 OR liaison_team_id IN \
+              (SELECT id FROM teams WHERE tenant_code = $1 AND reviewing_body_id = $2)) \
+             ORDER BY submitted_at, id"
+        ))
+        .bind(tenant.as_str())
+        .bind(body.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| team_record(row, Vec::new()))
+            .collect()
+    }
+
+    /// The pending applications that chose a team the user administers as liaison.
+    pub async fn team_queue_of_admin(
+        &self,
+        tenant: &TenantCode,
+        user: Uuid,
+    ) -> Result<Vec<TeamRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' AND \
+             liaison_team_id IN (SELECT team_id FROM team_admins WHERE tenant_code = $1 AND user_id = $2) \
+             ORDER BY submitted_at, id"
+        ))
+        .bind(tenant.as_str())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| team_record(row, Vec::new()))
+            .collect()
+    }
+
+    pub async fn decide_team(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+        status: TeamStatus,
+        reason: Option<String>,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<TeamRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let before = read_team(&mut tx, tenant, id).await?;
+        if before.status != TeamStatus::Pending {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/decision",
+                Rule::AlreadyDecided,
+            )));
+        }
+        sqlx::query(
+            "UPDATE teams SET status = $1, decision_reason = $2, decided_at = $3, decided_by = $4 \
+             WHERE tenant_code = $5 AND id = $6",
+        )
+        .bind(status.as_str())
+        .bind(reason.clone())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let after = read_team(&mut tx, tenant, id).await?;
+        let action = if status == TeamStatus::Approved {
+            "team.approve"
+        } else {
+            "team.reject"
+        };
+        audit_team(
+            &mut tx,
+            tenant,
+            actor,
+            action,
+            Some(&before),
+            &after,
+            reason,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn team_admins(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = sqlx::query("SELECT user_id FROM team_admins WHERE tenant_code = $1 AND team_id = $2 ORDER BY appointed_at")
+            .bind(tenant.as_str())
+            .bind(team.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| uuid(row, "user_id")).collect()
+    }
+
+    pub async fn is_team_admin(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+        user: Uuid,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT 1 FROM team_admins WHERE tenant_code = $1 AND team_id = $2 AND user_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(team.to_string())
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
+    /// Makes a member's account an admin of the team.
+    pub async fn appoint_team_admin(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+        user: Uuid,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_code, team_id, user_id) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(team.to_string())
+        .bind(user.to_string())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            AuditRecord {
+                tenant: Some(tenant),
+                actor,
+                action: "team.appoint_admin",
+                entity_kind: "team",
+                entity_id: team.to_string(),
+                before: None,
+                after: Some(json!({ "admin": user })),
+                reason: None,
+                at,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A verified volunteer applies to join an approved team, or applies again after leaving,
+    /// being rejected or being removed.
+    pub async fn apply_membership(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+        volunteer: Uuid,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Membership, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existing = read_membership(&mut tx, tenant, team, volunteer).await?;
+        match existing.as_ref().map(|membership| membership.status) {
+            Some(MembershipStatus::Applied | MembershipStatus::Member) => {
+                return Err(StoreError::Invalid(InvalidInput::new(
+                    "/",
+                    Rule::MembershipExists,
+                )));
+            }
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE team_members SET status = 'applied', applied_at = $1, decided_at = NULL, \
+                     decided_by = NULL WHERE tenant_code = $2 AND team_id = $3 AND volunteer_id = $4",
+                )
+                .bind(at.unix_millis())
+                .bind(tenant.as_str())
+                .bind(team.to_string())
+                .bind(volunteer.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO team_members (tenant_code, team_id, volunteer_id, status, applied_at) \
+                     VALUES ($1, $2, $3, 'applied', $4)",
+                )
+                .bind(tenant.as_str())
+                .bind(team.to_string())
+                .bind(volunteer.to_string())
+                .bind(at.unix_millis())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let after = read_membership(&mut tx, tenant, team, volunteer)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        audit_membership(
+            &mut tx,
+            tenant,
+            actor,
+            "membership.apply",
+            existing.as_ref(),
+            &after,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Moves a membership from one of `from` to `to` (accept, reject, remove, leave).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn change_membership(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+        volunteer: Uuid,
+        from: &[MembershipStatus],
+        to: MembershipStatus,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Membership, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let before = read_membership(&mut tx, tenant, team, volunteer)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !from.contains(&before.status) {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/",
+                Rule::AlreadyDecided,
+            )));
+        }
+        sqlx::query(
+            "UPDATE team_members SET status = $1, decided_at = $2, decided_by = $3 \
+             WHERE tenant_code = $4 AND team_id = $5 AND volunteer_id = $6",
+        )
+        .bind(to.as_str())
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .bind(tenant.as_str())
+        .bind(team.to_string())
+        .bind(volunteer.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let after = read_membership(&mut tx, tenant, team, volunteer)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let action = match to {
+            MembershipStatus::Member => "membership.accept",
+            MembershipStatus::Rejected => "membership.reject",
+            MembershipStatus::Removed => "membership.remove",
+            MembershipStatus::Left => "membership.leave",
+            MembershipStatus::Applied => "membership.apply",
+        };
+        audit_membership(&mut tx, tenant, actor, action, Some(&before), &after, at).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn team_memberships(
+        &self,
+        tenant: &TenantCode,
+        team: Uuid,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT team_id, volunteer_id, status, applied_at, decided_at FROM team_members \
+             WHERE tenant_code = $1 AND team_id = $2 ORDER BY applied_at, volunteer_id",
+        )
+        .bind(tenant.as_str())
+        .bind(team.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(membership).collect()
+    }
+
+    pub async fn volunteer_memberships(
+        &self,
+        tenant: &TenantCode,
+        volunteer: Uuid,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT team_id, volunteer_id, status, applied_at, decided_at FROM team_members \
+             WHERE tenant_code = $1 AND volunteer_id = $2 ORDER BY applied_at, team_id",
+        )
+        .bind(tenant.as_str())
+        .bind(volunteer.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(membership).collect()
+    }
+}
+
+async fn write_team(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    id: Uuid,
+    team: &NewTeam,
+    at: Timestamp,
+    replace: bool,
+) -> Result<(), StoreError> {
+    for (index, sha256) in team.certificates.iter().enumerate() {
+        let known = sqlx::query("SELECT 1 FROM files WHERE tenant_code = $1 AND sha256 = $2")
+            .bind(tenant.as_str())
+            .bind(sha256)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if !known {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                format!("/certificates/{index}"),
+                Rule::CertificateUnknown,
+            )));
+        }
+    }
+    let statement = if replace {
+        "UPDATE teams SET name = $3, kind = $4, federation = $5, unit_id = $6, region_code = $7, \
+         contact_name = $8, contact_mobile = $9, legal_status = $10, parent_team_id = $11, \
+         liaison_team_id = $12, registration_authority_id = $13, credit_code = $14, org_code = $15, \
+         status = 'pending', decision_reason = NULL, submitted_at = $16, decided_at = NULL, \
+         decided_by = NULL WHERE tenant_code = $1 AND id = $2"
+    } else {
+        "INSERT INTO teams (tenant_code, id, name, kind, federation, unit_id, region_code, \
+         contact_name, contact_mobile, legal_status, parent_team_id, liaison_team_id, \
+         registration_authority_id, credit_code, org_code, status, submitted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16)"
+    };
+    sqlx::query(statement)
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(&team.name)
+        .bind(team.kind.as_str())
+        .bind(i64::from(team.federation))
+        .bind(team.unit.map(|unit| unit.to_string()))
+        .bind(team.region.as_str())
+        .bind(&team.contact_name)
+        .bind(&team.contact_mobile)
+        .bind(team.legal_status.as_str())
+        .bind(team.parent_team.map(|team| team.to_string()))
+        .bind(team.liaison_team.map(|team| team.to_string()))
+        .bind(team.registration_authority.map(|body| body.to_string()))
+        .bind(
+            team.credit_code
+                .as_ref()
+                .map(|code| code.as_str().to_owned()),
+        )
+        .bind(team.org_code.as_ref().map(|code| code.as_str().to_owned()))
+        .bind(at.unix_millis())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM team_certificates WHERE tenant_code = $1 AND team_id = $2")
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let mut certificates = team.certificates.clone();
+    certificates.sort();
+    certificates.dedup();
+    for sha256 in certificates {
+        sqlx::query(
+            "INSERT INTO team_certificates (tenant_code, team_id, sha256) VALUES ($1, $2, $3)",
+        )
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(sha256)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn read_team(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<TeamRecord, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND id = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let certificates = sqlx::query("SELECT sha256 FROM team_certificates WHERE tenant_code = $1 AND team_id = $2 ORDER BY sha256")
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| text(row, "sha256"))
+        .collect::<Result<_, _>>()?;
+    team_record(&row, certificates)
+}
+
+async fn read_membership(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    team: Uuid,
+    volunteer: Uuid,
+) -> Result<Option<Membership>, StoreError> {
+    let row = sqlx::query(
+        "SELECT team_id, volunteer_id, status, applied_at, decided_at FROM team_members \
+         WHERE tenant_code = $1 AND team_id = $2 AND volunteer_id = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(team.to_string())
+    .bind(volunteer.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(membership).transpose()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit_team(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    actor: &Actor,
+    action: &'static str,
+    before: Option<&TeamRecord>,
+    after: &TeamRecord,
+    reason: Option<String>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let masked = |team: &TeamRecord| {
+        let mut value = json!(team);
+        value["contact_mobile"] = json!(zhiyuan_domain::mask(&team.contact_mobile, 3, 4));
+        value
+    };
+    record(
+        tx,
+        AuditRecord {
+            tenant: Some(tenant),
+            actor,
+            action,
+            entity_kind: "team",
+            entity_id: after.id.to_string(),
+            before: before.map(masked),
+            after: Some(masked(after)),
+            reason,
+            at,
+        },
+    )
+    .await
+}
+
+async fn audit_membership(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    actor: &Actor,
+    action: &'static str,
+    before: Option<&Membership>,
+    after: &Membership,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    record(
+        tx,
+        AuditRecord {
+            tenant: Some(tenant),
+            actor,
+            action,
+            entity_kind: "membership",
+            entity_id: format!("{}/{}", after.team_id, after.volunteer_id),
+            before: before.map(|membership| json!(membership)),
+            after: Some(json!(after)),
+            reason: None,
+            at,
+        },
+    )
+    .await
+}
+
+fn team_record(row: &AnyRow, certificates: Vec<String>) -> Result<TeamRecord, StoreError> {
+    let decided_at =
+        sqlx::Row::try_get::<Option<i64>, _>(row, "decided_at")?.map(Timestamp::from_unix_millis);
+    Ok(TeamRecord {
+        id: uuid(row, "id")?,
+        name: text(row, "name")?,
+        kind: enumerated(row, "kind", UnitKind::from_db)?,
+        federation: int(row, "federation")? == 1,
+        unit: optional_uuid(row, "unit_id")?,
+        region: region_code(row, "region_code")?,
+        contact_name: text(row, "contact_name")?,
+        contact_mobile: text(row, "contact_mobile")?,
+        legal_status: enumerated(row, "legal_status", LegalStatus::from_db)?,
+        parent_team: optional_uuid(row, "parent_team_id")?,
+        liaison_team: optional_uuid(row, "liaison_team_id")?,
+        registration_authority: optional_uuid(row, "registration_authority_id")?,
+        credit_code: optional_text(row, "credit_code")?,
+        org_code: optional_text(row, "org_code")?,
+        reviewing_body: optional_uuid(row, "reviewing_body_id")?,
+        status: enumerated(row, "status", TeamStatus::from_db)?,
+        decision_reason: optional_text(row, "decision_reason")?,
+        submitted_at: timestamp(row, "submitted_at")?,
+        decided_at,
+        certificates,
+    })
+}
+
+fn membership(row: &AnyRow) -> Result<Membership, StoreError> {
+    let decided_at =
+        sqlx::Row::try_get::<Option<i64>, _>(row, "decided_at")?.map(Timestamp::from_unix_millis);
+    Ok(Membership {
+        team_id: uuid(row, "team_id")?,
+        volunteer_id: uuid(row, "volunteer_id")?,
+        status: enumerated(row, "status", MembershipStatus::from_db)?,
+        applied_at: timestamp(row, "applied_at")?,
+        decided_at,
+    })
+}
