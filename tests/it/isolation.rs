@@ -28,9 +28,25 @@ fn sample_body(method: &str, path: &str, reviewing_body: &str) -> Option<Value> 
             "civilisation_level": "other", "staff": 1
         })),
         ("patch", "/api/v1/tenants/{tenant}/units/{unit_id}") => Some(json!({ "staff": 1 })),
-        ("post", "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/decision") => {
+        ("post", "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/decision")
+        | ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/decision") => {
             Some(json!({ "decision": "reject", "reason": "测试" }))
         }
+        ("post", "/api/v1/tenants/{tenant}/teams")
+        | ("put", "/api/v1/tenants/{tenant}/teams/{team_id}") => Some(json!({
+            "name": "渗透测试志愿服务队", "kind": "community", "region": "421303",
+            "contact_name": "张三", "contact_mobile": "13900001111",
+            "legal_status": "unregistered", "liaison_team_id": reviewing_body
+        })),
+        ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/members/{volunteer_id}/decision") => {
+            Some(json!({ "decision": "accept" }))
+        }
+        ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/admins") => {
+            Some(json!({ "volunteer_id": uuid::Uuid::now_v7() }))
+        }
+        // Raw bytes and bodiless requests: the answer is about who asks either way.
+        ("post", "/api/v1/tenants/{tenant}/files")
+        | ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/membership") => None,
         ("post", "/api/v1/tenants/{tenant}/users") => Some(json!({
             "username": "intruder", "display_name": "x", "role": "reviewer",
             "reviewing_body_id": reviewing_body, "password": "intruder-password"
@@ -44,6 +60,8 @@ struct SuizhouIds {
     user: String,
     reviewing_body: String,
     volunteer: String,
+    team: String,
+    file: String,
 }
 
 async fn suizhou_ids(node: &TestNode, office: &str) -> SuizhouIds {
@@ -54,6 +72,16 @@ async fn suizhou_ids(node: &TestNode, office: &str) -> SuizhouIds {
         )
         .await;
     let units = node.get("/api/v1/tenants/421300/units", office).await;
+    let teams = node.get("/api/v1/tenants/421300/teams", office).await;
+    let file = node
+        .call_raw(
+            Method::POST,
+            "/api/v1/tenants/421300/files",
+            Some(office),
+            Some("application/pdf"),
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
+        )
+        .await;
     let users = node.get("/api/v1/tenants/421300/users", office).await;
     let bodies = node
         .get("/api/v1/tenants/421300/reviewing-bodies", office)
@@ -72,6 +100,11 @@ async fn suizhou_ids(node: &TestNode, office: &str) -> SuizhouIds {
             .unwrap()
             .to_owned(),
         volunteer,
+        team: teams.assert_ok()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        file: file.assert_ok()["sha256"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -81,6 +114,8 @@ fn fill(path: &str, tenant: &str, ids: &SuizhouIds) -> String {
         .replace("{unit_id}", &ids.unit)
         .replace("{user_id}", &ids.user)
         .replace("{volunteer_id}", &ids.volunteer)
+        .replace("{team_id}", &ids.team)
+        .replace("{sha256}", &ids.file)
 }
 
 /// Every (method, path template) of the API that is scoped to a tenant.
@@ -142,7 +177,9 @@ on_both_databases! {
         let before = node.snapshot().await;
 
         for (method_name, template) in tenant_endpoints(node).await {
-            let takes_an_id = template.contains("_id}") || template.contains("{region}");
+            let takes_an_id = template.contains("_id}")
+                || template.contains("{region}")
+                || template.contains("{sha256}");
             if !takes_an_id {
                 continue;
             }

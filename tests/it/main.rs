@@ -8,5 +8,6 @@ mod accounts;
 mod bad_input;
 mod isolation;
 mod lifecycle;
+mod teams;
 mod tenants;
 mod volunteers;
