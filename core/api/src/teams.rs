@@ -202,10 +202,8 @@ pub async fn may_decide(
     team: &zhiyuan_store::TeamRecord,
     user: &zhiyuan_store::StoredUser,
 ) -> Result<bool, ApiError> {
-    if let (Some(authority), Some(body)) = (team.registration_authority, user.reviewing_body) {
-        if authority == body {
-            return Ok(true);
-        }
+    if team.registration_authority.is_some() && team.registration_authority == user.reviewing_body {
+        return Ok(true);
     }
     let Some(liaison) = team.liaison_team else {
         return Ok(false);
