@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod bad_input;
+mod forms;
 mod isolation;
 mod lifecycle;
 mod teams;

@@ -447,8 +447,22 @@ impl TestNode {
                 "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'volunteer.register'",
             )
             .await;
+            let imported: i64 = sqlx::query(
+                "SELECT after_json FROM audit_events WHERE tenant_code = $1 AND action = 'volunteer.import'",
+            )
+            .bind(&tenant)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let after: Value = serde_json::from_str(&sqlx::Row::get::<String, _>(row, "after_json")).unwrap();
+                after["imported"].as_i64().unwrap()
+            })
+            .sum();
             assert_eq!(
-                volunteers, volunteer_events,
+                volunteers,
+                volunteer_events + imported,
                 "volunteers of {tenant} without their audit event"
             );
             let numbered = scalar(

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod error;
+mod import;
 mod keys;
 mod migrations;
 mod rows;
@@ -27,6 +28,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use accounts::{LoginFailureCounts, NewUser, Session, StoredUser};
 pub use audit::{AuditEvent, AuditRecord};
 pub use error::{StoreError, UniqueField};
+pub use import::{IMPORT_BATCH, VolunteerImport};
 pub use keys::{KeyRing, TenantKeys};
 pub use teams::{Membership, MembershipStatus, NewTeam, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};

@@ -11,6 +11,7 @@ use zhiyuan::{Node, NodeConfig, Overrides, SystemClock, demo, open_store, tenant
 use zhiyuan_api::Schemas;
 use zhiyuan_api::service::{AccountRequest, create_account};
 use zhiyuan_domain::{Actor, Clock, Role, TenantCode};
+use zhiyuan_forms::ImportMode;
 
 /// Zhiyuan (志愿): a volunteer service information system node.
 #[derive(Debug, Parser)]
@@ -43,6 +44,44 @@ enum Command {
     /// Data keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Bulk registration from the CSV lists units keep (UTF-8 or GB18030).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Forms for units and offices.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import volunteers. Columns (Chinese or English headers): 姓名/name, 证件类型/id_kind,
+    /// 证件号码/id_number, 手机号码/mobile, 所属区划/region (code or name), 所属单位/unit (name),
+    /// 技能/skills, 服务类别/service_categories (separated by 、or ;), 可服务时间/availability.
+    /// All rows or none unless --valid-only.
+    Volunteers {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        /// Import the valid rows and report the others, instead of all or nothing.
+        #[arg(long)]
+        valid_only: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The volunteer registration form (志愿者注册登记表) of a tenant or one of its units.
+    RegistrationForm {
+        #[arg(long)]
+        tenant: String,
+        /// Only this unit's volunteers (its name).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_parser = ["csv", "xlsx"], default_value = "xlsx")]
+        format: String,
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +144,105 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(&config, clock, demo).await,
         Command::Demo => serve(&config, clock, true).await,
+        Command::Import(ImportCommand::Volunteers {
+            file,
+            tenant,
+            valid_only,
+        }) => {
+            let store = open_store(&config).await?;
+            tenants::load_configured(&store, &config, clock.as_ref()).await?;
+            let tenant = TenantCode::parse(&tenant).map_err(|rule| anyhow!(rule.message_en()))?;
+            store
+                .tenant(&tenant)
+                .await
+                .with_context(|| format!("tenant {tenant}"))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = zhiyuan_forms::decode(&bytes);
+            let mode = if valid_only {
+                ImportMode::ValidRowsOnly
+            } else {
+                ImportMode::AllOrNothing
+            };
+            let bar = progress_bar(text.lines().count().saturating_sub(1) as u64);
+            let mut progress = |read: u64, _imported: u64| bar.set_position(read);
+            let source = file.display().to_string();
+            let actor = Actor::system("import volunteers");
+            let options = zhiyuan_forms::ImportOptions {
+                mode,
+                actor: &actor,
+                at: clock.now(),
+                source: &source,
+            };
+            let report =
+                zhiyuan_forms::import_volunteers(&store, &tenant, &text, options, &mut progress)
+                    .await?;
+            bar.finish_and_clear();
+            for error in report.errors.iter().take(100) {
+                eprintln!("{error}");
+            }
+            if report.errors.len() > 100 {
+                eprintln!(
+                    "... and {} more rows with errors",
+                    report.errors.len() - 100
+                );
+            }
+            println!(
+                "{} rows read, {} imported, {} refused",
+                report.rows,
+                report.imported,
+                report.errors.len()
+            );
+            if !report.errors.is_empty() && mode == ImportMode::AllOrNothing {
+                anyhow::bail!("nothing was imported: fix the rows above, or pass --valid-only");
+            }
+            Ok(())
+        }
+        Command::Export(ExportCommand::RegistrationForm {
+            tenant,
+            unit,
+            format,
+            output,
+        }) => {
+            let store = open_store(&config).await?;
+            let tenant = TenantCode::parse(&tenant).map_err(|rule| anyhow!(rule.message_en()))?;
+            let summary = store
+                .tenant(&tenant)
+                .await
+                .with_context(|| format!("tenant {tenant}"))?;
+            let unit = match unit {
+                None => None,
+                Some(name) => Some(
+                    store
+                        .units(&tenant)
+                        .await?
+                        .into_iter()
+                        .find(|candidate| candidate.name.zh == name)
+                        .with_context(|| format!("tenant {tenant} has no unit named {name}"))?,
+                ),
+            };
+            let rows = zhiyuan_forms::registration_form(
+                &store,
+                &tenant,
+                unit.as_ref().map(|unit| unit.id),
+            )
+            .await?;
+            let title = format!(
+                "{}志愿者注册登记表{}",
+                summary.name.zh,
+                unit.as_ref()
+                    .map(|unit| format!("({})", unit.name.zh))
+                    .unwrap_or_default()
+            );
+            let bytes = match format.as_str() {
+                "csv" => zhiyuan_forms::to_csv(&rows)?,
+                _ => zhiyuan_forms::to_xlsx(&rows, &title)?,
+            };
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!("{} volunteers written to {}", rows.len(), output.display());
+            Ok(())
+        }
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", zhiyuan_store::KeyRing::generate());
             Ok(())
@@ -220,6 +358,21 @@ fn describe_database(config: &NodeConfig) -> String {
             format!("PostgreSQL at {}", host.trim_start_matches("postgres://"))
         }
     }
+}
+
+/// A progress bar on a terminal; nothing when the output goes elsewhere.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn read_or_generate_password() -> anyhow::Result<(String, bool)> {

@@ -1,0 +1,343 @@
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+use uuid::Uuid;
+use zhiyuan_domain::{
+    Actor, IdDocumentKind, IdNumber, InvalidInput, MobileNumber, PersonName, RegionCode, Rule,
+    ServiceCategory, TenantCode, Timestamp, parse_tags,
+};
+use zhiyuan_store::{NewVolunteer, Store};
+
+use crate::FormError;
+
+/// The columns of a volunteer list: Chinese header, English header, required.
+pub const VOLUNTEER_COLUMNS: [(&str, &str, bool); 9] = [
+    ("姓名", "name", true),
+    ("证件类型", "id_kind", false),
+    ("证件号码", "id_number", true),
+    ("手机号码", "mobile", true),
+    ("所属区划", "region", true),
+    ("所属单位", "unit", false),
+    ("技能", "skills", false),
+    ("服务类别", "service_categories", false),
+    ("可服务时间", "availability", false),
+];
+
+/// All rows or none (the default), or every valid row and a report of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    AllOrNothing,
+    ValidRowsOnly,
+}
+
+/// A row that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The line in the file, counting the header as line 1.
+    pub line: u64,
+    /// The column's header as the file has it.
+    pub column: String,
+    pub code: &'static str,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, {}: {} ({})",
+            self.line, self.column, self.message_zh, self.code
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub imported: u64,
+    pub errors: Vec<RowError>,
+}
+
+/// Decodes a file as UTF-8 (dropping a byte-order mark) when it is valid UTF-8, and as
+/// GB18030 otherwise. Line ends become LF: the CSV reader counts lines by LF alone, and row
+/// errors must name the line a person sees in their spreadsheet.
+pub fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => encoding_rs::GB18030.decode_without_bom_handling(bytes).0,
+    };
+    text.replace("\r\n", "\n")
+}
+
+/// Rows parsed between two writes: large enough for few round trips, small enough to keep
+/// memory flat whatever the file's size.
+const CHUNK: usize = 5_000;
+
+/// Who imports what, how.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions<'a> {
+    pub mode: ImportMode,
+    pub actor: &'a Actor,
+    pub at: Timestamp,
+    /// The file's name, for the audit trail.
+    pub source: &'a str,
+}
+
+/// Imports a volunteer list into `tenant`; `progress` hears (rows read, rows imported).
+pub async fn import_volunteers(
+    store: &Store,
+    tenant: &TenantCode,
+    text: &str,
+    options: ImportOptions<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport, FormError> {
+    let ImportOptions {
+        mode,
+        actor,
+        at,
+        source,
+    } = options;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers()?.clone();
+    if headers.is_empty() {
+        return Err(FormError::NoHeader);
+    }
+    let mut positions = [None; VOLUNTEER_COLUMNS.len()];
+    for (index, (zh, en, required)) in VOLUNTEER_COLUMNS.iter().enumerate() {
+        positions[index] = headers
+            .iter()
+            .position(|header| header == *zh || header.eq_ignore_ascii_case(en));
+        if *required && positions[index].is_none() {
+            return Err(FormError::MissingColumn(zh, en));
+        }
+    }
+
+    let mut import = store.begin_volunteer_import(tenant, at).await?;
+    let (regions, unit_ids) = import.known_regions_and_units().await?;
+    let units: HashMap<String, Uuid> = store
+        .units(tenant)
+        .await?
+        .into_iter()
+        .filter(|unit| unit_ids.contains(&unit.id))
+        .map(|unit| (unit.name.zh, unit.id))
+        .collect();
+    let region_names: HashMap<String, String> = store
+        .regions(tenant)
+        .await?
+        .into_iter()
+        .map(|region| (region.name.zh, region.code.as_str().to_owned()))
+        .collect();
+    let context = RowContext {
+        regions: &regions,
+        region_names: &region_names,
+        units: &units,
+        today: at.shanghai_date(),
+    };
+
+    let mut report = ImportReport::default();
+    let mut pending = Vec::with_capacity(CHUNK);
+    let mut seen_in_file: HashSet<String> = HashSet::new();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        report.rows += 1;
+        let line = record
+            .position()
+            .map(|position| position.line())
+            .unwrap_or(report.rows + 1);
+        let fields: [&str; VOLUNTEER_COLUMNS.len()] = std::array::from_fn(|index| {
+            positions[index]
+                .and_then(|position| record.get(position))
+                .unwrap_or("")
+        });
+        let column = |index: usize| {
+            positions[index]
+                .and_then(|position| headers.get(position))
+                .unwrap_or(VOLUNTEER_COLUMNS[index].0)
+                .to_owned()
+        };
+        let parsed = parse_row(&context, &fields).and_then(|volunteer| {
+            let key = format!(
+                "{}:{}",
+                volunteer.id_number.kind().as_str(),
+                volunteer.id_number.expose()
+            );
+            if import.is_taken(&volunteer) || !seen_in_file.insert(key) {
+                Err((2, Rule::IdNumberRegistered))
+            } else {
+                Ok(volunteer)
+            }
+        });
+        match parsed {
+            Ok(volunteer) => {
+                // Once a row has failed, an all-or-nothing import only checks the rest.
+                if mode == ImportMode::ValidRowsOnly || report.errors.is_empty() {
+                    pending.push(volunteer);
+                }
+            }
+            Err((index, rule)) => {
+                report.errors.push(RowError {
+                    line,
+                    column: column(index),
+                    code: rule.code(),
+                    message_zh: rule.message_zh(),
+                    message_en: rule.message_en(),
+                });
+                if mode == ImportMode::AllOrNothing {
+                    pending.clear();
+                }
+            }
+        }
+        if pending.len() >= CHUNK {
+            import.insert(&pending).await?;
+            pending.clear();
+            progress(report.rows, import.imported());
+        }
+    }
+    if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        // Dropping the import rolls it back.
+        progress(report.rows, 0);
+        return Ok(report);
+    }
+    import.insert(&pending).await?;
+    let imported = import
+        .finish(actor, json!({ "file": source, "rows": report.rows }))
+        .await?;
+    report.imported = imported;
+    progress(report.rows, imported);
+    Ok(report)
+}
+
+struct RowContext<'a> {
+    regions: &'a HashSet<String>,
+    region_names: &'a HashMap<String, String>,
+    units: &'a HashMap<String, Uuid>,
+    today: time::Date,
+}
+
+/// Parses one row; an error names the column (by its index in `VOLUNTEER_COLUMNS`).
+fn parse_row(
+    context: &RowContext<'_>,
+    fields: &[&str; VOLUNTEER_COLUMNS.len()],
+) -> Result<NewVolunteer, (usize, Rule)> {
+    let field = |index: usize| fields[index];
+    let rule = |index: usize| move |error: InvalidInput| (index, error.rule);
+    let name = PersonName::parse(field(0), "").map_err(rule(0))?;
+    let kind = parse_kind(field(1)).ok_or((1, Rule::ResidentIdFormat))?;
+    let id_number = IdNumber::parse(kind, field(2), context.today, "").map_err(rule(2))?;
+    let mobile = MobileNumber::parse(field(3), "").map_err(rule(3))?;
+    let region_text = field(4);
+    let region_code = context
+        .region_names
+        .get(region_text)
+        .map(String::as_str)
+        .unwrap_or(region_text);
+    let region = RegionCode::parse(region_code).map_err(|rule| (4, rule))?;
+    if !context.regions.contains(region.as_str()) {
+        return Err((4, Rule::RegionUnknown));
+    }
+    let unit = match field(5) {
+        "" => None,
+        name => Some(*context.units.get(name).ok_or((5, Rule::UnitUnknown))?),
+    };
+    let list = |text: &str| -> Vec<String> {
+        text.split([';', '；', '、', ',', '，', '|'])
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let skills = parse_tags(&list(field(6)), "").map_err(rule(6))?;
+    let mut service_categories = Vec::new();
+    for item in list(field(7)) {
+        let category = parse_category(&item).ok_or((7, Rule::TagLength))?;
+        if !service_categories.contains(&category) {
+            service_categories.push(category);
+        }
+    }
+    let availability = Some(field(8).to_owned()).filter(|text| !text.is_empty());
+    if availability
+        .as_ref()
+        .is_some_and(|text| text.chars().count() > 200)
+    {
+        return Err((8, Rule::TextTooLong));
+    }
+    Ok(NewVolunteer {
+        name,
+        id_number,
+        mobile,
+        region,
+        unit,
+        skills,
+        service_categories,
+        availability,
+    })
+}
+
+fn parse_kind(text: &str) -> Option<IdDocumentKind> {
+    Some(match text {
+        "" | "居民身份证" | "身份证" | "resident_id_card" => IdDocumentKind::ResidentIdCard,
+        "港澳居民来往内地通行证" | "hong_kong_macao_permit" => {
+            IdDocumentKind::HongKongMacaoPermit
+        }
+        "台湾居民来往大陆通行证" | "taiwan_permit" => IdDocumentKind::TaiwanPermit,
+        "护照" | "passport" => IdDocumentKind::Passport,
+        "外国人永久居留身份证" | "foreign_permanent_resident_id" => {
+            IdDocumentKind::ForeignPermanentResidentId
+        }
+        _ => return None,
+    })
+}
+
+/// Service categories by their Chinese label or their code.
+pub(crate) const CATEGORY_LABELS: [(ServiceCategory, &str, &str); 14] = [
+    (ServiceCategory::Community, "社区服务", "community"),
+    (
+        ServiceCategory::PovertyAlleviation,
+        "扶贫减贫",
+        "poverty_alleviation",
+    ),
+    (
+        ServiceCategory::ElderlyAndDisabled,
+        "助老助残",
+        "elderly_and_disabled",
+    ),
+    (ServiceCategory::Children, "关爱儿童", "children"),
+    (ServiceCategory::Health, "卫生健康", "health"),
+    (ServiceCategory::Environment, "生态环保", "environment"),
+    (ServiceCategory::Culture, "文化艺术", "culture"),
+    (ServiceCategory::Science, "科技科普", "science"),
+    (ServiceCategory::Emergency, "应急救援", "emergency"),
+    (ServiceCategory::PublicSafety, "平安综治", "public_safety"),
+    (ServiceCategory::LegalAid, "法律服务", "legal_aid"),
+    (ServiceCategory::Civility, "文明风尚", "civility"),
+    (ServiceCategory::MajorEvents, "大型活动", "major_events"),
+    (ServiceCategory::Other, "其他", "other"),
+];
+
+fn parse_category(text: &str) -> Option<ServiceCategory> {
+    CATEGORY_LABELS
+        .iter()
+        .find(|(_, zh, code)| *zh == text || *code == text)
+        .map(|(category, _, _)| *category)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gb18030_and_utf8_with_a_bom_read_alike() {
+        let text = "姓名,证件号码\n张三,11010519491231002X\n";
+        assert_eq!(decode("a\r\nb\r\n".as_bytes()), "a\nb\n");
+        let (gb18030, _, _) = encoding_rs::GB18030.encode(text);
+        assert_eq!(decode(&gb18030), text);
+        let mut with_bom = b"\xef\xbb\xbf".to_vec();
+        with_bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode(&with_bom), text);
+    }
+}

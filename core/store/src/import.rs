@@ -1,0 +1,174 @@
+//! Bulk registration (R20): many volunteers in one transaction, written in multi-row
+//! statements. The caller has parsed every row; this writes them as fast as the database takes
+//! them, sealing each identity number on the way.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+use sqlx::{Any, Transaction};
+use uuid::Uuid;
+use zhiyuan_domain::{Actor, TenantCode, Timestamp, VolunteerStatus};
+
+use crate::audit::{AuditRecord, record};
+use crate::volunteers::{NewVolunteer, id_number_index};
+use crate::{Store, StoreError, TenantKeys};
+
+/// Rows per INSERT: 500 rows of 17 values stay below the bind limits of SQLite (32766) and
+/// PostgreSQL (65535).
+pub const IMPORT_BATCH: usize = 500;
+
+/// An import in progress: one transaction, committed by `finish` or rolled back when dropped.
+pub struct VolunteerImport {
+    tx: Transaction<'static, Any>,
+    tenant: TenantCode,
+    keys: TenantKeys,
+    at: Timestamp,
+    /// Identity indexes already taken, in the database or earlier in this import.
+    taken: HashSet<String>,
+    imported: u64,
+}
+
+impl Store {
+    /// Starts an import into `tenant`.
+    pub async fn begin_volunteer_import(
+        &self,
+        tenant: &TenantCode,
+        at: Timestamp,
+    ) -> Result<VolunteerImport, StoreError> {
+        let keys = self.verify_data_key(tenant).await?;
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query("SELECT id_number_index FROM volunteers WHERE tenant_code = $1")
+            .bind(tenant.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        let taken = rows
+            .iter()
+            .map(|row| crate::rows::text(row, "id_number_index"))
+            .collect::<Result<_, _>>()?;
+        Ok(VolunteerImport {
+            tx,
+            tenant: tenant.clone(),
+            keys,
+            at,
+            taken,
+            imported: 0,
+        })
+    }
+}
+
+impl VolunteerImport {
+    /// The keyed index of a row's identity number, and whether it is registered already.
+    pub fn is_taken(&self, volunteer: &NewVolunteer) -> bool {
+        self.taken
+            .contains(&id_number_index(&self.keys, &volunteer.id_number))
+    }
+
+    /// Checks that a region and unit are the tenant's, once per distinct value.
+    pub async fn known_regions_and_units(
+        &mut self,
+    ) -> Result<(HashSet<String>, HashSet<Uuid>), StoreError> {
+        let regions = sqlx::query("SELECT code FROM regions WHERE tenant_code = $1")
+            .bind(self.tenant.as_str())
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| crate::rows::text(row, "code"))
+            .collect::<Result<_, _>>()?;
+        let units = sqlx::query("SELECT id FROM units WHERE tenant_code = $1")
+            .bind(self.tenant.as_str())
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| crate::rows::uuid(row, "id"))
+            .collect::<Result<_, _>>()?;
+        Ok((regions, units))
+    }
+
+    /// Writes rows, at most `IMPORT_BATCH` per statement. Rows whose identity number is taken
+    /// must have been left out by the caller (`is_taken`), or the statement fails whole.
+    pub async fn insert(&mut self, volunteers: &[NewVolunteer]) -> Result<(), StoreError> {
+        for batch in volunteers.chunks(IMPORT_BATCH) {
+            let mut sql = String::with_capacity(128 + batch.len() * 80);
+            sql.push_str(
+                "INSERT INTO volunteers (tenant_code, id, name, id_kind, id_number_sealed, \
+                 id_number_index, id_number_masked, birth_date, gender, mobile, region_code, \
+                 unit_id, skills, service_categories, availability, status, applied_at) VALUES ",
+            );
+            const COLUMNS: usize = 17;
+            for row in 0..batch.len() {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for column in 0..COLUMNS {
+                    if column > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('$');
+                    sql.push_str(&(row * COLUMNS + column + 1).to_string());
+                }
+                sql.push(')');
+            }
+            let mut query = sqlx::query(&sql);
+            for volunteer in batch {
+                let index = id_number_index(&self.keys, &volunteer.id_number);
+                self.taken.insert(index.clone());
+                let facts = volunteer.id_number.resident_facts();
+                query = query
+                    .bind(self.tenant.as_str().to_owned())
+                    .bind(Uuid::now_v7().to_string())
+                    .bind(volunteer.name.as_str().to_owned())
+                    .bind(volunteer.id_number.kind().as_str())
+                    .bind(
+                        self.keys
+                            .seal(&self.tenant, "id_number", volunteer.id_number.expose()),
+                    )
+                    .bind(index)
+                    .bind(volunteer.id_number.masked())
+                    .bind(facts.map(|facts| facts.birth_date.to_string()))
+                    .bind(facts.map(|facts| facts.gender.as_str()))
+                    .bind(volunteer.mobile.as_str().to_owned())
+                    .bind(volunteer.region.as_str().to_owned())
+                    .bind(volunteer.unit.map(|unit| unit.to_string()))
+                    .bind(json!(volunteer.skills).to_string())
+                    .bind(json!(volunteer.service_categories).to_string())
+                    .bind(volunteer.availability.clone())
+                    .bind(VolunteerStatus::Pending.as_str())
+                    .bind(self.at.unix_millis());
+            }
+            query.execute(&mut *self.tx).await?;
+            self.imported += batch.len() as u64;
+        }
+        Ok(())
+    }
+
+    pub fn imported(&self) -> u64 {
+        self.imported
+    }
+
+    /// Commits the import with one audit event that says who imported what.
+    pub async fn finish(
+        mut self,
+        actor: &Actor,
+        source: serde_json::Value,
+    ) -> Result<u64, StoreError> {
+        let tenant = self.tenant.clone();
+        record(
+            &mut self.tx,
+            AuditRecord {
+                tenant: Some(&tenant),
+                actor,
+                action: "volunteer.import",
+                entity_kind: "volunteer",
+                entity_id: tenant.as_str().to_owned(),
+                before: None,
+                after: Some(json!({ "imported": self.imported, "source": source })),
+                reason: None,
+                at: self.at,
+            },
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(self.imported)
+    }
+}
