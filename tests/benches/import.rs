@@ -67,7 +67,9 @@ struct Run {
     imported: u64,
 }
 
-/// Runs the command and measures it with wait4, which gives the child's own peak memory.
+/// Runs the command and measures it with wait4, which gives the child's own peak memory (and
+/// reaps it, which clippy cannot see).
+#[allow(clippy::zombie_processes)]
 fn measure(dir: &Path, args: &[&str]) -> Run {
     let started = Instant::now();
     let child = Command::new(BINARY)

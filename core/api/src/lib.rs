@@ -13,6 +13,7 @@ mod openapi;
 mod routes;
 pub mod schemas;
 pub mod service;
+pub mod team_import;
 pub mod teams;
 
 use std::sync::Arc;
