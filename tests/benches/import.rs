@@ -115,7 +115,8 @@ fn database_args(backend: Backend, config: &zhiyuan::NodeConfig, data_dir: &Path
 }
 
 /// The same rows, already parsed and sealed stand-ins, written in 500-row statements in one
-/// transaction: the floor that the import is measured against.
+/// transaction on a connection set up as the node sets up its own: the floor that the import
+/// is measured against.
 async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
     let rows: Vec<Vec<String>> = text
         .lines()

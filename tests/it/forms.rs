@@ -25,7 +25,7 @@ async fn import(node: &TestNode, text: &str, mode: ImportMode) -> ImportReport {
     zhiyuan_forms::import_volunteers(
         node.store(),
         &"421300".parse_tenant(),
-        text,
+        text.to_owned(),
         options,
         &mut |_, _| {},
     )
@@ -126,7 +126,7 @@ on_both_databases! {
         let missing = zhiyuan_forms::import_volunteers(
             node.store(),
             &"421300".parse_tenant(),
-            "name,id_number\nA,B\n",
+            "name,id_number\nA,B\n".to_owned(),
             ImportOptions { mode: ImportMode::AllOrNothing, actor: &Actor::system("t"), at: zhiyuan_domain::Timestamp::from_unix_millis(0), source: "x" },
             &mut |_, _| {},
         )
@@ -255,4 +255,146 @@ fn the_command_line_imports_gb18030_and_exports_the_form() {
         "x.csv",
     ]);
     assert!(!ok && err.contains("no unit named 无此单位"), "{err}");
+}
+
+/// Teams from a city office's list: each row passes the rules of an application, certificates
+/// travel as files beside the list, and a bad row stops them all unless --valid-only.
+#[test]
+fn the_command_line_imports_team_registrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhiyuan"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "error")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = run(
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "421300",
+            "--username",
+            "office",
+            "--role",
+            "office_admin",
+        ],
+        "office-password-1\n",
+    );
+    assert!(ok, "{err}");
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+    std::fs::write(dir.path().join("证书.png"), png).unwrap();
+    std::fs::write(dir.path().join("fake.png"), b"not an image").unwrap();
+    let alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let weights = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let prefix = "51421303MJH12345X";
+    let sum: usize = prefix
+        .chars()
+        .zip(weights)
+        .map(|(c, w)| alphabet.find(c).unwrap() * w)
+        .sum();
+    let credit = format!(
+        "{prefix}{}",
+        alphabet.chars().nth((31 - sum % 31) % 31).unwrap()
+    );
+    let header = "队伍名称,类别,所属单位,所属区划,联系人,联系电话,登记状态,联络团体,登记机关,统一社会信用代码,组织机构代码,证书文件";
+    let good = [
+        header.to_owned(),
+        "东关社区志愿服务队,社区,,421303,张三,13900001111,未登记,曾都区志愿服务联合会,,,,".to_owned(),
+        format!("曾都区义工协会,社会组织,,421303,李四,13900002222,已登记,,随州市曾都区民政局,{credit},,证书.png"),
+        "随州市公安局志愿服务队,党政机关,随州市公安局,421300,王五,13900003333,未登记,随州市志愿服务联合会,,,,".to_owned(),
+    ];
+    let bad = [
+        good[1]
+            .replace("东关社区", "西关社区")
+            .replace("曾都区志愿服务联合会", "随州市志愿服务联合会"),
+        good[2]
+            .replace("曾都区义工协会", "随县义工协会")
+            .replace("证书.png", "fake.png"),
+        "平安志愿队,党政机关,随州市公安局,421300,王五,13900003333,未登记,随州市志愿服务联合会,,,,"
+            .to_owned(),
+    ];
+    std::fs::write(dir.path().join("teams.csv"), good.join("\n")).unwrap();
+    let mut mixed = good.to_vec();
+    mixed.extend(bad.iter().cloned());
+    std::fs::write(dir.path().join("mixed.csv"), mixed.join("\n")).unwrap();
+
+    let (ok, out, err) = run(
+        &[
+            "import",
+            "teams",
+            "mixed.csv",
+            "--tenant",
+            "421300",
+            "--admin",
+            "office",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.contains("6 rows read, 0 imported, 3 refused"), "{out}");
+    assert!(
+        err.contains("line 5, 联络团体") && err.contains("liaison_skips_level"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 6, 证书文件") && err.contains("file_type"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 7, 队伍名称") && err.contains("team_name_rule"),
+        "{err}"
+    );
+
+    let (ok, out, err) = run(
+        &[
+            "import",
+            "teams",
+            "teams.csv",
+            "--tenant",
+            "421300",
+            "--admin",
+            "office",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("3 rows read, 3 imported, 0 refused"), "{out}");
+    let (ok, _, err) = run(
+        &[
+            "import",
+            "teams",
+            "teams.csv",
+            "--tenant",
+            "421300",
+            "--admin",
+            "office",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 2, 队伍名称") && err.contains("team_name_taken"),
+        "a second import finds the names taken: {err}"
+    );
 }

@@ -172,6 +172,8 @@ on_both_databases! {
         assert_eq!(applied.body["status"], "pending");
         assert_eq!(applied.body["contact_mobile"], "13900001111", "the applicant is its admin");
         let team = applied.body["id"].as_str().unwrap().to_owned();
+        let same_name = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_federation)).await;
+        assert_eq!(same_name.assert_problem(409, "team_name_taken").as_deref(), Some("/name"));
 
         assert_eq!(queue(node, &zengdu).await, ["东城街道爱心志愿服务队"]);
         assert!(queue(node, &city).await.is_empty(), "the city federation sees no other level's applications");

@@ -283,6 +283,12 @@ fn conflict(field: UniqueField) -> (&'static str, &'static str, &'static str, &'
             "志愿者编号冲突,请重试",
             "the volunteer number clashed; try again",
         ),
+        UniqueField::TeamName => (
+            "team_name_taken",
+            "/name",
+            "本租户已有同名团队",
+            "the tenant has a team of this name",
+        ),
         UniqueField::VolunteerAccount => (
             "volunteer_account_taken",
             "/username",

@@ -183,7 +183,14 @@ pub async fn import_teams(
                 continue;
             }
         };
-        if !names.insert(application.name.trim().to_owned()) {
+        let name = application.name.trim().to_owned();
+        if teams.iter().any(|team| team.name == name) {
+            report
+                .errors
+                .push(error(0, "team_name_taken", "本租户已有同名团队"));
+            continue;
+        }
+        if !names.insert(name) {
             report
                 .errors
                 .push(error(0, "name_duplicate", "名称在本文件中重复"));
@@ -274,10 +281,7 @@ fn column_of(field: &str) -> usize {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn parse_kind(text: &str) -> Option<UnitKind> {

@@ -6,7 +6,7 @@ use zhiyuan_domain::{
     Actor, IdDocumentKind, IdNumber, InvalidInput, MobileNumber, PersonName, RegionCode, Rule,
     ServiceCategory, TenantCode, Timestamp, parse_tags,
 };
-use zhiyuan_store::{NewVolunteer, Store};
+use zhiyuan_store::{ImportPreparer, NewVolunteer, PreparedVolunteer, Store};
 
 use crate::FormError;
 
@@ -86,10 +86,13 @@ pub struct ImportOptions<'a> {
 }
 
 /// Imports a volunteer list into `tenant`; `progress` hears (rows read, rows imported).
+///
+/// Rows are parsed, sealed and indexed on a blocking thread while the database writes the
+/// chunks prepared before, so an import uses both the CPU and the database at once.
 pub async fn import_volunteers(
     store: &Store,
     tenant: &TenantCode,
-    text: &str,
+    text: String,
     options: ImportOptions<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, FormError> {
@@ -99,6 +102,60 @@ pub async fn import_volunteers(
         at,
         source,
     } = options;
+    let mut import = store.begin_volunteer_import(tenant, at).await?;
+    let (regions, unit_ids) = import.known_regions_and_units().await?;
+    let units: HashMap<String, Uuid> = store
+        .units(tenant)
+        .await?
+        .into_iter()
+        .filter(|unit| unit_ids.contains(&unit.id))
+        .map(|unit| (unit.name.zh, unit.id))
+        .collect();
+    let region_names: HashMap<String, String> = store
+        .regions(tenant)
+        .await?
+        .into_iter()
+        .map(|region| (region.name.zh, region.code.as_str().to_owned()))
+        .collect();
+    let context = RowContext {
+        regions,
+        region_names,
+        units,
+        today: at.shanghai_date(),
+    };
+    let preparer = import.preparer();
+
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<(Vec<PreparedVolunteer>, u64)>(2);
+    let parser =
+        tokio::task::spawn_blocking(move || parse_all(&text, &context, preparer, mode, &chunks));
+    while let Some((chunk, rows_read)) = received.recv().await {
+        import.insert(&chunk).await?;
+        progress(rows_read, import.imported());
+    }
+    let mut report = parser
+        .await
+        .map_err(|error| FormError::Parser(error.to_string()))??;
+    if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        // Dropping the import rolls it back.
+        progress(report.rows, 0);
+        return Ok(report);
+    }
+    let imported = import
+        .finish(actor, json!({ "file": source, "rows": report.rows }))
+        .await?;
+    report.imported = imported;
+    progress(report.rows, imported);
+    Ok(report)
+}
+
+/// Reads every row, sending prepared chunks; answers the rows read and the errors found.
+fn parse_all(
+    text: &str,
+    context: &RowContext,
+    mut preparer: ImportPreparer,
+    mode: ImportMode,
+    chunks: &tokio::sync::mpsc::Sender<(Vec<PreparedVolunteer>, u64)>,
+) -> Result<ImportReport, FormError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -116,32 +173,8 @@ pub async fn import_volunteers(
             return Err(FormError::MissingColumn(zh, en));
         }
     }
-
-    let mut import = store.begin_volunteer_import(tenant, at).await?;
-    let (regions, unit_ids) = import.known_regions_and_units().await?;
-    let units: HashMap<String, Uuid> = store
-        .units(tenant)
-        .await?
-        .into_iter()
-        .filter(|unit| unit_ids.contains(&unit.id))
-        .map(|unit| (unit.name.zh, unit.id))
-        .collect();
-    let region_names: HashMap<String, String> = store
-        .regions(tenant)
-        .await?
-        .into_iter()
-        .map(|region| (region.name.zh, region.code.as_str().to_owned()))
-        .collect();
-    let context = RowContext {
-        regions: &regions,
-        region_names: &region_names,
-        units: &units,
-        today: at.shanghai_date(),
-    };
-
     let mut report = ImportReport::default();
     let mut pending = Vec::with_capacity(CHUNK);
-    let mut seen_in_file: HashSet<String> = HashSet::new();
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record)? {
         report.rows += 1;
@@ -154,35 +187,24 @@ pub async fn import_volunteers(
                 .and_then(|position| record.get(position))
                 .unwrap_or("")
         });
-        let column = |index: usize| {
-            positions[index]
-                .and_then(|position| headers.get(position))
-                .unwrap_or(VOLUNTEER_COLUMNS[index].0)
-                .to_owned()
-        };
-        let parsed = parse_row(&context, &fields).and_then(|volunteer| {
-            let key = format!(
-                "{}:{}",
-                volunteer.id_number.kind().as_str(),
-                volunteer.id_number.expose()
-            );
-            if import.is_taken(&volunteer) || !seen_in_file.insert(key) {
-                Err((2, Rule::IdNumberRegistered))
-            } else {
-                Ok(volunteer)
-            }
+        let prepared = parse_row(context, &fields).and_then(|volunteer| {
+            preparer
+                .prepare(volunteer)
+                .ok_or((2, Rule::IdNumberRegistered))
         });
-        match parsed {
-            Ok(volunteer) => {
-                // Once a row has failed, an all-or-nothing import only checks the rest.
-                if mode == ImportMode::ValidRowsOnly || report.errors.is_empty() {
-                    pending.push(volunteer);
-                }
+        match prepared {
+            // Once a row has failed, an all-or-nothing import only checks the rest.
+            Ok(row) if mode == ImportMode::ValidRowsOnly || report.errors.is_empty() => {
+                pending.push(row)
             }
+            Ok(_) => {}
             Err((index, rule)) => {
                 report.errors.push(RowError {
                     line,
-                    column: column(index),
+                    column: positions[index]
+                        .and_then(|position| headers.get(position))
+                        .unwrap_or(VOLUNTEER_COLUMNS[index].0)
+                        .to_owned(),
                     code: rule.code(),
                     message_zh: rule.message_zh(),
                     message_en: rule.message_en(),
@@ -193,35 +215,29 @@ pub async fn import_volunteers(
             }
         }
         if pending.len() >= CHUNK {
-            import.insert(&pending).await?;
-            pending.clear();
-            progress(report.rows, import.imported());
+            let chunk = std::mem::replace(&mut pending, Vec::with_capacity(CHUNK));
+            if chunks.blocking_send((chunk, report.rows)).is_err() {
+                // The writer stopped on an error of its own, which it reports.
+                return Ok(report);
+            }
         }
     }
-    if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
-        // Dropping the import rolls it back.
-        progress(report.rows, 0);
-        return Ok(report);
+    if !pending.is_empty() {
+        let _ = chunks.blocking_send((pending, report.rows));
     }
-    import.insert(&pending).await?;
-    let imported = import
-        .finish(actor, json!({ "file": source, "rows": report.rows }))
-        .await?;
-    report.imported = imported;
-    progress(report.rows, imported);
     Ok(report)
 }
 
-struct RowContext<'a> {
-    regions: &'a HashSet<String>,
-    region_names: &'a HashMap<String, String>,
-    units: &'a HashMap<String, Uuid>,
+struct RowContext {
+    regions: HashSet<String>,
+    region_names: HashMap<String, String>,
+    units: HashMap<String, Uuid>,
     today: time::Date,
 }
 
 /// Parses one row; an error names the column (by its index in `VOLUNTEER_COLUMNS`).
 fn parse_row(
-    context: &RowContext<'_>,
+    context: &RowContext,
     fields: &[&str; VOLUNTEER_COLUMNS.len()],
 ) -> Result<NewVolunteer, (usize, Rule)> {
     let field = |index: usize| fields[index];

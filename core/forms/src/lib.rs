@@ -24,6 +24,8 @@ pub enum FormError {
     Csv(#[from] csv::Error),
     #[error(transparent)]
     Store(#[from] zhiyuan_store::StoreError),
+    #[error("the row parser stopped: {0}")]
+    Parser(String),
     #[error("writing XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }

@@ -34,6 +34,8 @@ pub enum UniqueField {
     VolunteerAccount,
     /// Public volunteer numbers are unique on a node.
     VolunteerNumber,
+    /// Team names are unique in a tenant.
+    TeamName,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -81,6 +83,7 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         "volunteers_tenant_code_id_number_index_key" => Some(UniqueField::IdNumber),
         "volunteers_user_id_key" => Some(UniqueField::VolunteerAccount),
         "volunteers_volunteer_number_key" => Some(UniqueField::VolunteerNumber),
+        "teams_tenant_code_name_key" => Some(UniqueField::TeamName),
         _ => None,
     }
 }

@@ -23,9 +23,44 @@ pub struct VolunteerImport {
     tenant: TenantCode,
     keys: TenantKeys,
     at: Timestamp,
-    /// Identity indexes already taken, in the database or earlier in this import.
+    /// Identity indexes already taken in the database, until a preparer takes them over.
     taken: HashSet<String>,
     imported: u64,
+}
+
+/// Seals and indexes rows for an import, off the async threads: the CPU work of an import,
+/// which can run while the database writes the rows prepared before.
+pub struct ImportPreparer {
+    tenant: TenantCode,
+    keys: TenantKeys,
+    /// Identity indexes taken in the database or earlier in this import.
+    taken: HashSet<String>,
+}
+
+/// A row ready to be written: its identity number sealed and indexed.
+pub struct PreparedVolunteer {
+    volunteer: NewVolunteer,
+    index: String,
+    sealed: Vec<u8>,
+}
+
+impl ImportPreparer {
+    /// Prepares a row, or answers `None` when its identity document is registered already
+    /// (in the database or earlier in the import).
+    pub fn prepare(&mut self, volunteer: NewVolunteer) -> Option<PreparedVolunteer> {
+        let index = id_number_index(&self.keys, &volunteer.id_number);
+        if !self.taken.insert(index.clone()) {
+            return None;
+        }
+        let sealed = self
+            .keys
+            .seal(&self.tenant, "id_number", volunteer.id_number.expose());
+        Some(PreparedVolunteer {
+            volunteer,
+            index,
+            sealed,
+        })
+    }
 }
 
 impl Store {
@@ -57,10 +92,13 @@ impl Store {
 }
 
 impl VolunteerImport {
-    /// The keyed index of a row's identity number, and whether it is registered already.
-    pub fn is_taken(&self, volunteer: &NewVolunteer) -> bool {
-        self.taken
-            .contains(&id_number_index(&self.keys, &volunteer.id_number))
+    /// The preparer of this import's rows; it takes over the set of registered documents.
+    pub fn preparer(&mut self) -> ImportPreparer {
+        ImportPreparer {
+            tenant: self.tenant.clone(),
+            keys: self.keys.clone(),
+            taken: std::mem::take(&mut self.taken),
+        }
     }
 
     /// Checks that a region and unit are the tenant's, once per distinct value.
@@ -84,9 +122,8 @@ impl VolunteerImport {
         Ok((regions, units))
     }
 
-    /// Writes rows, at most `IMPORT_BATCH` per statement. Rows whose identity number is taken
-    /// must have been left out by the caller (`is_taken`), or the statement fails whole.
-    pub async fn insert(&mut self, volunteers: &[NewVolunteer]) -> Result<(), StoreError> {
+    /// Writes prepared rows, at most `IMPORT_BATCH` per statement.
+    pub async fn insert(&mut self, volunteers: &[PreparedVolunteer]) -> Result<(), StoreError> {
         for batch in volunteers.chunks(IMPORT_BATCH) {
             let mut sql = String::with_capacity(128 + batch.len() * 80);
             sql.push_str(
@@ -110,20 +147,16 @@ impl VolunteerImport {
                 sql.push(')');
             }
             let mut query = sqlx::query(&sql);
-            for volunteer in batch {
-                let index = id_number_index(&self.keys, &volunteer.id_number);
-                self.taken.insert(index.clone());
+            for prepared in batch {
+                let volunteer = &prepared.volunteer;
                 let facts = volunteer.id_number.resident_facts();
                 query = query
                     .bind(self.tenant.as_str().to_owned())
                     .bind(Uuid::now_v7().to_string())
                     .bind(volunteer.name.as_str().to_owned())
                     .bind(volunteer.id_number.kind().as_str())
-                    .bind(
-                        self.keys
-                            .seal(&self.tenant, "id_number", volunteer.id_number.expose()),
-                    )
-                    .bind(index)
+                    .bind(prepared.sealed.clone())
+                    .bind(prepared.index.clone())
                     .bind(volunteer.id_number.masked())
                     .bind(facts.map(|facts| facts.birth_date.to_string()))
                     .bind(facts.map(|facts| facts.gender.as_str()))

@@ -179,7 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 ImportMode::AllOrNothing
             };
-            let bar = progress_bar(text.lines().count().saturating_sub(1) as u64);
+            let bar = progress_bar(text.matches('\n').count().saturating_sub(1) as u64);
             let mut progress = |read: u64, _imported: u64| bar.set_position(read);
             let source = file.display().to_string();
             let actor = Actor::system("import volunteers");
@@ -190,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 source: &source,
             };
             let report =
-                zhiyuan_forms::import_volunteers(&store, &tenant, &text, options, &mut progress)
+                zhiyuan_forms::import_volunteers(&store, &tenant, text, options, &mut progress)
                     .await?;
             bar.finish_and_clear();
             for error in report.errors.iter().take(100) {

@@ -118,10 +118,7 @@ pub(crate) async fn upload_file(
         Some(media_type @ ("image/png" | "image/jpeg" | "application/pdf")) => media_type,
         _ => return Err(ApiError::Invalid(InvalidInput::new("/", Rule::FileType))),
     };
-    let sha256: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let sha256: String = hex::encode(Sha256::digest(&bytes));
     state
         .store
         .store_file(
