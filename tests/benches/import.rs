@@ -127,7 +127,11 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
     let mut connection = sqlx::AnyConnection::connect(url).await.unwrap();
     if backend == Backend::Sqlite {
         connection
-            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .execute("PRAGMA journal_mode = WAL;")
+            .await
+            .unwrap();
+        connection
+            .execute(zhiyuan_store::SQLITE_CONNECTION_PRAGMAS)
             .await
             .unwrap();
     }
