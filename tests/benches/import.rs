@@ -148,7 +148,12 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
                 sql.push_str(", ");
             }
             let placeholders: Vec<String> = (1..=17)
-                .map(|column| format!("${}", row * 17 + column))
+                .map(|column| match backend {
+                    // Positional on SQLite, as the import writes it (numbered parameters are
+                    // looked up by a linear scan there).
+                    Backend::Sqlite => "?".to_owned(),
+                    Backend::Postgres => format!("${}", row * 17 + column),
+                })
                 .collect();
             let _ = write!(sql, "({})", placeholders.join(", "));
         }

@@ -11,7 +11,7 @@ use zhiyuan_domain::{Actor, TenantCode, Timestamp, VolunteerStatus};
 
 use crate::audit::{AuditRecord, record};
 use crate::volunteers::{NewVolunteer, id_number_index};
-use crate::{Store, StoreError, TenantKeys};
+use crate::{Backend, Store, StoreError, TenantKeys};
 
 /// Rows per INSERT: 500 rows of 17 values stay below the bind limits of SQLite (32766) and
 /// PostgreSQL (65535).
@@ -20,6 +20,7 @@ pub const IMPORT_BATCH: usize = 500;
 /// An import in progress: one transaction, committed by `finish` or rolled back when dropped.
 pub struct VolunteerImport {
     tx: Transaction<'static, Any>,
+    backend: Backend,
     tenant: TenantCode,
     keys: TenantKeys,
     at: Timestamp,
@@ -82,6 +83,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(VolunteerImport {
             tx,
+            backend: self.backend,
             tenant: tenant.clone(),
             keys,
             at,
@@ -141,8 +143,16 @@ impl VolunteerImport {
                     if column > 0 {
                         sql.push_str(", ");
                     }
-                    sql.push('$');
-                    sql.push_str(&(row * COLUMNS + column + 1).to_string());
+                    // SQLite looks a numbered parameter's name up by a linear scan, which
+                    // makes a statement of thousands of `$N` quadratic; plain `?` are bound by
+                    // position. PostgreSQL takes only `$N`.
+                    match self.backend {
+                        Backend::Sqlite => sql.push('?'),
+                        Backend::Postgres => {
+                            sql.push('$');
+                            sql.push_str(&(row * COLUMNS + column + 1).to_string());
+                        }
+                    }
                 }
                 sql.push(')');
             }

@@ -173,7 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("tenant {tenant}"))?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = zhiyuan_forms::decode(&bytes);
+            let text = zhiyuan_forms::decode(bytes);
             let mode = if valid_only {
                 ImportMode::ValidRowsOnly
             } else {
@@ -230,7 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("tenant {tenant} has no account {admin}"))?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = zhiyuan_forms::decode(&bytes);
+            let text = zhiyuan_forms::decode(bytes);
             let base = file.parent().map(PathBuf::from).unwrap_or_default();
             let state = zhiyuan_api::AppState::new(
                 store.clone(),
