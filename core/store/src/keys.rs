@@ -101,13 +101,19 @@ impl TenantKeys {
         String::from_utf8(plaintext).map_err(|_| corrupt())
     }
 
-    /// The keyed hash by which a value is looked up; equal values give equal indexes.
+    /// The keyed hash by which a value is looked up, in hex as stored; equal values give
+    /// equal indexes.
     pub fn index(&self, purpose: &str, value: &str) -> String {
+        hex::encode(self.index_bytes(purpose, value))
+    }
+
+    /// The same keyed hash as bytes.
+    pub fn index_bytes(&self, purpose: &str, value: &str) -> [u8; 32] {
         let mut mac = self.index.clone();
         mac.update(purpose.as_bytes());
         mac.update(b"\0");
         mac.update(value.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 
     /// A value that identifies the key without revealing it.

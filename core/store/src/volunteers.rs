@@ -396,7 +396,7 @@ pub(crate) async fn insert_volunteer(
     .bind(&record.name)
     .bind(record.id_kind.as_str())
     .bind(keys.seal(tenant, "id_number", volunteer.id_number.expose()))
-    .bind(id_number_index(keys, &volunteer.id_number))
+    .bind(hex::encode(id_number_index(keys, &volunteer.id_number)))
     .bind(&record.id_number_masked)
     .bind(record.birth_date.clone())
     .bind(record.gender.map(|gender| gender.as_str().to_owned()))
@@ -414,8 +414,8 @@ pub(crate) async fn insert_volunteer(
 }
 
 /// The index covers kind and number, so a passport and a permit that share digits differ.
-pub(crate) fn id_number_index(keys: &crate::TenantKeys, id_number: &IdNumber) -> String {
-    keys.index(
+pub(crate) fn id_number_index(keys: &crate::TenantKeys, id_number: &IdNumber) -> [u8; 32] {
+    keys.index_bytes(
         "id_number",
         &format!("{}:{}", id_number.kind().as_str(), id_number.expose()),
     )

@@ -8,26 +8,28 @@ CREATE TABLE tenant_data_keys (
     key_check   TEXT NOT NULL
 );
 
+-- Keys and codes compare byte by byte (COLLATE "C"): a city's volunteers are hundreds of
+-- thousands of rows, and locale-aware comparison of hex and digits buys nothing.
 CREATE TABLE volunteers (
-    tenant_code        TEXT NOT NULL REFERENCES tenants (code),
-    id                 TEXT NOT NULL,
-    user_id            TEXT REFERENCES users (id),
-    volunteer_number   TEXT UNIQUE,
+    tenant_code        TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    id                 TEXT COLLATE "C" NOT NULL,
+    user_id            TEXT COLLATE "C" REFERENCES users (id),
+    volunteer_number   TEXT COLLATE "C" UNIQUE,
     card_serial        BIGINT NOT NULL DEFAULT 0,
     name               TEXT NOT NULL,
     id_kind            TEXT NOT NULL,
     id_number_sealed   BYTEA NOT NULL,
-    id_number_index    TEXT NOT NULL,
+    id_number_index    TEXT COLLATE "C" NOT NULL,
     id_number_masked   TEXT NOT NULL,
     birth_date         TEXT,
     gender             TEXT,
     mobile             TEXT NOT NULL,
-    region_code        TEXT NOT NULL,
-    unit_id            TEXT,
+    region_code        TEXT COLLATE "C" NOT NULL,
+    unit_id            TEXT COLLATE "C",
     skills             TEXT NOT NULL,
     service_categories TEXT NOT NULL,
     availability       TEXT,
-    status             TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'rejected')),
+    status             TEXT COLLATE "C" NOT NULL CHECK (status IN ('pending', 'verified', 'rejected')),
     decision_reason    TEXT,
     applied_at         BIGINT NOT NULL,
     decided_at         BIGINT,

@@ -1,0 +1,13 @@
+//! Federation: the records nodes exchange and auditors check.
+//!
+//! Each tenant signs what it issues with its own Ed25519 key. Keys travel as Multikeys
+//! (`multikey`); signed records are W3C Verifiable Credentials secured with Data Integrity
+//! proofs of the `eddsa-jcs-2022` cryptosuite (`data_integrity`): RFC 8785 canonical JSON,
+//! SHA-256 and Ed25519, reproduced byte for byte against the W3C test vector kept in
+//! `federation/tests/vectors`. This is the only crate that signs; core knows nothing of it.
+
+pub mod data_integrity;
+pub mod multikey;
+
+pub use data_integrity::{ProofError, ProofOptions, add_proof, verify_proof};
+pub use multikey::{KeyError, SigningKey, VerifyingKey};

@@ -1,0 +1,115 @@
+//! Ed25519 keys in the Multikey encoding of the W3C Controlled Identifiers specification:
+//! multibase base58btc (`z...`) of a multicodec prefix and the raw key.
+
+use ed25519_dalek::{Signer, Verifier};
+
+/// Multicodec `ed25519-pub` (0xed), as an unsigned varint.
+const PUBLIC_PREFIX: [u8; 2] = [0xed, 0x01];
+/// Multicodec `ed25519-priv` (0x1300), as an unsigned varint.
+const SECRET_PREFIX: [u8; 2] = [0x80, 0x26];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("a Multikey is base58btc multibase, beginning with z")]
+    NotBase58Btc,
+    #[error("the key is not valid base58")]
+    Base58,
+    #[error("the key does not have the multicodec prefix of an Ed25519 {0} key")]
+    WrongCodec(&'static str),
+    #[error("an Ed25519 key is 32 bytes")]
+    Length,
+    #[error("the bytes are not an Ed25519 public key")]
+    NotOnCurve,
+}
+
+/// A tenant's signing key. Its Debug form shows the public half only.
+#[derive(Clone)]
+pub struct SigningKey(ed25519_dalek::SigningKey);
+
+/// A public key that checks what the matching signing key signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyingKey(ed25519_dalek::VerifyingKey);
+
+fn decode(value: &str, prefix: [u8; 2], kind: &'static str) -> Result<[u8; 32], KeyError> {
+    let encoded = value.strip_prefix('z').ok_or(KeyError::NotBase58Btc)?;
+    let bytes = bs58::decode(encoded).into_vec().map_err(|_| KeyError::Base58)?;
+    let key = bytes.strip_prefix(&prefix).ok_or(KeyError::WrongCodec(kind))?;
+    key.try_into().map_err(|_| KeyError::Length)
+}
+
+fn encode(prefix: [u8; 2], key: &[u8; 32]) -> String {
+    let mut bytes = prefix.to_vec();
+    bytes.extend_from_slice(key);
+    format!("z{}", bs58::encode(bytes).into_string())
+}
+
+impl SigningKey {
+    pub fn from_seed(seed: [u8; 32]) -> SigningKey {
+        SigningKey(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+
+    pub fn from_multibase(value: &str) -> Result<SigningKey, KeyError> {
+        Ok(SigningKey::from_seed(decode(value, SECRET_PREFIX, "secret")?))
+    }
+
+    pub fn to_multibase(&self) -> String {
+        encode(SECRET_PREFIX, &self.0.to_bytes())
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey(self.0.verifying_key())
+    }
+
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", self.verifying_key().to_multibase())
+    }
+}
+
+impl VerifyingKey {
+    pub fn from_multibase(value: &str) -> Result<VerifyingKey, KeyError> {
+        let bytes = decode(value, PUBLIC_PREFIX, "public")?;
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .map(VerifyingKey)
+            .map_err(|_| KeyError::NotOnCurve)
+    }
+
+    pub fn to_multibase(&self) -> String {
+        encode(PUBLIC_PREFIX, self.0.as_bytes())
+    }
+
+    /// Strict verification (no malleable signatures, no small-order keys).
+    pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        self.0.verify_strict(message, &signature).is_ok() && self.0.verify(message, &signature).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vector_key_pair_round_trips() {
+        let secret = SigningKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").unwrap();
+        assert_eq!(secret.to_multibase(), "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq");
+        assert_eq!(secret.verifying_key().to_multibase(), "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2");
+        assert!(format!("{secret:?}").contains("z6Mkr"), "Debug shows the public key only");
+    }
+
+    #[test]
+    fn malformed_keys_say_why() {
+        assert_eq!(VerifyingKey::from_multibase("u6MkrJ"), Err(KeyError::NotBase58Btc));
+        assert_eq!(VerifyingKey::from_multibase("z0OIl"), Err(KeyError::Base58));
+        assert_eq!(
+            VerifyingKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"),
+            Err(KeyError::WrongCodec("public"))
+        );
+        assert_eq!(VerifyingKey::from_multibase("z6Mkr"), Err(KeyError::WrongCodec("public")));
+    }
+}
