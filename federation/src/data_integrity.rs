@@ -41,7 +41,8 @@ pub struct ProofOptions {
 }
 
 fn canonical(value: &Value) -> Result<Vec<u8>, ProofError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|error| ProofError::Canonicalization(error.to_string()))
+    serde_json_canonicalizer::to_vec(value)
+        .map_err(|error| ProofError::Canonicalization(error.to_string()))
 }
 
 /// SHA-256 of the canonical proof configuration, then of the canonical document.
@@ -57,7 +58,10 @@ fn proof_config(document: &Map<String, Value>, options: &ProofOptions) -> Map<St
     config.insert("type".into(), "DataIntegrityProof".into());
     config.insert("cryptosuite".into(), CRYPTOSUITE.into());
     config.insert("created".into(), options.created.clone().into());
-    config.insert("verificationMethod".into(), options.verification_method.clone().into());
+    config.insert(
+        "verificationMethod".into(),
+        options.verification_method.clone().into(),
+    );
     config.insert("proofPurpose".into(), options.proof_purpose.clone().into());
     if let Some(context) = document.get("@context") {
         config.insert("@context".into(), context.clone());
@@ -66,12 +70,22 @@ fn proof_config(document: &Map<String, Value>, options: &ProofOptions) -> Map<St
 }
 
 /// Secures a document: answers it with a `proof` member.
-pub fn add_proof(document: &Value, options: &ProofOptions, key: &SigningKey) -> Result<Value, ProofError> {
+pub fn add_proof(
+    document: &Value,
+    options: &ProofOptions,
+    key: &SigningKey,
+) -> Result<Value, ProofError> {
     let document = document.as_object().ok_or(ProofError::NotAnObject)?;
     let mut config = proof_config(document, options);
-    let data = hash_data(&Value::Object(config.clone()), &Value::Object(document.clone()))?;
+    let data = hash_data(
+        &Value::Object(config.clone()),
+        &Value::Object(document.clone()),
+    )?;
     let signature = key.sign(&data);
-    config.insert("proofValue".into(), format!("z{}", bs58::encode(signature).into_string()).into());
+    config.insert(
+        "proofValue".into(),
+        format!("z{}", bs58::encode(signature).into_string()).into(),
+    );
     let mut secured = document.clone();
     secured.insert("proof".into(), Value::Object(config));
     Ok(Value::Object(secured))
@@ -92,10 +106,10 @@ pub fn verify_proof(
     if !suite_ok {
         return Err(ProofError::WrongSuite);
     }
-    if let Some(context) = proof.get("@context") {
-        if document.get("@context") != Some(context) {
-            return Err(ProofError::ContextMismatch);
-        }
+    if let Some(context) = proof.get("@context")
+        && document.get("@context") != Some(context)
+    {
+        return Err(ProofError::ContextMismatch);
     }
     let proof_value = proof
         .remove("proofValue")
@@ -127,7 +141,8 @@ mod tests {
 
     const UNSIGNED: &str = include_str!("../tests/vectors/eddsa-jcs-2022/unsigned.json");
     const PROOF_CONFIG: &str = include_str!("../tests/vectors/eddsa-jcs-2022/proofConfigJCS.json");
-    const CANONICAL_DOCUMENT: &str = include_str!("../tests/vectors/eddsa-jcs-2022/canonDocJCS.txt");
+    const CANONICAL_DOCUMENT: &str =
+        include_str!("../tests/vectors/eddsa-jcs-2022/canonDocJCS.txt");
     const SIGNED: &str = include_str!("../tests/vectors/eddsa-jcs-2022/signedJCS.json");
     const SECRET: &str = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq";
     const METHOD: &str = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2";
@@ -147,9 +162,15 @@ mod tests {
     #[test]
     fn reproduces_the_w3c_vector_byte_for_byte() {
         let unsigned = json(UNSIGNED);
-        assert_eq!(canonical(&unsigned).unwrap(), CANONICAL_DOCUMENT.trim_end().as_bytes());
+        assert_eq!(
+            canonical(&unsigned).unwrap(),
+            CANONICAL_DOCUMENT.trim_end().as_bytes()
+        );
         let config = proof_config(unsigned.as_object().unwrap(), &options());
-        assert_eq!(canonical(&Value::Object(config)).unwrap(), canonical(&json(PROOF_CONFIG)).unwrap());
+        assert_eq!(
+            canonical(&Value::Object(config)).unwrap(),
+            canonical(&json(PROOF_CONFIG)).unwrap()
+        );
 
         let key = SigningKey::from_multibase(SECRET).unwrap();
         let signed = add_proof(&unsigned, &options(), &key).unwrap();
@@ -157,7 +178,10 @@ mod tests {
             signed["proof"]["proofValue"],
             "z2HnFSSPPBzR36zdDgK8PbEHeXbR56YF24jwMpt3R1eHXQzJDMWS93FCzpvJpwTWd3GAVFuUfjoJdcnTMuVor51aX"
         );
-        assert_eq!(canonical(&signed).unwrap(), canonical(&json(SIGNED)).unwrap());
+        assert_eq!(
+            canonical(&signed).unwrap(),
+            canonical(&json(SIGNED)).unwrap()
+        );
     }
 
     #[test]
@@ -169,16 +193,25 @@ mod tests {
 
         let mut changed = signed.clone();
         changed["credentialSubject"]["alumniOf"] = "Another School".into();
-        assert_eq!(verify_proof(&changed, resolve), Err(ProofError::BadSignature));
+        assert_eq!(
+            verify_proof(&changed, resolve),
+            Err(ProofError::BadSignature)
+        );
         let mut later = signed.clone();
         later["proof"]["created"] = "2024-02-24T23:36:38Z".into();
         assert_eq!(verify_proof(&later, resolve), Err(ProofError::BadSignature));
         let mut other_suite = signed.clone();
         other_suite["proof"]["cryptosuite"] = "ecdsa-jcs-2019".into();
-        assert_eq!(verify_proof(&other_suite, resolve), Err(ProofError::WrongSuite));
+        assert_eq!(
+            verify_proof(&other_suite, resolve),
+            Err(ProofError::WrongSuite)
+        );
         let mut unknown = signed.clone();
         unknown["proof"]["verificationMethod"] = "did:example:x#k".into();
-        assert!(matches!(verify_proof(&unknown, resolve), Err(ProofError::UnknownKey(_))));
+        assert!(matches!(
+            verify_proof(&unknown, resolve),
+            Err(ProofError::UnknownKey(_))
+        ));
         let mut no_proof = signed;
         no_proof.as_object_mut().unwrap().remove("proof");
         assert_eq!(verify_proof(&no_proof, resolve), Err(ProofError::NoProof));
@@ -187,7 +220,8 @@ mod tests {
     #[test]
     fn a_tenant_signs_a_record_another_node_verifies() {
         let tenant_key = SigningKey::from_seed([42; 32]);
-        let public = VerifyingKey::from_multibase(&tenant_key.verifying_key().to_multibase()).unwrap();
+        let public =
+            VerifyingKey::from_multibase(&tenant_key.verifying_key().to_multibase()).unwrap();
         let record = serde_json::json!({
             "@context": ["https://www.w3.org/ns/credentials/v2"],
             "type": ["VerifiableCredential", "VolunteerRegistration"],
@@ -200,6 +234,9 @@ mod tests {
             proof_purpose: "assertionMethod".into(),
         };
         let signed = add_proof(&record, &options, &tenant_key).unwrap();
-        assert_eq!(verify_proof(&signed, |_| Some(public.clone())).unwrap(), record);
+        assert_eq!(
+            verify_proof(&signed, |_| Some(public.clone())).unwrap(),
+            record
+        );
     }
 }

@@ -32,8 +32,12 @@ pub struct VerifyingKey(ed25519_dalek::VerifyingKey);
 
 fn decode(value: &str, prefix: [u8; 2], kind: &'static str) -> Result<[u8; 32], KeyError> {
     let encoded = value.strip_prefix('z').ok_or(KeyError::NotBase58Btc)?;
-    let bytes = bs58::decode(encoded).into_vec().map_err(|_| KeyError::Base58)?;
-    let key = bytes.strip_prefix(&prefix).ok_or(KeyError::WrongCodec(kind))?;
+    let bytes = bs58::decode(encoded)
+        .into_vec()
+        .map_err(|_| KeyError::Base58)?;
+    let key = bytes
+        .strip_prefix(&prefix)
+        .ok_or(KeyError::WrongCodec(kind))?;
     key.try_into().map_err(|_| KeyError::Length)
 }
 
@@ -49,7 +53,11 @@ impl SigningKey {
     }
 
     pub fn from_multibase(value: &str) -> Result<SigningKey, KeyError> {
-        Ok(SigningKey::from_seed(decode(value, SECRET_PREFIX, "secret")?))
+        Ok(SigningKey::from_seed(decode(
+            value,
+            SECRET_PREFIX,
+            "secret",
+        )?))
     }
 
     pub fn to_multibase(&self) -> String {
@@ -86,7 +94,8 @@ impl VerifyingKey {
     /// Strict verification (no malleable signatures, no small-order keys).
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let signature = ed25519_dalek::Signature::from_bytes(signature);
-        self.0.verify_strict(message, &signature).is_ok() && self.0.verify(message, &signature).is_ok()
+        self.0.verify_strict(message, &signature).is_ok()
+            && self.0.verify(message, &signature).is_ok()
     }
 }
 
@@ -96,20 +105,36 @@ mod tests {
 
     #[test]
     fn the_vector_key_pair_round_trips() {
-        let secret = SigningKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").unwrap();
-        assert_eq!(secret.to_multibase(), "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq");
-        assert_eq!(secret.verifying_key().to_multibase(), "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2");
-        assert!(format!("{secret:?}").contains("z6Mkr"), "Debug shows the public key only");
+        let secret =
+            SigningKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").unwrap();
+        assert_eq!(
+            secret.to_multibase(),
+            "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
+        );
+        assert_eq!(
+            secret.verifying_key().to_multibase(),
+            "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+        );
+        assert!(
+            format!("{secret:?}").contains("z6Mkr"),
+            "Debug shows the public key only"
+        );
     }
 
     #[test]
     fn malformed_keys_say_why() {
-        assert_eq!(VerifyingKey::from_multibase("u6MkrJ"), Err(KeyError::NotBase58Btc));
+        assert_eq!(
+            VerifyingKey::from_multibase("u6MkrJ"),
+            Err(KeyError::NotBase58Btc)
+        );
         assert_eq!(VerifyingKey::from_multibase("z0OIl"), Err(KeyError::Base58));
         assert_eq!(
             VerifyingKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"),
             Err(KeyError::WrongCodec("public"))
         );
-        assert_eq!(VerifyingKey::from_multibase("z6Mkr"), Err(KeyError::WrongCodec("public")));
+        assert_eq!(
+            VerifyingKey::from_multibase("z6Mkr"),
+            Err(KeyError::WrongCodec("public"))
+        );
     }
 }

@@ -67,12 +67,12 @@ struct Run {
     imported: u64,
 }
 
-/// Runs the command and measures it with wait4, which gives the child's own peak memory (and
-/// reaps it, which clippy cannot see).
-#[allow(clippy::zombie_processes)]
+/// Runs the command, sampling its peak memory (VmHWM, the high-water mark of its resident set)
+/// from /proc until it exits. The peak of the process as exec'd, not of the fork it began as,
+/// which getrusage would count.
 fn measure(dir: &Path, args: &[&str]) -> Run {
     let started = Instant::now();
-    let child = Command::new(BINARY)
+    let mut child = Command::new(BINARY)
         .args(args)
         .current_dir(dir)
         .env("RUST_LOG", "warn")
@@ -80,28 +80,38 @@ fn measure(dir: &Path, args: &[&str]) -> Run {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start zhiyuan");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.expect("stdout");
-    let mut printed = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut printed).unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value, and wait4 writes into it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; the pointers are to live locals.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{printed}"
-    );
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut printed = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut printed).unwrap();
+        printed
+    });
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            let high_water = text
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
+            peak_kib = peak_kib.max(high_water.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let printed = reader.join().unwrap();
+    assert!(status.success(), "{printed}");
     let imported = printed
         .split(", ")
         .find_map(|part| part.strip_suffix(" imported"))
         .and_then(|count| count.parse().ok())
         .unwrap_or(0);
     Run {
-        seconds: started.elapsed().as_secs_f64(),
-        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+        seconds,
+        peak_mib: peak_kib as f64 / 1024.0,
         imported,
     }
 }

@@ -2,10 +2,11 @@
 -- audit trail. Every tenant-owned row carries tenant_code and is keyed by it, so that no lookup by
 -- id can reach another tenant's row.
 -- Instants are Unix milliseconds (UTC); ids are UUIDv7 text; flags are 0/1 bigints, so that the
--- same statements read the same columns on SQLite and PostgreSQL.
+-- same statements read the same columns on SQLite and PostgreSQL. Keys and codes compare byte
+-- by byte (COLLATE "C"): locale-aware comparison of ids and digits costs much and buys nothing.
 
 CREATE TABLE tenants (
-    code        TEXT PRIMARY KEY,
+    code        TEXT COLLATE "C" PRIMARY KEY,
     name_zh     TEXT NOT NULL,
     name_en     TEXT,
     created_at  BIGINT NOT NULL,
@@ -13,9 +14,9 @@ CREATE TABLE tenants (
 );
 
 CREATE TABLE regions (
-    tenant_code         TEXT NOT NULL REFERENCES tenants (code),
-    code                TEXT NOT NULL,
-    parent_code         TEXT,
+    tenant_code         TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    code                TEXT COLLATE "C" NOT NULL,
+    parent_code         TEXT COLLATE "C",
     name_zh             TEXT NOT NULL,
     name_en             TEXT,
     level               TEXT NOT NULL CHECK (level IN ('city', 'county', 'zone')),
@@ -27,11 +28,11 @@ CREATE TABLE regions (
 );
 
 CREATE TABLE units (
-    tenant_code        TEXT NOT NULL REFERENCES tenants (code),
-    id                 TEXT NOT NULL,
+    tenant_code        TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    id                 TEXT COLLATE "C" NOT NULL,
     name_zh            TEXT NOT NULL,
     name_en            TEXT,
-    region_code        TEXT NOT NULL,
+    region_code        TEXT COLLATE "C" NOT NULL,
     kind               TEXT NOT NULL,
     civilisation_level TEXT NOT NULL,
     staff              BIGINT NOT NULL CHECK (staff > 0),
@@ -43,12 +44,12 @@ CREATE TABLE units (
 );
 
 CREATE TABLE reviewing_bodies (
-    tenant_code TEXT NOT NULL REFERENCES tenants (code),
-    id          TEXT NOT NULL,
+    tenant_code TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    id          TEXT COLLATE "C" NOT NULL,
     kind        TEXT NOT NULL,
     name_zh     TEXT NOT NULL,
     name_en     TEXT,
-    region_code TEXT NOT NULL,
+    region_code TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant_code, id),
     UNIQUE (tenant_code, name_zh),
     FOREIGN KEY (tenant_code, region_code) REFERENCES regions (tenant_code, code)
@@ -56,12 +57,12 @@ CREATE TABLE reviewing_bodies (
 
 -- tenant_code is NULL for node-wide accounts (operators) only.
 CREATE TABLE users (
-    id                TEXT PRIMARY KEY,
-    tenant_code       TEXT REFERENCES tenants (code),
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    tenant_code       TEXT COLLATE "C" REFERENCES tenants (code),
     username          TEXT NOT NULL,
     display_name      TEXT NOT NULL,
     role              TEXT NOT NULL,
-    reviewing_body_id TEXT,
+    reviewing_body_id TEXT COLLATE "C",
     password_hash     TEXT NOT NULL,
     created_at        BIGINT NOT NULL,
     created_by        TEXT NOT NULL,
@@ -73,8 +74,8 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_username_key ON users (username) WHERE tenant_code IS NULL;
 
 CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,
-    user_id    TEXT NOT NULL REFERENCES users (id),
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    user_id    TEXT COLLATE "C" NOT NULL REFERENCES users (id),
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

@@ -4,12 +4,10 @@
 -- per document per tenant), id_number_masked what people may see.
 
 CREATE TABLE tenant_data_keys (
-    tenant_code TEXT PRIMARY KEY REFERENCES tenants (code),
+    tenant_code TEXT COLLATE "C" PRIMARY KEY REFERENCES tenants (code),
     key_check   TEXT NOT NULL
 );
 
--- Keys and codes compare byte by byte (COLLATE "C"): a city's volunteers are hundreds of
--- thousands of rows, and locale-aware comparison of hex and digits buys nothing.
 CREATE TABLE volunteers (
     tenant_code        TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
     id                 TEXT COLLATE "C" NOT NULL,

@@ -2,8 +2,8 @@
 -- admins and members. Certificate images are stored once per tenant by their SHA-256.
 
 CREATE TABLE files (
-    tenant_code TEXT NOT NULL REFERENCES tenants (code),
-    sha256      TEXT NOT NULL,
+    tenant_code TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    sha256      TEXT COLLATE "C" NOT NULL,
     media_type  TEXT NOT NULL,
     size        BIGINT NOT NULL,
     content     BYTEA NOT NULL,
@@ -13,22 +13,22 @@ CREATE TABLE files (
 );
 
 CREATE TABLE teams (
-    tenant_code               TEXT NOT NULL REFERENCES tenants (code),
-    id                        TEXT NOT NULL,
+    tenant_code               TEXT COLLATE "C" NOT NULL REFERENCES tenants (code),
+    id                        TEXT COLLATE "C" NOT NULL,
     name                      TEXT NOT NULL,
     kind                      TEXT NOT NULL,
     federation                BIGINT NOT NULL CHECK (federation IN (0, 1)),
-    unit_id                   TEXT,
-    region_code               TEXT NOT NULL,
+    unit_id                   TEXT COLLATE "C",
+    region_code               TEXT COLLATE "C" NOT NULL,
     contact_name              TEXT NOT NULL,
     contact_mobile            TEXT NOT NULL,
     legal_status              TEXT NOT NULL CHECK (legal_status IN ('registered', 'unregistered')),
-    parent_team_id            TEXT,
-    liaison_team_id           TEXT,
-    registration_authority_id TEXT,
+    parent_team_id            TEXT COLLATE "C",
+    liaison_team_id           TEXT COLLATE "C",
+    registration_authority_id TEXT COLLATE "C",
     credit_code               TEXT,
     org_code                  TEXT,
-    reviewing_body_id         TEXT,
+    reviewing_body_id         TEXT COLLATE "C",
     status                    TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
     decision_reason           TEXT,
     submitted_at              BIGINT NOT NULL,
@@ -55,18 +55,18 @@ FROM reviewing_bodies WHERE kind = 'federation';
 CREATE INDEX teams_review ON teams (tenant_code, status, liaison_team_id, registration_authority_id);
 
 CREATE TABLE team_certificates (
-    tenant_code TEXT NOT NULL,
-    team_id     TEXT NOT NULL,
-    sha256      TEXT NOT NULL,
+    tenant_code TEXT COLLATE "C" NOT NULL,
+    team_id     TEXT COLLATE "C" NOT NULL,
+    sha256      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant_code, team_id, sha256),
     FOREIGN KEY (tenant_code, team_id) REFERENCES teams (tenant_code, id),
     FOREIGN KEY (tenant_code, sha256) REFERENCES files (tenant_code, sha256)
 );
 
 CREATE TABLE team_admins (
-    tenant_code  TEXT NOT NULL,
-    team_id      TEXT NOT NULL,
-    user_id      TEXT NOT NULL REFERENCES users (id),
+    tenant_code  TEXT COLLATE "C" NOT NULL,
+    team_id      TEXT COLLATE "C" NOT NULL,
+    user_id      TEXT COLLATE "C" NOT NULL REFERENCES users (id),
     appointed_at BIGINT NOT NULL,
     appointed_by TEXT NOT NULL,
     PRIMARY KEY (tenant_code, team_id, user_id),
@@ -75,9 +75,9 @@ CREATE TABLE team_admins (
 CREATE INDEX team_admins_user ON team_admins (user_id);
 
 CREATE TABLE team_members (
-    tenant_code  TEXT NOT NULL,
-    team_id      TEXT NOT NULL,
-    volunteer_id TEXT NOT NULL,
+    tenant_code  TEXT COLLATE "C" NOT NULL,
+    team_id      TEXT COLLATE "C" NOT NULL,
+    volunteer_id TEXT COLLATE "C" NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('applied', 'member', 'rejected', 'removed', 'left')),
     applied_at   BIGINT NOT NULL,
     decided_at   BIGINT,
