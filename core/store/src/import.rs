@@ -13,9 +13,9 @@ use crate::audit::{AuditRecord, record};
 use crate::volunteers::{NewVolunteer, id_number_index};
 use crate::{Backend, Store, StoreError, TenantKeys};
 
-/// Rows per INSERT: 500 rows of 17 values stay below the bind limits of SQLite (32766) and
+/// Rows per INSERT: 1,000 rows of 17 values stay below the bind limits of SQLite (32766) and
 /// PostgreSQL (65535).
-pub const IMPORT_BATCH: usize = 500;
+pub const IMPORT_BATCH: usize = 1000;
 
 /// An import in progress: one transaction, committed by `finish` or rolled back when dropped.
 pub struct VolunteerImport {
