@@ -13,6 +13,10 @@ pub const TEAM_SUFFIX: &str = "志愿服务队";
 pub struct BuiltinPolicy;
 
 impl Policy for BuiltinPolicy {
+    fn name(&self) -> String {
+        "built-in (随文明办〔2018〕9号)".to_owned()
+    }
+
     /// R12: teams of party and government organs, people's organisations, enterprises and public
     /// institutions are named "<unit name>志愿服务队".
     fn check_team_name(

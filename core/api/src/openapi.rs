@@ -55,6 +55,7 @@ use crate::schemas::SchemaId;
         routes::teams::decide_member,
         routes::teams::appoint_admin,
         routes::teams::my_teams,
+        routes::stats::registration,
     )
 )]
 struct ApiDoc;

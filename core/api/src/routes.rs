@@ -1,5 +1,6 @@
 pub(crate) mod accounts;
 pub(crate) mod health;
+pub(crate) mod stats;
 pub(crate) mod teams;
 pub(crate) mod tenants;
 pub(crate) mod units;
@@ -57,7 +58,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/teams/{team_id}/members/{volunteer_id}/decision",
             post(teams::decide_member),
         )
-        .route("/teams/{team_id}/admins", post(teams::appoint_admin));
+        .route("/teams/{team_id}/admins", post(teams::appoint_admin))
+        .route("/stats/registration", get(stats::registration));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -8,6 +8,17 @@ use crate::{CivilisationLevel, UnitKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TargetRatio(pub u32);
 
+impl TargetRatio {
+    /// The registrations a denominator needs to meet the target, rounded up.
+    pub fn needed(self, denominator: u64) -> u64 {
+        (denominator * u64::from(self.0)).div_ceil(10_000)
+    }
+
+    pub fn as_fraction(self) -> f64 {
+        f64::from(self.0) / 10_000.0
+    }
+}
+
 /// A policy violation worth showing to the person who caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -20,6 +31,9 @@ pub struct Violation {
 
 /// A city's local rules. Pure functions of their inputs, so they can run anywhere, in any order.
 pub trait Policy: Send + Sync {
+    /// Which policy this is, as reports name it (the built-in default, or a plugin and version).
+    fn name(&self) -> String;
+
     /// R12: is this a proper name for a team of this kind and unit?
     fn check_team_name(
         &self,

@@ -488,3 +488,36 @@ fn volunteer_record(row: &AnyRow) -> Result<VolunteerRecord, StoreError> {
         decided_at,
     })
 }
+
+impl Store {
+    /// Verified volunteers of a tenant, counted by their own region and by their unit.
+    pub async fn verified_counts(
+        &self,
+        tenant: &TenantCode,
+    ) -> Result<(Vec<(RegionCode, u64)>, Vec<(Uuid, u64)>), StoreError> {
+        let count = |row: &AnyRow| -> Result<u64, StoreError> {
+            Ok(u64::try_from(int(row, "n")?).unwrap_or(0))
+        };
+        let by_region = sqlx::query(
+            "SELECT region_code, COUNT(*) AS n FROM volunteers \
+             WHERE tenant_code = $1 AND status = 'verified' GROUP BY region_code",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((region_code(row, "region_code")?, count(row)?)))
+        .collect::<Result<_, StoreError>>()?;
+        let by_unit = sqlx::query(
+            "SELECT unit_id, COUNT(*) AS n FROM volunteers \
+             WHERE tenant_code = $1 AND status = 'verified' AND unit_id IS NOT NULL GROUP BY unit_id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((uuid(row, "unit_id")?, count(row)?)))
+        .collect::<Result<_, StoreError>>()?;
+        Ok((by_region, by_unit))
+    }
+}
