@@ -167,7 +167,17 @@ impl Answer {
 
 impl TestNode {
     pub async fn spawn(backend: Backend) -> TestNode {
-        let (database, config) = Database::create(backend).await;
+        TestNode::spawn_with(backend, true).await
+    }
+
+    /// A node without the bundled tenants.
+    pub async fn spawn_empty(backend: Backend) -> TestNode {
+        TestNode::spawn_with(backend, false).await
+    }
+
+    async fn spawn_with(backend: Backend, bundled_tenants: bool) -> TestNode {
+        let (database, mut config) = Database::create(backend).await;
+        config.load_bundled_tenants = bundled_tenants;
         let clock = Arc::new(FixedClock::new(Timestamp::from_unix_millis(
             TEST_EPOCH_MILLIS,
         )));

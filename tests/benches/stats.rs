@@ -1,0 +1,153 @@
+//! The registration report of a city at full scale: 300,000 verified volunteers over 2,000 units
+//! and a city's regions, read through the whole stack (`GET .../stats/registration`) on SQLite
+//! and on PostgreSQL. Reports the median and the slowest of 40 reads after 3 of warm-up.
+//!
+//! `cargo bench -p zhiyuan --bench stats`
+
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../it/support.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sqlx::Connection;
+use support::{Backend, TestNode, resident_id};
+use zhiyuan_domain::{Actor, Role, TenantCode, Timestamp};
+use zhiyuan_forms::{ImportMode, ImportOptions};
+
+const UNITS: usize = 2_000;
+const VOLUNTEERS: usize = 300_000;
+const REGIONS: [(&str, &str, u64); 4] = [
+    ("421303", "曾都区", 612_618),
+    ("421321", "随县", 558_240),
+    ("421381", "广水市", 746_306),
+    ("421371", "随州高新区", 96_457),
+];
+
+/// A city like Suizhou with 2,000 units.
+fn tenant() -> serde_json::Value {
+    let mut regions = vec![
+        json!({ "code": "421300", "name": { "zh": "随州市" }, "level": "city", "resident_population": 2_047_923 }),
+    ];
+    for (code, name, population) in REGIONS {
+        regions.push(json!({ "code": code, "parent": "421300", "name": { "zh": name }, "level": "county", "resident_population": population }));
+    }
+    let levels = ["national", "provincial", "municipal", "other"];
+    let units: Vec<_> = (0..UNITS)
+        .map(|i| {
+            json!({
+                "name": { "zh": format!("单位{i:04}") },
+                "region": REGIONS[i % REGIONS.len()].0,
+                "kind": "enterprise",
+                "civilisation_level": levels[i % levels.len()],
+                "staff": 100 + i % 400
+            })
+        })
+        .collect();
+    json!({ "code": "421300", "name": { "zh": "随州市" }, "regions": regions, "units": units })
+}
+
+fn volunteer_list() -> String {
+    let mut text = String::from("姓名,证件号码,手机号码,所属区划,所属单位\n");
+    let base = time::Date::from_calendar_date(1950, time::Month::January, 1).unwrap();
+    for i in 0..VOLUNTEERS {
+        let region = REGIONS[i % REGIONS.len()].0;
+        let birth = base + time::Duration::days(((i / REGIONS.len()) % 20_000) as i64);
+        let sequence = (i / (REGIONS.len() * 20_000)) % 1000;
+        let first17 = format!(
+            "{region}{:04}{:02}{:02}{sequence:03}",
+            birth.year(),
+            u8::from(birth.month()),
+            birth.day()
+        );
+        let unit = i % UNITS;
+        let _ = writeln!(
+            text,
+            "王芳,{},138{:08},{region},单位{unit:04}",
+            resident_id(&first17),
+            i
+        );
+    }
+    text
+}
+
+async fn report_times(backend: Backend) -> (Duration, Duration) {
+    let node = TestNode::spawn_empty(backend).await;
+    let operator = node.account(None, "operator", Role::Operator).await;
+    node.call(
+        reqwest::Method::POST,
+        "/api/v1/tenants",
+        Some(&operator),
+        Some(tenant()),
+    )
+    .await
+    .assert_ok();
+    let actor = Actor::system("benchmark");
+    let options = ImportOptions {
+        mode: ImportMode::AllOrNothing,
+        actor: &actor,
+        at: Timestamp::from_unix_millis(0),
+        source: "bench",
+    };
+    let tenant = TenantCode::parse("421300").unwrap();
+    let report = zhiyuan_forms::import_volunteers(
+        node.store(),
+        &tenant,
+        volunteer_list(),
+        options,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported, VOLUNTEERS as u64);
+    // Setting up: every imported volunteer verified, in one statement.
+    let mut connection = node.database.connect(&node.config).await;
+    sqlx::query("UPDATE volunteers SET status = 'verified', volunteer_number = id")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    let office = node
+        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .await;
+
+    let mut times = Vec::new();
+    for round in 0..43 {
+        let started = Instant::now();
+        let answer = node
+            .get("/api/v1/tenants/421300/stats/registration", &office)
+            .await;
+        let elapsed = started.elapsed();
+        let answer = answer.assert_ok();
+        assert_eq!(answer["units"].as_array().unwrap().len(), UNITS);
+        assert!(answer["regions"][0]["verified"].as_u64().is_some());
+        if round >= 3 {
+            times.push(elapsed);
+        }
+    }
+    node.stop().await;
+    times.sort();
+    (times[times.len() / 2], *times.last().unwrap())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("| backend | volunteers | units | median | slowest of 40 |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, backend) in [
+        ("SQLite", Backend::Sqlite),
+        ("PostgreSQL", Backend::Postgres),
+    ] {
+        let (median, slowest) = runtime.block_on(report_times(backend));
+        println!(
+            "| {name} | {VOLUNTEERS} | {UNITS} | {:.1} ms | {:.1} ms |",
+            median.as_secs_f64() * 1e3,
+            slowest.as_secs_f64() * 1e3
+        );
+    }
+}
