@@ -54,6 +54,8 @@ fn volunteer_list() -> String {
     let base = time::Date::from_calendar_date(1950, time::Month::January, 1).unwrap();
     for i in 0..VOLUNTEERS {
         let region = REGIONS[i % REGIONS.len()].0;
+        // The zone's code is local, so its people's ID numbers carry the city's.
+        let area = if region == "421371" { "421300" } else { region };
         let birth = base + time::Duration::days(((i / REGIONS.len()) % 20_000) as i64);
         let sequence = (i / (REGIONS.len() * 20_000)) % 1000;
         let first17 = format!(

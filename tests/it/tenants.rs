@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 use zhiyuan_domain::Role;
 
-use crate::support::on_both_databases;
+use crate::support::{TestNode, on_both_databases};
 
 fn tenant_document(code: &str) -> serde_json::Value {
     json!({
@@ -203,4 +203,13 @@ on_both_databases! {
         node.get("/api/v1/tenants/421300/audit-events", &volunteer).await.assert_problem(403, "forbidden");
         assert_eq!(node.snapshot().await, before);
     }
+}
+
+/// A node configured without the bundled tenants hosts none until an operator creates one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_bundled_tenants_starts_empty() {
+    let node = TestNode::spawn_empty(crate::support::Backend::Sqlite).await;
+    let tenants = node.call(Method::GET, "/api/v1/tenants", None, None).await;
+    assert_eq!(tenants.assert_ok()["items"], json!([]));
+    node.stop().await;
 }
