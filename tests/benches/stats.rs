@@ -59,7 +59,7 @@ fn volunteer_list() -> String {
         let birth = base + time::Duration::days(((i / REGIONS.len()) % 20_000) as i64);
         let sequence = (i / (REGIONS.len() * 20_000)) % 1000;
         let first17 = format!(
-            "{region}{:04}{:02}{:02}{sequence:03}",
+            "{area}{:04}{:02}{:02}{sequence:03}",
             birth.year(),
             u8::from(birth.month()),
             birth.day()
