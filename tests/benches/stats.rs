@@ -90,7 +90,7 @@ async fn report_times(backend: Backend) -> (Duration, Duration) {
     let options = ImportOptions {
         mode: ImportMode::AllOrNothing,
         actor: &actor,
-        at: Timestamp::from_unix_millis(0),
+        at: Timestamp::from_unix_millis(support::TEST_EPOCH_MILLIS),
         source: "bench",
     };
     let tenant = TenantCode::parse("421300").unwrap();
@@ -103,7 +103,12 @@ async fn report_times(backend: Backend) -> (Duration, Duration) {
     )
     .await
     .unwrap();
-    assert_eq!(report.imported, VOLUNTEERS as u64);
+    assert_eq!(
+        report.imported,
+        VOLUNTEERS as u64,
+        "{:?}",
+        report.errors.first()
+    );
     // Setting up: every imported volunteer verified, in one statement.
     let mut connection = node.database.connect(&node.config).await;
     sqlx::query("UPDATE volunteers SET status = 'verified', volunteer_number = id")
