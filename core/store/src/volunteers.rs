@@ -490,34 +490,34 @@ fn volunteer_record(row: &AnyRow) -> Result<VolunteerRecord, StoreError> {
 }
 
 impl Store {
-    /// Verified volunteers of a tenant, counted by their own region and by their unit.
+    /// Verified volunteers of a tenant, counted by their own region and by their unit, in one
+    /// pass over the index `volunteers_unit`.
     pub async fn verified_counts(
         &self,
         tenant: &TenantCode,
     ) -> Result<(Vec<(RegionCode, u64)>, Vec<(Uuid, u64)>), StoreError> {
-        let count = |row: &AnyRow| -> Result<u64, StoreError> {
-            Ok(u64::try_from(int(row, "n")?).unwrap_or(0))
-        };
-        let by_region = sqlx::query(
-            "SELECT region_code, COUNT(*) AS n FROM volunteers \
-             WHERE tenant_code = $1 AND status = 'verified' GROUP BY region_code",
+        let rows = sqlx::query(
+            "SELECT unit_id, region_code, COUNT(*) AS n FROM volunteers \
+             WHERE tenant_code = $1 AND status = 'verified' GROUP BY unit_id, region_code",
         )
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((region_code(row, "region_code")?, count(row)?)))
-        .collect::<Result<_, StoreError>>()?;
-        let by_unit = sqlx::query(
-            "SELECT unit_id, COUNT(*) AS n FROM volunteers \
-             WHERE tenant_code = $1 AND status = 'verified' AND unit_id IS NOT NULL GROUP BY unit_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((uuid(row, "unit_id")?, count(row)?)))
-        .collect::<Result<_, StoreError>>()?;
-        Ok((by_region, by_unit))
+        .await?;
+        let mut by_region: std::collections::HashMap<RegionCode, u64> =
+            std::collections::HashMap::new();
+        let mut by_unit: std::collections::HashMap<Uuid, u64> = std::collections::HashMap::new();
+        for row in &rows {
+            let count = u64::try_from(int(row, "n")?).unwrap_or(0);
+            *by_region
+                .entry(region_code(row, "region_code")?)
+                .or_default() += count;
+            if let Some(unit) = optional_uuid(row, "unit_id")? {
+                *by_unit.entry(unit).or_default() += count;
+            }
+        }
+        Ok((
+            by_region.into_iter().collect(),
+            by_unit.into_iter().collect(),
+        ))
     }
 }
