@@ -115,6 +115,14 @@ async fn report_times(backend: Backend) -> (Duration, Duration) {
         .execute(&mut connection)
         .await
         .unwrap();
+    if backend == Backend::Postgres {
+        // What autovacuum does within a minute of a change this size; the report is measured
+        // in that steady state, not in the seconds after a bulk update.
+        sqlx::query("VACUUM ANALYZE volunteers")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
     connection.close().await.unwrap();
     let office = node
         .account(Some("421300"), "office", Role::OfficeAdmin)
