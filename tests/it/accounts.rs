@@ -186,7 +186,8 @@ on_both_databases! {
         .await;
         assert_eq!(short.assert_problem(422, "schema_violation").as_deref(), Some("/password"));
 
-        // The account created just before ezhou's office admin, in Ezhou, is the only change.
+        // Of the refused requests none wrote: the one new account is Ezhou's office admin,
+        // made in between to look up Ezhou's federation.
         let after = node.snapshot().await;
         let users_before = before.iter().find(|(t, _)| *t == "users").unwrap().1;
         let users_after = after.iter().find(|(t, _)| *t == "users").unwrap().1;

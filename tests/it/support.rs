@@ -329,6 +329,11 @@ impl TestNode {
             "users",
             "volunteers",
             "tenant_data_keys",
+            "teams",
+            "team_admins",
+            "team_members",
+            "team_certificates",
+            "files",
             "audit_events",
         ] {
             counts.push((table, self.count(table).await));

@@ -27,13 +27,19 @@ pub const MAX_FAILURES_PER_ACCOUNT: u32 = 5;
 /// At most this many failures per client address in the window, whatever the accounts.
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 30;
 
-/// Hashes a password with Argon2id and a random salt (PHC string format).
-pub fn hash_password(password: &Password) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+/// Hashes a password with Argon2id and a random salt (PHC string format), on the blocking pool:
+/// Argon2 costs tens of milliseconds of CPU on purpose, and public endpoints reach it.
+pub async fn hash_password(password: &Password) -> Result<String, ApiError> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password hashing panicked: {e}")))?
 }
 
 /// Checks a password against a stored hash. Argon2 costs tens of milliseconds of CPU on
@@ -188,10 +194,10 @@ mod tests {
     #[test]
     fn hashes_verify_their_own_password_only() {
         let password = Password::parse("correct horse battery", "/password").unwrap();
-        let hash = hash_password(&password).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        let hash = runtime.block_on(hash_password(&password)).unwrap();
         assert!(
             runtime
                 .block_on(verify_password(

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// The body is JSON but breaks its schema: wrong type, missing or unknown field, ...
     #[error("{field}: {detail}")]
     Schema { field: String, detail: String },
+    /// A file given to a command is not what it takes (a CSV list without its columns).
+    #[error("bad file: {detail}")]
+    BadFile { detail: String },
     /// A path parameter is not what the route takes.
     #[error("path parameter {name}: {detail}")]
     BadPathParameter {
@@ -104,7 +107,8 @@ impl ApiError {
         match self {
             ApiError::MalformedJson { .. }
             | ApiError::BadPathParameter { .. }
-            | ApiError::BadQuery { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::BadQuery { .. }
+            | ApiError::BadFile { .. } => StatusCode::BAD_REQUEST,
             ApiError::Schema { .. } | ApiError::Invalid(_) | ApiError::Policy(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -141,6 +145,12 @@ impl ApiError {
                 Some(format!("path/{name}")),
                 format!("路径参数 {name} 无效:{detail}"),
                 format!("path parameter {name} is invalid: {detail}"),
+            ),
+            ApiError::BadFile { detail } => (
+                "bad_file",
+                None,
+                format!("文件格式不符:{detail}"),
+                format!("the file is not as expected: {detail}"),
             ),
             ApiError::BadQuery { detail } => (
                 "bad_query",
@@ -282,6 +292,12 @@ fn conflict(field: UniqueField) -> (&'static str, &'static str, &'static str, &'
             "/volunteer_number",
             "志愿者编号冲突,请重试",
             "the volunteer number clashed; try again",
+        ),
+        UniqueField::Membership => (
+            "membership_exists",
+            "/",
+            "已申请或已是该队成员",
+            "already a member of the team or applying",
         ),
         UniqueField::TeamName => (
             "team_name_taken",

@@ -77,7 +77,7 @@ pub async fn create_account(
         display_name: display_name.to_owned(),
         role: request.role,
         reviewing_body: request.reviewing_body,
-        password_hash: hash_password(&password)?,
+        password_hash: hash_password(&password).await?,
     };
     Ok(store.create_user(&new_user, actor, at).await?)
 }
@@ -109,8 +109,12 @@ impl VolunteerApplication {
         {
             return Err(InvalidInput::new("/availability", Rule::TextTooLong));
         }
-        let mut service_categories = self.service_categories;
-        service_categories.dedup();
+        let mut service_categories = Vec::with_capacity(self.service_categories.len());
+        for category in self.service_categories {
+            if !service_categories.contains(&category) {
+                service_categories.push(category);
+            }
+        }
         Ok(zhiyuan_store::NewVolunteer {
             name: zhiyuan_domain::PersonName::parse(&self.name, "/name")?,
             id_number: zhiyuan_domain::IdNumber::parse(
@@ -153,7 +157,7 @@ pub async fn register_volunteer(
                 username,
                 role: Role::Volunteer,
                 reviewing_body: None,
-                password_hash: hash_password(&password)?,
+                password_hash: hash_password(&password).await?,
             };
             (actor, Some(account))
         }

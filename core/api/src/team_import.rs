@@ -68,7 +68,7 @@ pub async fn import_teams(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let bad_file = |detail: String| ApiError::MalformedJson { detail };
+    let bad_file = |detail: String| ApiError::BadFile { detail };
     let headers = reader
         .headers()
         .map_err(|e| bad_file(e.to_string()))?
@@ -198,15 +198,17 @@ pub async fn import_teams(
         }
         // The same checks as an application over the API; files are checked for their type
         // here and stored only when the row is written.
-        for bytes in &files {
-            if !matches!(
+        let recognised = files.iter().all(|bytes| {
+            matches!(
                 infer::get(bytes).map(|kind| kind.mime_type()),
                 Some("image/png" | "image/jpeg" | "application/pdf")
-            ) {
-                report
-                    .errors
-                    .push(error(11, "file_type", "只接受PNG、JPEG或PDF文件"));
-            }
+            )
+        });
+        if !recognised {
+            report
+                .errors
+                .push(error(11, "file_type", "只接受PNG、JPEG或PDF文件"));
+            continue;
         }
         let mut without_files = application.clone();
         without_files.certificates.clear();

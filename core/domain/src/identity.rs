@@ -194,10 +194,16 @@ impl IdNumber {
             .flatten()
     }
 
-    /// The number as people may see it: the first four and last four characters, the rest
-    /// starred (4213**********1234).
+    /// The number as people may see it. A resident ID keeps its first four and last four
+    /// characters (4213**********1234), as Chinese systems show them; shown beside it, a birth
+    /// date is cut to year and month (`birth_month`) so that the two never rebuild the number.
+    /// Shorter documents keep their first and last three characters at most, so that most of
+    /// the number stays hidden (E*****678).
     pub fn masked(&self) -> String {
-        mask(&self.number, 4, 4)
+        match self.kind {
+            IdDocumentKind::ResidentIdCard => mask(&self.number, 4, 4),
+            _ => mask(&self.number, 1, 3),
+        }
     }
 }
 
@@ -286,6 +292,21 @@ mod tests {
         let right = mod_11_2_check(first17);
         let wrong = RESIDENT_CHECK.iter().find(|c| **c != right).unwrap();
         format!("{first17}{}", *wrong as char)
+    }
+
+    #[test]
+    fn short_documents_hide_most_of_their_number() {
+        let passport =
+            IdNumber::parse(IdDocumentKind::Passport, "E12345678", today(), "/n").unwrap();
+        assert_eq!(passport.masked(), "E*****678");
+        let resident = IdNumber::parse(
+            IdDocumentKind::ResidentIdCard,
+            &with_check("42130319900307123"),
+            today(),
+            "/n",
+        )
+        .unwrap();
+        assert!(resident.masked().starts_with("4213**********"));
     }
 
     #[test]

@@ -37,5 +37,6 @@ pub use team::{
 pub use tenant::{TenantCode, TenantConfig, TenantSpec};
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
 pub use volunteer::{
-    MobileNumber, PersonName, ServiceCategory, VolunteerNumber, VolunteerStatus, parse_tags,
+    MobileNumber, PersonName, ServiceCategory, VolunteerNumber, VolunteerStatus, birth_month,
+    parse_tags,
 };

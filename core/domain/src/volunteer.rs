@@ -55,10 +55,16 @@ fn is_han(c: char) -> bool {
 }
 
 /// A mobile number: a mainland number of 11 digits (1[3-9]...), or an international one in
-/// E.164 form (+ and 8 to 15 digits).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// E.164 form (+ and 8 to 15 digits). Its Debug form is masked.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct MobileNumber(String);
+
+impl fmt::Debug for MobileNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MobileNumber({})", self.masked())
+    }
+}
 
 impl MobileNumber {
     pub fn parse(value: &str, field: &str) -> Result<MobileNumber, InvalidInput> {
@@ -196,6 +202,11 @@ fn mod_11_2(digits: &str) -> char {
         10 => 'X',
         check => char::from_digit(check, 10).unwrap_or('0'),
     }
+}
+
+/// A birth date as staff see it beside a masked identity number: year and month only.
+pub fn birth_month(birth_date: &str) -> String {
+    birth_date.chars().take(7).collect()
 }
 
 /// A short list of free-text tags (skills): each 1 to 30 characters, at most 20 of them.

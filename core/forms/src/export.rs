@@ -28,7 +28,7 @@ const HEADERS: [&str; 13] = [
     "序号",
     "姓名",
     "性别",
-    "出生日期",
+    "出生年月",
     "证件类型",
     "证件号码",
     "手机号码",
@@ -69,7 +69,12 @@ pub async fn registration_form(
                     Some("female") => "女".into(),
                     _ => String::new(),
                 },
-                birth_date: volunteer.birth_date.clone().unwrap_or_default(),
+                // Year and month: beside the masked identity number, a full date would rebuild it.
+                birth_date: volunteer
+                    .birth_date
+                    .as_deref()
+                    .map(zhiyuan_domain::birth_month)
+                    .unwrap_or_default(),
                 id_kind: kind_label(volunteer.id_kind).into(),
                 id_number: volunteer.id_number_masked.clone(),
                 mobile: zhiyuan_domain::mask(&volunteer.mobile, 3, 4),

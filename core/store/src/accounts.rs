@@ -234,22 +234,25 @@ impl Store {
         Ok(())
     }
 
+    /// Records a sign-in attempt as failed; answers its id, so that it can be forgotten if the
+    /// attempt succeeds after all.
     pub async fn record_login_failure(
         &self,
         account_key: &str,
         address: &str,
         at: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO login_failures (id, account_key, address, at) VALUES ($1, $2, $3, $4)",
         )
-        .bind(Uuid::now_v7().to_string())
+        .bind(id.to_string())
         .bind(account_key)
         .bind(address)
         .bind(at.unix_millis())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(id)
     }
 
     pub async fn login_failures_since(
@@ -278,10 +281,10 @@ impl Store {
         })
     }
 
-    /// A successful login forgives the account's earlier failures (not the address's).
-    pub async fn clear_login_failures(&self, account_key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE account_key = $1")
-            .bind(account_key)
+    /// Forgets an attempt that succeeded; earlier failures still count until they expire.
+    pub async fn forget_login_attempt(&self, id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(id.to_string())
             .execute(&self.pool)
             .await?;
         Ok(())

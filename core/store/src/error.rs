@@ -36,6 +36,8 @@ pub enum UniqueField {
     VolunteerNumber,
     /// Team names are unique in a tenant.
     TeamName,
+    /// A volunteer has one membership of a team, whatever its state.
+    Membership,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -84,6 +86,9 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         "volunteers_user_id_key" => Some(UniqueField::VolunteerAccount),
         "volunteers_volunteer_number_key" => Some(UniqueField::VolunteerNumber),
         "teams_tenant_code_name_key" => Some(UniqueField::TeamName),
+        "team_members_pkey" | "team_members_tenant_code_team_id_volunteer_id_key" => {
+            Some(UniqueField::Membership)
+        }
         _ => None,
     }
 }

@@ -111,7 +111,7 @@ impl VolunteerImport {
         }
     }
 
-    /// Checks that a region and unit are the tenant's, once per distinct value.
+    /// The codes of the tenant's regions and the ids of its units, to check rows against.
     pub async fn known_regions_and_units(
         &mut self,
     ) -> Result<(HashSet<String>, HashSet<Uuid>), StoreError> {

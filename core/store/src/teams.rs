@@ -109,7 +109,8 @@ const TEAM_COLUMNS: &str = "id, name, kind, federation, unit_id, region_code, co
     credit_code, org_code, reviewing_body_id, status, decision_reason, submitted_at, decided_at";
 
 impl Store {
-    /// Stores an uploaded file under its hash; storing the same bytes again changes nothing.
+    /// Stores an uploaded file under its hash, with the audit event of who uploaded it; storing
+    /// the same bytes again changes nothing.
     pub async fn store_file(
         &self,
         tenant: &TenantCode,
@@ -119,7 +120,8 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let stored = sqlx::query(
             "INSERT INTO files (tenant_code, sha256, media_type, size, content, uploaded_at, uploaded_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_code, sha256) DO NOTHING",
         )
@@ -130,8 +132,26 @@ impl Store {
         .bind(content.to_vec())
         .bind(at.unix_millis())
         .bind(&actor.name)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if stored.rows_affected() == 1 {
+            record(
+                &mut tx,
+                AuditRecord {
+                    tenant: Some(tenant),
+                    actor,
+                    action: "file.upload",
+                    entity_kind: "file",
+                    entity_id: sha256.to_owned(),
+                    before: None,
+                    after: Some(json!({ "media_type": media_type, "size": content.len() })),
+                    reason: None,
+                    at,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -311,9 +331,9 @@ impl Store {
                 Rule::AlreadyDecided,
             )));
         }
-        sqlx::query(
+        let decided = sqlx::query(
             "UPDATE teams SET status = $1, decision_reason = $2, decided_at = $3, decided_by = $4 \
-             WHERE tenant_code = $5 AND id = $6",
+             WHERE tenant_code = $5 AND id = $6 AND status = 'pending'",
         )
         .bind(status.as_str())
         .bind(reason.clone())
@@ -323,6 +343,13 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+        // Checked again in the update: of two reviewers deciding at once, one wins.
+        if decided.rows_affected() != 1 {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/decision",
+                Rule::AlreadyDecided,
+            )));
+        }
         let after = read_team(&mut tx, tenant, id).await?;
         let action = if status == TeamStatus::Approved {
             "team.approve"
@@ -384,7 +411,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let appointed = sqlx::query(
             "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_code, team_id, user_id) DO NOTHING",
         )
@@ -395,6 +422,10 @@ impl Store {
         .bind(&actor.name)
         .execute(&mut *tx)
         .await?;
+        if appointed.rows_affected() == 0 {
+            // An admin already: nothing changes, nothing to record.
+            return Ok(());
+        }
         record(
             &mut tx,
             AuditRecord {
@@ -497,9 +528,9 @@ impl Store {
                 Rule::AlreadyDecided,
             )));
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE team_members SET status = $1, decided_at = $2, decided_by = $3 \
-             WHERE tenant_code = $4 AND team_id = $5 AND volunteer_id = $6",
+             WHERE tenant_code = $4 AND team_id = $5 AND volunteer_id = $6 AND status = $7",
         )
         .bind(to.as_str())
         .bind(at.unix_millis())
@@ -507,8 +538,15 @@ impl Store {
         .bind(tenant.as_str())
         .bind(team.to_string())
         .bind(volunteer.to_string())
+        .bind(before.status.as_str())
         .execute(&mut *tx)
         .await?;
+        if changed.rows_affected() != 1 {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/",
+                Rule::AlreadyDecided,
+            )));
+        }
         let after = read_membership(&mut tx, tenant, team, volunteer)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -584,14 +622,14 @@ async fn write_team(
          contact_name = $8, contact_mobile = $9, legal_status = $10, parent_team_id = $11, \
          liaison_team_id = $12, registration_authority_id = $13, credit_code = $14, org_code = $15, \
          status = 'pending', decision_reason = NULL, submitted_at = $16, decided_at = NULL, \
-         decided_by = NULL WHERE tenant_code = $1 AND id = $2"
+         decided_by = NULL WHERE tenant_code = $1 AND id = $2 AND status = 'rejected'"
     } else {
         "INSERT INTO teams (tenant_code, id, name, kind, federation, unit_id, region_code, \
          contact_name, contact_mobile, legal_status, parent_team_id, liaison_team_id, \
          registration_authority_id, credit_code, org_code, status, submitted_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16)"
     };
-    sqlx::query(statement)
+    let written = sqlx::query(statement)
         .bind(tenant.as_str())
         .bind(id.to_string())
         .bind(&team.name)
@@ -614,6 +652,13 @@ async fn write_team(
         .bind(at.unix_millis())
         .execute(&mut **tx)
         .await?;
+    if replace && written.rows_affected() != 1 {
+        // Another resubmission got there first.
+        return Err(StoreError::Invalid(InvalidInput::new(
+            "/",
+            Rule::AlreadyDecided,
+        )));
+    }
     sqlx::query("DELETE FROM team_certificates WHERE tenant_code = $1 AND team_id = $2")
         .bind(tenant.as_str())
         .bind(id.to_string())

@@ -189,8 +189,17 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Region, StoreError> {
-        let before = self.region(tenant, code).await?;
         let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT code, parent_code, name_zh, name_en, level, local, resident_population \
+             FROM regions WHERE tenant_code = $1 AND code = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(code.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = region(&row)?;
         let changed = sqlx::query(
             "UPDATE regions SET resident_population = $1 WHERE tenant_code = $2 AND code = $3",
         )

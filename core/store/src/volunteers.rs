@@ -66,7 +66,7 @@ pub enum VolunteerDecision {
 #[derive(Debug, Clone, Default)]
 pub struct VolunteerFilter {
     pub status: Option<VolunteerStatus>,
-    /// This region and the regions under it.
+    /// Only volunteers of these regions.
     pub region_within: Option<Vec<RegionCode>>,
     pub unit: Option<Uuid>,
     pub limit: u32,
@@ -225,10 +225,10 @@ impl Store {
                 "volunteer.reject",
             ),
         };
-        sqlx::query(
+        let decided = sqlx::query(
             "UPDATE volunteers SET status = $1, volunteer_number = $2, decision_reason = $3, \
              decided_at = $4, decided_by = $5, card_serial = card_serial + $6 \
-             WHERE tenant_code = $7 AND id = $8",
+             WHERE tenant_code = $7 AND id = $8 AND status = 'pending'",
         )
         .bind(status.as_str())
         .bind(number.clone())
@@ -240,6 +240,13 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+        // Checked again in the update: of two verifiers deciding at once, one wins.
+        if decided.rows_affected() != 1 {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/decision",
+                Rule::AlreadyDecided,
+            )));
+        }
         let after = VolunteerRecord {
             status,
             volunteer_number: number,
@@ -277,8 +284,8 @@ impl Store {
         Ok(format!("ZYC1:{tenant}:{number}:{serial}:{}", &mac[..20]))
     }
 
-    /// The identity number in the clear, for the few uses that need it (an export the office
-    /// signs for). Every reading is itself audited.
+    /// The identity number in the clear, for the few uses that need it (the identity check of a
+    /// verification). Every reading is itself audited.
     pub async fn reveal_id_number(
         &self,
         tenant: &TenantCode,
@@ -436,6 +443,12 @@ async fn record_change(
     let masked = |record: &VolunteerRecord| {
         let mut value = json!(record);
         value["mobile"] = json!(zhiyuan_domain::mask(&record.mobile, 3, 4));
+        value["birth_date"] = json!(
+            record
+                .birth_date
+                .as_deref()
+                .map(zhiyuan_domain::birth_month)
+        );
         value
     };
     record(

@@ -104,6 +104,7 @@ pub async fn seed(store: &Store, clock: &dyn Clock) -> anyhow::Result<Vec<DemoAc
         match store.user_for_login(tenant, &parsed_username).await? {
             Some((user, _)) => {
                 let hash = hash_password(&Password::parse(&password, "/password")?)
+                    .await
                     .map_err(|e| anyhow!("{e}"))?;
                 store
                     .set_password_hash(user.id, &hash, &actor, clock.now())

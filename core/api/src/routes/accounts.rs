@@ -93,16 +93,18 @@ pub(crate) async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, auth::decoy_hash().to_owned()),
     };
+    // The attempt counts as failed until it succeeds, so that parallel guesses cannot all pass
+    // the limit before any of them is recorded.
+    let attempt = state
+        .store
+        .record_login_failure(&account_key, &address, now)
+        .await?;
     let verified = auth::verify_password(body.password, hash).await?;
     let Some(user) = user.filter(|_| verified) else {
-        state
-            .store
-            .record_login_failure(&account_key, &address, now)
-            .await?;
         tracing::info!(account = %account_key, %address, "failed login");
         return Err(ApiError::BadCredentials);
     };
-    state.store.clear_login_failures(&account_key).await?;
+    state.store.forget_login_attempt(attempt).await?;
     let token = auth::new_session_token();
     let ttl = i64::try_from(state.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
     let expires_at = now.plus_seconds(ttl);

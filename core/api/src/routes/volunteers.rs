@@ -49,8 +49,8 @@ impl Document for DecisionBody {
     const SCHEMA: SchemaId = SchemaId::Decision;
 }
 
-/// A volunteer as the API shows one: the identity number always masked, the mobile number in
-/// full only to the volunteer.
+/// A volunteer as the API shows one: the identity number always masked; the mobile number and
+/// the birth date in full only to the volunteer.
 #[derive(Debug, Serialize)]
 pub(crate) struct VolunteerView {
     #[serde(flatten)]
@@ -62,9 +62,15 @@ fn view(record: VolunteerRecord, viewer: Option<&CurrentUser>) -> VolunteerView 
     shown(record, own)
 }
 
-fn shown(mut record: VolunteerRecord, mobile_in_full: bool) -> VolunteerView {
-    if !mobile_in_full {
+/// Others than the volunteer see the mobile masked and the birth date cut to the month, which
+/// beside the masked identity number keeps that number from being rebuilt.
+fn shown(mut record: VolunteerRecord, own: bool) -> VolunteerView {
+    if !own {
         record.mobile = zhiyuan_domain::mask(&record.mobile, 3, 4);
+        record.birth_date = record
+            .birth_date
+            .as_deref()
+            .map(zhiyuan_domain::birth_month);
     }
     VolunteerView { record }
 }
@@ -223,8 +229,9 @@ pub(crate) async fn get(
     request_body(content = Object, description = "schemas/decision.schema.json"),
     responses(
         (status = 200, description = "The volunteer after the decision"),
-        (status = 403, description = "Another level's or body's application", content_type = "application/problem+json"),
-        (status = 422, description = "Already decided, or a rejection without a reason", content_type = "application/problem+json"),
+        (status = 403, description = "Not a verifier of this tenant", content_type = "application/problem+json"),
+        (status = 409, description = "Already decided", content_type = "application/problem+json"),
+        (status = 422, description = "Another level's application (outside_reviewer_level), or a rejection without a reason", content_type = "application/problem+json"),
     ))]
 pub(crate) async fn decide(
     State(state): State<AppState>,
