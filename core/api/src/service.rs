@@ -82,63 +82,11 @@ pub async fn create_account(
     Ok(store.create_user(&new_user, actor, at).await?)
 }
 
-/// A real-name application as a person (or a unit's list) gives it, before parsing.
-#[derive(Debug, Clone)]
-pub struct VolunteerApplication {
-    pub name: String,
-    pub id_kind: zhiyuan_domain::IdDocumentKind,
-    pub id_number: String,
-    pub mobile: String,
-    pub region: String,
-    pub unit: Option<Uuid>,
-    pub skills: Vec<String>,
-    pub service_categories: Vec<zhiyuan_domain::ServiceCategory>,
-    pub availability: Option<String>,
-}
-
-impl VolunteerApplication {
-    /// Parses every field, naming the first one at fault.
-    pub fn parse(self, today: time::Date) -> Result<zhiyuan_store::NewVolunteer, InvalidInput> {
-        let availability = self
-            .availability
-            .map(|text| text.trim().to_owned())
-            .filter(|text| !text.is_empty());
-        if availability
-            .as_ref()
-            .is_some_and(|text| text.chars().count() > 200)
-        {
-            return Err(InvalidInput::new("/availability", Rule::TextTooLong));
-        }
-        let mut service_categories = Vec::with_capacity(self.service_categories.len());
-        for category in self.service_categories {
-            if !service_categories.contains(&category) {
-                service_categories.push(category);
-            }
-        }
-        Ok(zhiyuan_store::NewVolunteer {
-            name: zhiyuan_domain::PersonName::parse(&self.name, "/name")?,
-            id_number: zhiyuan_domain::IdNumber::parse(
-                self.id_kind,
-                &self.id_number,
-                today,
-                "/id_number",
-            )?,
-            mobile: zhiyuan_domain::MobileNumber::parse(&self.mobile, "/mobile")?,
-            region: zhiyuan_domain::RegionCode::parse(&self.region)
-                .map_err(|rule| InvalidInput::new("/region", rule))?,
-            unit: self.unit,
-            skills: zhiyuan_domain::parse_tags(&self.skills, "/skills")?,
-            service_categories,
-            availability,
-        })
-    }
-}
-
 /// Registers a volunteer's application, with the account they sign in with when they give one.
 pub async fn register_volunteer(
     state: &AppState,
     tenant: &TenantCode,
-    application: VolunteerApplication,
+    application: zhiyuan_store::VolunteerApplication,
     account: Option<(String, String)>,
 ) -> Result<zhiyuan_store::VolunteerRecord, ApiError> {
     let now = state.clock.now();

@@ -69,6 +69,8 @@ pub enum Rule {
     TeamNotApproved,
     MembershipExists,
     NotTeamMember,
+    IdDocumentKind,
+    ServiceCategory,
 }
 
 impl Rule {
@@ -402,6 +404,16 @@ impl Rule {
                 "not_team_member",
                 "只能任命本队成员(且有账号)为管理员",
                 "only a member of the team with an account can be appointed admin",
+            ),
+            Rule::IdDocumentKind => (
+                "id_document_kind",
+                "证件类型应为居民身份证、港澳居民来往内地通行证、台湾居民来往大陆通行证、护照或外国人永久居留身份证",
+                "the document kind is a resident ID card, a Hong Kong/Macao or Taiwan permit, a passport or a foreign permanent resident ID",
+            ),
+            Rule::ServiceCategory => (
+                "service_category",
+                "服务类别不在全国志愿服务信息系统的类别之中",
+                "not a service category of the national volunteer service system",
             ),
         }
     }

@@ -3,10 +3,9 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, IdDocumentKind, IdNumber, InvalidInput, MobileNumber, PersonName, RegionCode, Rule,
-    ServiceCategory, TenantCode, Timestamp, parse_tags,
+    Actor, IdDocumentKind, RegionCode, Rule, ServiceCategory, TenantCode, Timestamp,
 };
-use zhiyuan_store::{ImportPreparer, NewVolunteer, PreparedVolunteer, Store};
+use zhiyuan_store::{ImportPreparer, NewVolunteer, PreparedVolunteer, Store, VolunteerApplication};
 
 use crate::FormError;
 
@@ -245,25 +244,22 @@ struct RowContext {
     today: time::Date,
 }
 
-/// Parses one row; an error names the column (by its index in `VOLUNTEER_COLUMNS`).
+/// Parses one row through the same `VolunteerApplication::parse` as an application over the
+/// API; an error names the column (by its index in `VOLUNTEER_COLUMNS`).
 fn parse_row(
     context: &RowContext,
     fields: &[&str; VOLUNTEER_COLUMNS.len()],
 ) -> Result<NewVolunteer, (usize, Rule)> {
     let field = |index: usize| fields[index];
-    let rule = |index: usize| move |error: InvalidInput| (index, error.rule);
-    let name = PersonName::parse(field(0), "").map_err(rule(0))?;
-    let kind = parse_kind(field(1)).ok_or((1, Rule::ResidentIdFormat))?;
-    let id_number = IdNumber::parse(kind, field(2), context.today, "").map_err(rule(2))?;
-    let mobile = MobileNumber::parse(field(3), "").map_err(rule(3))?;
+    let id_kind = parse_kind(field(1)).ok_or((1, Rule::IdDocumentKind))?;
+    // Regions by code or by name; units by name.
     let region_text = field(4);
-    let region_code = context
+    let region = context
         .region_names
         .get(region_text)
         .map(String::as_str)
         .unwrap_or(region_text);
-    let region = RegionCode::parse(region_code).map_err(|rule| (4, rule))?;
-    if !context.regions.contains(region.as_str()) {
+    if RegionCode::parse(region).is_ok() && !context.regions.contains(region) {
         return Err((4, Rule::RegionUnknown));
     }
     let unit = match field(5) {
@@ -277,32 +273,41 @@ fn parse_row(
             .map(str::to_owned)
             .collect()
     };
-    let skills = parse_tags(&list(field(6)), "").map_err(rule(6))?;
-    let mut service_categories = Vec::new();
-    for item in list(field(7)) {
-        let category = parse_category(&item).ok_or((7, Rule::TagLength))?;
-        if !service_categories.contains(&category) {
-            service_categories.push(category);
-        }
-    }
-    let availability = Some(field(8).to_owned()).filter(|text| !text.is_empty());
-    if availability
-        .as_ref()
-        .is_some_and(|text| text.chars().count() > 200)
-    {
-        return Err((8, Rule::TextTooLong));
-    }
-    Ok(NewVolunteer {
-        name,
-        id_number,
-        mobile,
-        region,
+    let service_categories = list(field(7))
+        .iter()
+        .map(|item| parse_category(item).ok_or((7, Rule::ServiceCategory)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let application = VolunteerApplication {
+        name: field(0).to_owned(),
+        id_kind,
+        id_number: field(2).to_owned(),
+        mobile: field(3).to_owned(),
+        region: region.to_owned(),
         unit,
-        skills,
+        skills: list(field(6)),
         service_categories,
-        availability,
+        availability: Some(field(8).to_owned()),
+    };
+    application.parse(context.today).map_err(|error| {
+        let column = APPLICATION_FIELDS
+            .iter()
+            .find(|(field, _)| error.field.starts_with(field))
+            .map(|(_, column)| *column)
+            .unwrap_or(0);
+        (column, error.rule)
     })
 }
+
+/// Where the fields of an application stand in a volunteer list.
+const APPLICATION_FIELDS: [(&str, usize); 7] = [
+    ("/name", 0),
+    ("/id_number", 2),
+    ("/mobile", 3),
+    ("/region", 4),
+    ("/unit_id", 5),
+    ("/skills", 6),
+    ("/availability", 8),
+];
 
 fn parse_kind(text: &str) -> Option<IdDocumentKind> {
     Some(match text {

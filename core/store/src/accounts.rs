@@ -54,7 +54,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<StoredUser, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let (Some(tenant), Some(body)) = (&new.tenant, new.reviewing_body) {
             let known =
                 sqlx::query("SELECT 1 FROM reviewing_bodies WHERE tenant_code = $1 AND id = $2")
@@ -83,7 +83,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(user_id.to_string())
             .fetch_optional(&mut *tx)

@@ -74,7 +74,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<VolunteerImport, StoreError> {
         let keys = self.verify_data_key(tenant).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query("SELECT id_number_index FROM volunteers WHERE tenant_code = $1")
             .bind(tenant.as_str())
             .fetch_all(&mut *tx)

@@ -33,7 +33,9 @@ pub use keys::{KeyRing, TenantKeys};
 pub use teams::{Membership, MembershipStatus, NewTeam, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;
-pub use volunteers::{NewVolunteer, VolunteerDecision, VolunteerFilter, VolunteerRecord};
+pub use volunteers::{
+    NewVolunteer, VolunteerApplication, VolunteerDecision, VolunteerFilter, VolunteerRecord,
+};
 
 /// Set on every SQLite connection. A 64 MiB page cache keeps the indexes of a city's
 /// volunteers in memory while they are written (SQLite's default of 2 MiB makes a bulk import
@@ -109,6 +111,18 @@ impl Store {
             pool,
             backend,
             keys,
+        })
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once (BEGIN
+    /// IMMEDIATE), so that two writers wait for each other under the busy timeout instead of
+    /// the second failing when its read turns into a write.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
         })
     }
 

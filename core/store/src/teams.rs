@@ -120,7 +120,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let stored = sqlx::query(
             "INSERT INTO files (tenant_code, sha256, media_type, size, content, uploaded_at, uploaded_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_code, sha256) DO NOTHING",
@@ -184,7 +184,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<TeamRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_region_and_unit(&mut tx, tenant, &team.region, team.unit).await?;
         let id = Uuid::now_v7();
         write_team(&mut tx, tenant, id, team, at, false).await?;
@@ -225,7 +225,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<TeamRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = read_team(&mut tx, tenant, id).await?;
         if before.status != TeamStatus::Rejected {
             return Err(StoreError::Invalid(InvalidInput::new(
@@ -252,6 +252,7 @@ impl Store {
     }
 
     pub async fn team(&self, tenant: &TenantCode, id: Uuid) -> Result<TeamRecord, StoreError> {
+        // Read only: the team and its certificates as of one moment.
         let mut tx = self.pool.begin().await?;
         let team = read_team(&mut tx, tenant, id).await?;
         tx.commit().await?;
@@ -323,7 +324,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<TeamRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = read_team(&mut tx, tenant, id).await?;
         if before.status != TeamStatus::Pending {
             return Err(StoreError::Invalid(InvalidInput::new(
@@ -410,7 +411,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let appointed = sqlx::query(
             "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_code, team_id, user_id) DO NOTHING",
@@ -455,7 +456,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Membership, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = read_membership(&mut tx, tenant, team, volunteer).await?;
         match existing.as_ref().map(|membership| membership.status) {
             Some(MembershipStatus::Applied | MembershipStatus::Member) => {
@@ -518,7 +519,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Membership, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = read_membership(&mut tx, tenant, team, volunteer)
             .await?
             .ok_or(StoreError::NotFound)?;

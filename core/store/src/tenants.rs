@@ -33,7 +33,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let keys = self.keys.for_tenant(&spec.code)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let code = spec.code.as_str();
         sqlx::query(
             "INSERT INTO tenants (code, name_zh, name_en, created_at, created_by) \
@@ -189,7 +189,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Region, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT code, parent_code, name_zh, name_en, level, local, resident_population \
              FROM regions WHERE tenant_code = $1 AND code = $2",

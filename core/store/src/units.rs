@@ -30,7 +30,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Unit, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let region_known =
             sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
                 .bind(tenant.as_str())
@@ -94,7 +94,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<Unit, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {UNIT_COLUMNS} FROM units WHERE tenant_code = $1 AND id = $2"
         ))

@@ -27,6 +27,59 @@ pub struct NewVolunteer {
     pub availability: Option<String>,
 }
 
+/// A real-name application as a person (or a unit's list) gives it, before parsing: the one
+/// way an application over the API and a row of an imported list become a `NewVolunteer`.
+#[derive(Debug, Clone)]
+pub struct VolunteerApplication {
+    pub name: String,
+    pub id_kind: zhiyuan_domain::IdDocumentKind,
+    pub id_number: String,
+    pub mobile: String,
+    pub region: String,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<zhiyuan_domain::ServiceCategory>,
+    pub availability: Option<String>,
+}
+
+impl VolunteerApplication {
+    /// Parses every field, naming the first one at fault.
+    pub fn parse(self, today: time::Date) -> Result<NewVolunteer, InvalidInput> {
+        let availability = self
+            .availability
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty());
+        if availability
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > 200)
+        {
+            return Err(InvalidInput::new("/availability", Rule::TextTooLong));
+        }
+        let mut service_categories = Vec::with_capacity(self.service_categories.len());
+        for category in self.service_categories {
+            if !service_categories.contains(&category) {
+                service_categories.push(category);
+            }
+        }
+        Ok(NewVolunteer {
+            name: zhiyuan_domain::PersonName::parse(&self.name, "/name")?,
+            id_number: zhiyuan_domain::IdNumber::parse(
+                self.id_kind,
+                &self.id_number,
+                today,
+                "/id_number",
+            )?,
+            mobile: zhiyuan_domain::MobileNumber::parse(&self.mobile, "/mobile")?,
+            region: zhiyuan_domain::RegionCode::parse(&self.region)
+                .map_err(|rule| InvalidInput::new("/region", rule))?,
+            unit: self.unit,
+            skills: zhiyuan_domain::parse_tags(&self.skills, "/skills")?,
+            service_categories,
+            availability,
+        })
+    }
+}
+
 /// A volunteer as stored. The identity number is here only masked; the full mobile number is
 /// here, and the API decides who sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +141,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
         let keys = self.verify_data_key(tenant).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_region_and_unit(&mut tx, tenant, &volunteer.region, volunteer.unit).await?;
         let user_id = match account {
             Some(account) => Some(insert_user(&mut tx, account, actor, at).await?.id),
@@ -195,7 +248,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND id = $2"
         ))
@@ -294,7 +347,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<String, StoreError> {
         let keys = self.verify_data_key(tenant).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT id_number_sealed FROM volunteers WHERE tenant_code = $1 AND id = $2",
         )

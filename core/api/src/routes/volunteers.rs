@@ -15,8 +15,9 @@ use zhiyuan_store::{VolunteerFilter, VolunteerRecord};
 use crate::auth::CurrentUser;
 use crate::extract::{Checked, Document, PathParams};
 use crate::schemas::SchemaId;
-use crate::service::{self, Decision, VolunteerApplication};
+use crate::service::{self, Decision};
 use crate::{ApiError, AppState};
+use zhiyuan_store::VolunteerApplication;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RegisterBody {
