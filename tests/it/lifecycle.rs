@@ -168,6 +168,66 @@ async fn demo_mode_prints_credentials_that_sign_in() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+    // The demo volunteer is verified and carries a card; the office sees the demo volunteers.
+    let volunteer_row = process
+        .printed
+        .iter()
+        .find(|line| line.split_whitespace().take(2).eq(["421300", "volunteer"]))
+        .expect("the volunteer account is printed")
+        .clone();
+    let client = reqwest::Client::new();
+    let sign_in = |username: &str, password: &str| {
+        client
+            .post(format!("{}/api/v1/session", process.base_url))
+            .json(&json!({ "tenant": "421300", "username": username, "password": password }))
+            .send()
+    };
+    let session: serde_json::Value = sign_in(
+        "volunteer",
+        volunteer_row.split_whitespace().last().unwrap(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = session["token"].as_str().unwrap();
+    let card: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/tenants/421300/volunteers/me/card",
+            process.base_url
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        card["volunteer_number"].as_str().map(str::len),
+        Some(16),
+        "{card}"
+    );
+    let office: serde_json::Value = sign_in("office", password)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/tenants/421300/volunteers",
+            process.base_url
+        ))
+        .bearer_auth(office["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed["items"].as_array().unwrap().len() >= 7, "{listed}");
     for role in [
         "operator",
         "office_admin",

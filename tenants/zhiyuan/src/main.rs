@@ -395,7 +395,11 @@ async fn serve(config: &NodeConfig, clock: Arc<dyn Clock>, demo: bool) -> anyhow
     let node = Node::start(config, clock.clone()).await?;
     if demo {
         let accounts = demo::seed(&node.store, clock.as_ref()).await?;
+        let people = demo::seed_people(&node.store, clock.as_ref()).await?;
         println!("{}", demo::credentials_table(&accounts));
+        if people > 0 {
+            println!("Demo volunteers registered in 随州市: {people}, most of them verified.\n");
+        }
     }
     let scheme = if config.tls.is_some() {
         "https"
