@@ -1,5 +1,6 @@
 use std::fmt;
 
+use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -39,31 +40,16 @@ pub enum Role {
     Auditor,
 }
 
+stored_names!(Role {
+    Volunteer = "volunteer",
+    TeamAdmin = "team_admin",
+    Reviewer = "reviewer",
+    OfficeAdmin = "office_admin",
+    Operator = "operator",
+    Auditor = "auditor",
+});
+
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Volunteer,
-        Role::TeamAdmin,
-        Role::Reviewer,
-        Role::OfficeAdmin,
-        Role::Operator,
-        Role::Auditor,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Volunteer => "volunteer",
-            Role::TeamAdmin => "team_admin",
-            Role::Reviewer => "reviewer",
-            Role::OfficeAdmin => "office_admin",
-            Role::Operator => "operator",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        Role::ALL.into_iter().find(|role| role.as_str() == value)
-    }
-
     /// Only the operator stands above tenants.
     pub fn is_node_wide(self) -> bool {
         self == Role::Operator

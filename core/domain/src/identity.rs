@@ -1,6 +1,7 @@
 //! Identity documents of volunteers (证件): the kinds a person may register with, and their
 //! numbers, parsed by the rules of each kind.
 
+use crate::stored::stored_names;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -25,25 +26,15 @@ pub enum IdDocumentKind {
     ForeignPermanentResidentId,
 }
 
+stored_names!(IdDocumentKind {
+    ResidentIdCard = "resident_id_card",
+    HongKongMacaoPermit = "hong_kong_macao_permit",
+    TaiwanPermit = "taiwan_permit",
+    Passport = "passport",
+    ForeignPermanentResidentId = "foreign_permanent_resident_id",
+});
+
 impl IdDocumentKind {
-    pub const ALL: [IdDocumentKind; 5] = [
-        IdDocumentKind::ResidentIdCard,
-        IdDocumentKind::HongKongMacaoPermit,
-        IdDocumentKind::TaiwanPermit,
-        IdDocumentKind::Passport,
-        IdDocumentKind::ForeignPermanentResidentId,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdDocumentKind::ResidentIdCard => "resident_id_card",
-            IdDocumentKind::HongKongMacaoPermit => "hong_kong_macao_permit",
-            IdDocumentKind::TaiwanPermit => "taiwan_permit",
-            IdDocumentKind::Passport => "passport",
-            IdDocumentKind::ForeignPermanentResidentId => "foreign_permanent_resident_id",
-        }
-    }
-
     /// The rule a number of this kind breaks when it has the wrong shape.
     pub fn format_rule(self) -> Rule {
         match self {
@@ -53,12 +44,6 @@ impl IdDocumentKind {
             IdDocumentKind::Passport => Rule::PassportFormat,
             IdDocumentKind::ForeignPermanentResidentId => Rule::ForeignPermanentResidentIdFormat,
         }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        IdDocumentKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
     }
 }
 
@@ -70,22 +55,10 @@ pub enum Gender {
     Female,
 }
 
-impl Gender {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "male" => Some(Gender::Male),
-            "female" => Some(Gender::Female),
-            _ => None,
-        }
-    }
-}
+stored_names!(Gender {
+    Male = "male",
+    Female = "female",
+});
 
 /// A document number that passed the rules of its kind, in canonical form (upper case, no
 /// spaces or hyphens). Personal information of the sensitive kind: its Debug form is masked,

@@ -16,6 +16,7 @@ mod localized;
 pub mod ports;
 pub mod region;
 mod reviewing_body;
+mod stored;
 mod team;
 pub mod tenant;
 mod unit;

@@ -1,5 +1,6 @@
 use std::fmt;
 
+use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
 
 use crate::{InvalidInput, LocalizedName, Rule};
@@ -47,24 +48,11 @@ pub enum RegionLevel {
     Zone,
 }
 
-impl RegionLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegionLevel::City => "city",
-            RegionLevel::County => "county",
-            RegionLevel::Zone => "zone",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "city" => Some(RegionLevel::City),
-            "county" => Some(RegionLevel::County),
-            "zone" => Some(RegionLevel::Zone),
-            _ => None,
-        }
-    }
-}
+stored_names!(RegionLevel {
+    City = "city",
+    County = "county",
+    Zone = "zone",
+});
 
 /// A region of a tenant with its resident population (常住人口), the denominator of its
 /// registration ratio.

@@ -1,3 +1,4 @@
+use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,27 +17,11 @@ pub enum ReviewingBodyKind {
     CivilisationOffice,
 }
 
-impl ReviewingBodyKind {
-    pub const ALL: [ReviewingBodyKind; 3] = [
-        ReviewingBodyKind::Federation,
-        ReviewingBodyKind::RegistrationAuthority,
-        ReviewingBodyKind::CivilisationOffice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewingBodyKind::Federation => "federation",
-            ReviewingBodyKind::RegistrationAuthority => "registration_authority",
-            ReviewingBodyKind::CivilisationOffice => "civilisation_office",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        ReviewingBodyKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
-    }
-}
+stored_names!(ReviewingBodyKind {
+    Federation = "federation",
+    RegistrationAuthority = "registration_authority",
+    CivilisationOffice = "civilisation_office",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewingBody {

@@ -2,6 +2,7 @@
 //! unregistered team goes to the nearest liaison team, a registered one to the registration
 //! authority of its own region, and nobody skips a level.
 
+use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
 
 use crate::{InvalidInput, Region, RegionCode, Rule};
@@ -16,22 +17,10 @@ pub enum LegalStatus {
     Unregistered,
 }
 
-impl LegalStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LegalStatus::Registered => "registered",
-            LegalStatus::Unregistered => "unregistered",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "registered" => Some(LegalStatus::Registered),
-            "unregistered" => Some(LegalStatus::Unregistered),
-            _ => None,
-        }
-    }
-}
+stored_names!(LegalStatus {
+    Registered = "registered",
+    Unregistered = "unregistered",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,24 +30,11 @@ pub enum TeamStatus {
     Rejected,
 }
 
-impl TeamStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TeamStatus::Pending => "pending",
-            TeamStatus::Approved => "approved",
-            TeamStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "pending" => Some(TeamStatus::Pending),
-            "approved" => Some(TeamStatus::Approved),
-            "rejected" => Some(TeamStatus::Rejected),
-            _ => None,
-        }
-    }
-}
+stored_names!(TeamStatus {
+    Pending = "pending",
+    Approved = "approved",
+    Rejected = "rejected",
+});
 
 /// A team's name: 2 to 100 characters, trimmed.
 pub fn parse_team_name(value: &str, field: &str) -> Result<String, InvalidInput> {

@@ -1,3 +1,4 @@
+use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,37 +25,16 @@ pub enum UnitKind {
     Other,
 }
 
-impl UnitKind {
-    pub const ALL: [UnitKind; 8] = [
-        UnitKind::Organ,
-        UnitKind::PeoplesOrganisation,
-        UnitKind::Enterprise,
-        UnitKind::PublicInstitution,
-        UnitKind::SocialOrganisation,
-        UnitKind::Community,
-        UnitKind::School,
-        UnitKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Organ => "organ",
-            UnitKind::PeoplesOrganisation => "peoples_organisation",
-            UnitKind::Enterprise => "enterprise",
-            UnitKind::PublicInstitution => "public_institution",
-            UnitKind::SocialOrganisation => "social_organisation",
-            UnitKind::Community => "community",
-            UnitKind::School => "school",
-            UnitKind::Other => "other",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        UnitKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == value)
-    }
-}
+stored_names!(UnitKind {
+    Organ = "organ",
+    PeoplesOrganisation = "peoples_organisation",
+    Enterprise = "enterprise",
+    PublicInstitution = "public_institution",
+    SocialOrganisation = "social_organisation",
+    Community = "community",
+    School = "school",
+    Other = "other",
+});
 
 /// The civilised-unit title (文明单位) a unit holds; it sets the unit's registration target (R17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,29 +46,12 @@ pub enum CivilisationLevel {
     Other,
 }
 
-impl CivilisationLevel {
-    pub const ALL: [CivilisationLevel; 4] = [
-        CivilisationLevel::National,
-        CivilisationLevel::Provincial,
-        CivilisationLevel::Municipal,
-        CivilisationLevel::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CivilisationLevel::National => "national",
-            CivilisationLevel::Provincial => "provincial",
-            CivilisationLevel::Municipal => "municipal",
-            CivilisationLevel::Other => "other",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        CivilisationLevel::ALL
-            .into_iter()
-            .find(|level| level.as_str() == value)
-    }
-}
+stored_names!(CivilisationLevel {
+    National = "national",
+    Provincial = "provincial",
+    Municipal = "municipal",
+    Other = "other",
+});
 
 /// A unit's headcount (干部职工), the denominator of its registration ratio: never zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -1,6 +1,7 @@
 //! Volunteers: who they are (real name, identity document, mobile), where they belong (region,
 //! unit), what they offer, and where their registration stands.
 
+use crate::stored::stored_names;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -138,24 +139,11 @@ pub enum VolunteerStatus {
     Rejected,
 }
 
-impl VolunteerStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VolunteerStatus::Pending => "pending",
-            VolunteerStatus::Verified => "verified",
-            VolunteerStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "pending" => Some(VolunteerStatus::Pending),
-            "verified" => Some(VolunteerStatus::Verified),
-            "rejected" => Some(VolunteerStatus::Rejected),
-            _ => None,
-        }
-    }
-}
+stored_names!(VolunteerStatus {
+    Pending = "pending",
+    Verified = "verified",
+    Rejected = "rejected",
+});
 
 /// A volunteer's public number: stable for life, never derived from the identity number, and
 /// carried by transferred records so the same person is recognised in every region. Sixteen
