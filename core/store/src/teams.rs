@@ -12,7 +12,7 @@ use crate::audit::{AuditRecord, record};
 use crate::rows::{
     enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
 };
-use crate::volunteers::check_region_and_unit;
+use crate::tenants::check_region_and_unit;
 use crate::{Store, StoreError};
 
 /// A team's application, parsed and checked against R11 by the caller.
@@ -272,41 +272,25 @@ impl Store {
             .collect()
     }
 
-    /// The pending applications a reviewing body decides: registered teams that chose it as
-    /// their registration authority, and unregistered teams whose liaison is the federation it
-    /// acts as.
-    pub async fn team_queue_of_body(
-        &self,
-        tenant: &TenantCode,
-        body: Uuid,
-    ) -> Result<Vec<TeamRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' AND \
-             (registration_authority_id = $2 OR liaison_team_id IN \
-              (SELECT id FROM teams WHERE tenant_code = $1 AND reviewing_body_id = $2)) \
-             ORDER BY submitted_at, id"
-        ))
-        .bind(tenant.as_str())
-        .bind(body.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| team_record(row, Vec::new()))
-            .collect()
-    }
-
-    /// The pending applications that chose a team the user administers as liaison.
-    pub async fn team_queue_of_admin(
+    /// The pending applications an account decides: registered teams that chose the reviewing
+    /// body it acts for as their registration authority, unregistered teams whose liaison is the
+    /// federation that body is, and teams whose liaison is a team the account administers.
+    pub async fn team_review_queue(
         &self,
         tenant: &TenantCode,
         user: Uuid,
+        body: Option<Uuid>,
     ) -> Result<Vec<TeamRecord>, StoreError> {
+        // A NULL body matches nothing, so an account acting for no body sees its teams' only.
         let rows = sqlx::query(&format!(
             "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' AND \
-             liaison_team_id IN (SELECT team_id FROM team_admins WHERE tenant_code = $1 AND user_id = $2) \
+             (registration_authority_id = $2 \
+              OR liaison_team_id IN (SELECT id FROM teams WHERE tenant_code = $1 AND reviewing_body_id = $2) \
+              OR liaison_team_id IN (SELECT team_id FROM team_admins WHERE tenant_code = $1 AND user_id = $3)) \
              ORDER BY submitted_at, id"
         ))
         .bind(tenant.as_str())
+        .bind(body.map(|body| body.to_string()))
         .bind(user.to_string())
         .fetch_all(&self.pool)
         .await?;

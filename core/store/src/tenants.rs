@@ -3,8 +3,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, LocalizedName, Region, RegionCode, RegionLevel, ReviewingBody, ReviewingBodyKind,
-    TenantCode, TenantSpec, Timestamp,
+    Actor, InvalidInput, LocalizedName, Region, RegionCode, RegionLevel, ReviewingBody,
+    ReviewingBodyKind, Rule, TenantCode, TenantSpec, Timestamp,
 };
 
 use crate::audit::{AuditRecord, record};
@@ -264,6 +264,43 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         reviewing_body(&row)
     }
+}
+
+/// Checks, in the caller's transaction, that a region (and a unit, when given) is the
+/// tenant's; the field at fault is named as an application names it.
+pub(crate) async fn check_region_and_unit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    region: &RegionCode,
+    unit: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let region_known = sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
+        .bind(tenant.as_str())
+        .bind(region.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    if !region_known {
+        return Err(StoreError::Invalid(InvalidInput::new(
+            "/region",
+            Rule::RegionUnknown,
+        )));
+    }
+    if let Some(unit) = unit {
+        let unit_known = sqlx::query("SELECT 1 FROM units WHERE tenant_code = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(unit.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if !unit_known {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/unit_id",
+                Rule::UnitUnknown,
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Populations fit in an i64 with room to spare: the largest country has under 2^31 people.

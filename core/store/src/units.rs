@@ -4,8 +4,7 @@ use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::tenant::UnitSpec;
 use zhiyuan_domain::{
-    Actor, CivilisationLevel, InvalidInput, LocalizedName, Rule, Staff, TenantCode, Timestamp,
-    Unit, UnitKind,
+    Actor, CivilisationLevel, LocalizedName, Staff, TenantCode, Timestamp, Unit, UnitKind,
 };
 
 use crate::audit::{AuditRecord, record};
@@ -31,19 +30,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<Unit, StoreError> {
         let mut tx = self.begin_write().await?;
-        let region_known =
-            sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
-                .bind(tenant.as_str())
-                .bind(spec.region.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-        if !region_known {
-            return Err(StoreError::Invalid(InvalidInput::new(
-                "/region",
-                Rule::RegionUnknown,
-            )));
-        }
+        crate::tenants::check_region_and_unit(&mut tx, tenant, &spec.region, None).await?;
         let unit = insert_unit(&mut tx, tenant, Uuid::now_v7(), spec, at).await?;
         record(
             &mut tx,

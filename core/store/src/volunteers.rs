@@ -142,7 +142,8 @@ impl Store {
     ) -> Result<VolunteerRecord, StoreError> {
         let keys = self.verify_data_key(tenant).await?;
         let mut tx = self.begin_write().await?;
-        check_region_and_unit(&mut tx, tenant, &volunteer.region, volunteer.unit).await?;
+        crate::tenants::check_region_and_unit(&mut tx, tenant, &volunteer.region, volunteer.unit)
+            .await?;
         let user_id = match account {
             Some(account) => Some(insert_user(&mut tx, account, actor, at).await?.id),
             None => None,
@@ -376,41 +377,6 @@ impl Store {
         tx.commit().await?;
         Ok(number)
     }
-}
-
-pub(crate) async fn check_region_and_unit(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    tenant: &TenantCode,
-    region: &RegionCode,
-    unit: Option<Uuid>,
-) -> Result<(), StoreError> {
-    let region_known = sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
-        .bind(tenant.as_str())
-        .bind(region.as_str())
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_some();
-    if !region_known {
-        return Err(StoreError::Invalid(InvalidInput::new(
-            "/region",
-            Rule::RegionUnknown,
-        )));
-    }
-    if let Some(unit) = unit {
-        let unit_known = sqlx::query("SELECT 1 FROM units WHERE tenant_code = $1 AND id = $2")
-            .bind(tenant.as_str())
-            .bind(unit.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
-        if !unit_known {
-            return Err(StoreError::Invalid(InvalidInput::new(
-                "/unit_id",
-                Rule::UnitUnknown,
-            )));
-        }
-    }
-    Ok(())
 }
 
 pub(crate) async fn insert_volunteer(

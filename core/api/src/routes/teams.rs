@@ -215,16 +215,10 @@ pub(crate) async fn review_queue(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = path.tenant()?;
     current.member_of(&tenant)?;
-    let mut queue = match current.user.reviewing_body {
-        Some(body) => state.store.team_queue_of_body(&tenant, body).await?,
-        None => Vec::new(),
-    };
-    queue.extend(
-        state
-            .store
-            .team_queue_of_admin(&tenant, current.user.id)
-            .await?,
-    );
+    let queue = state
+        .store
+        .team_review_queue(&tenant, current.user.id, current.user.reviewing_body)
+        .await?;
     let items: Vec<_> = queue.into_iter().map(|team| view(team, false)).collect();
     Ok(Json(json!({ "items": items })))
 }
