@@ -23,7 +23,7 @@ async fn import(node: &TestNode, text: &str, mode: ImportMode) -> ImportReport {
     };
     zhiyuan_forms::import_volunteers(
         node.store(),
-        &"421300".parse_tenant(),
+        &suizhou(),
         text.to_owned(),
         options,
         &mut |_, _| {},
@@ -32,14 +32,8 @@ async fn import(node: &TestNode, text: &str, mode: ImportMode) -> ImportReport {
     .expect("the import runs")
 }
 
-trait ParseTenant {
-    fn parse_tenant(&self) -> zhiyuan_domain::TenantCode;
-}
-
-impl ParseTenant for &str {
-    fn parse_tenant(&self) -> zhiyuan_domain::TenantCode {
-        zhiyuan_domain::TenantCode::parse(self).unwrap()
-    }
+fn suizhou() -> zhiyuan_domain::TenantCode {
+    zhiyuan_domain::TenantCode::parse("421300").unwrap()
 }
 
 fn volunteers(snapshot: &[(&str, i64)]) -> i64 {
@@ -124,7 +118,7 @@ on_both_databases! {
         assert_eq!((report.imported, report.errors.len()), (2, 0), "{:?}", report.errors);
         let missing = zhiyuan_forms::import_volunteers(
             node.store(),
-            &"421300".parse_tenant(),
+            &suizhou(),
             "name,id_number\nA,B\n".to_owned(),
             ImportOptions { mode: ImportMode::AllOrNothing, actor: &Actor::system("t"), at: zhiyuan_domain::Timestamp::from_unix_millis(0), source: "x" },
             &mut |_, _| {},
@@ -148,7 +142,7 @@ on_both_databases! {
             .unwrap()
             .parse()
             .unwrap();
-        let rows = zhiyuan_forms::registration_form(node.store(), &"421300".parse_tenant(), Some(police)).await.unwrap();
+        let rows = zhiyuan_forms::registration_form(node.store(), &suizhou(), Some(police)).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].name, "王一");
         assert_eq!(rows[0].gender, "男");

@@ -196,8 +196,6 @@ pub async fn import_teams(
                 .push(error(0, "name_duplicate", "名称在本文件中重复"));
             continue;
         }
-        // The same checks as an application over the API; files are checked for their type
-        // here and stored only when the row is written.
         let recognised = files.iter().all(|bytes| {
             matches!(
                 infer::get(bytes).map(|kind| kind.mime_type()),
@@ -210,17 +208,10 @@ pub async fn import_teams(
                 .push(error(11, "file_type", "只接受PNG、JPEG或PDF文件"));
             continue;
         }
-        let mut without_files = application.clone();
-        without_files.certificates.clear();
-        let needs_files = application.legal_status == LegalStatus::Registered;
-        // The files are stored only when the row is written, so the check runs without them;
-        // "certificates required" is then the last rule of a registered team's, and it holds
-        // when the row names files.
-        match check_team_application(state, tenant, without_files, None).await {
-            Err(ApiError::Invalid(invalid))
-                if needs_files
-                    && invalid.rule == zhiyuan_domain::Rule::CertificatesRequired
-                    && !files.is_empty() => {}
+        // The same checks as an application over the API. They take certificates by hash;
+        // the files are stored only when the row is written, just before its team.
+        let team = match check_team_application(state, tenant, application, None).await {
+            Ok(team) => team,
             Err(problem) => {
                 let problem = problem.problem();
                 let column = problem.field.as_deref().map(column_of).unwrap_or(0);
@@ -232,15 +223,14 @@ pub async fn import_teams(
                 });
                 continue;
             }
-            Ok(_) => {}
-        }
-        checked.push((application, files));
+        };
+        checked.push((team, files));
     }
     if !valid_only && !report.errors.is_empty() {
         return Ok(report);
     }
     let at = state.clock.now();
-    for (application, files) in checked {
+    for (team, files) in checked {
         for bytes in &files {
             let media_type = infer::get(bytes)
                 .map(|kind| kind.mime_type())
@@ -250,7 +240,6 @@ pub async fn import_teams(
                 .store_file(tenant, &sha256_hex(bytes), media_type, bytes, actor, at)
                 .await?;
         }
-        let team = check_team_application(state, tenant, application, None).await?;
         state
             .store
             .create_team(tenant, &team, admin, actor, at)
