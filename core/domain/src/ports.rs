@@ -2,10 +2,13 @@
 //! implements `Policy` (built-in defaults now, WebAssembly plugins per tenant behind the same
 //! trait); the node binary chooses the implementation.
 
-use crate::{CivilisationLevel, UnitKind};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::{CivilisationLevel, RegionCode, TenantCode, UnitKind};
 
 /// A target registration ratio, in basis points of the denominator (1300 = 13%).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TargetRatio(pub u32);
 
 impl TargetRatio {
@@ -20,7 +23,7 @@ impl TargetRatio {
 }
 
 /// A policy violation worth showing to the person who caused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     pub code: String,
     /// The field at fault, as a JSON Pointer, where one is.
@@ -29,10 +32,141 @@ pub struct Violation {
     pub message_en: String,
 }
 
+/// The points where a tenant's policy decides. Each is a pure function of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hook {
+    /// R12: is this a proper name for the team?
+    TeamName,
+    /// R16: the share of an area's residents that should be registered.
+    RegionTarget,
+    /// R17: the share of a unit's staff that should be registered.
+    UnitTarget,
+    /// Star level from service time and tenure.
+    StarLevel,
+    /// Does a service record count?
+    ServiceRecord,
+    /// How well a volunteer fits a project.
+    MatchScore,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 6] = [
+        Hook::TeamName,
+        Hook::RegionTarget,
+        Hook::UnitTarget,
+        Hook::StarLevel,
+        Hook::ServiceRecord,
+        Hook::MatchScore,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::TeamName => "team-name",
+            Hook::RegionTarget => "region-target",
+            Hook::UnitTarget => "unit-target",
+            Hook::StarLevel => "star-level",
+            Hook::ServiceRecord => "service-record",
+            Hook::MatchScore => "match-score",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Hook> {
+        Hook::ALL.into_iter().find(|hook| hook.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What star levels are computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSummary {
+    pub service_minutes: u64,
+    /// The day the volunteer's registration was verified.
+    pub registered_on: Date,
+    /// The day the level is asked for.
+    pub as_of: Date,
+}
+
+/// A service record to check before it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRecordFacts {
+    /// Unix milliseconds.
+    pub started_at: i64,
+    pub ended_at: i64,
+    /// The shift the project planned, if it planned one.
+    pub shift: Option<(i64, i64)>,
+    /// Minutes recorded for the volunteer earlier on the same day (China Standard Time).
+    pub same_day_minutes: u64,
+}
+
+/// A volunteer's or a project's side of a match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchProfile {
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    /// GB/T 2260 code of the area.
+    pub region: String,
+}
+
+/// Why a plugin gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FailureReason {
+    #[error("ran past its deadline of {ms} ms")]
+    Deadline { ms: u64 },
+    #[error("used up its fuel of {fuel} units")]
+    Fuel { fuel: u64 },
+    #[error("asked for more than its memory cap of {bytes} bytes")]
+    MemoryCap { bytes: u64 },
+    #[error("trapped: {message}")]
+    Trap { message: String },
+    #[error("answered out of range: {detail}")]
+    BadAnswer { detail: String },
+}
+
+/// A plugin failed to answer a hook. Names everything an office needs to find the culprit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("plugin {plugin} {version} of tenant {tenant} failed in hook {hook}: {reason}")]
+pub struct PolicyFailure {
+    pub tenant: String,
+    pub plugin: String,
+    pub version: String,
+    pub hook: Hook,
+    pub reason: FailureReason,
+}
+
+/// A hook refused its input, or could not decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    Violation(Violation),
+    Failed(PolicyFailure),
+}
+
+impl From<PolicyFailure> for PolicyError {
+    fn from(failure: PolicyFailure) -> Self {
+        PolicyError::Failed(failure)
+    }
+}
+
 /// A city's local rules. Pure functions of their inputs, so they can run anywhere, in any order.
+/// A request takes one `Policy` and asks it everything, so that it never mixes two versions.
 pub trait Policy: Send + Sync {
-    /// Which policy this is, as reports name it (the built-in default, or a plugin and version).
-    fn name(&self) -> String;
+    /// Which rule answers this hook, as reports name it: the built-in default, or a plugin with
+    /// its version and the revision of the tenant's bindings.
+    fn source(&self, hook: Hook) -> String;
+
+    /// Why a bound hook was switched off, if it was: it answers with the built-in default since.
+    fn switched_off(&self, _hook: Hook) -> Option<String> {
+        None
+    }
 
     /// R12: is this a proper name for a team of this kind and unit?
     fn check_team_name(
@@ -40,13 +174,235 @@ pub trait Policy: Send + Sync {
         kind: UnitKind,
         team_name: &str,
         unit_name: Option<&str>,
-    ) -> Result<(), Violation>;
+    ) -> Result<(), PolicyError>;
 
-    /// R16: the share of a region's resident population that should be registered.
-    fn region_target(&self) -> Option<TargetRatio>;
+    /// R16: the share of an area's resident population that should be registered.
+    fn region_target(
+        &self,
+        region: &RegionCode,
+        resident_population: u64,
+    ) -> Result<Option<TargetRatio>, PolicyFailure>;
 
     /// R17: the share of a unit's staff that should be registered.
-    fn unit_target(&self, kind: UnitKind, level: CivilisationLevel) -> Option<TargetRatio>;
+    fn unit_target(
+        &self,
+        kind: UnitKind,
+        level: CivilisationLevel,
+        staff: u64,
+    ) -> Result<Option<TargetRatio>, PolicyFailure>;
+
+    /// 0 for none, else 1 to 5 stars.
+    fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure>;
+
+    /// Does this service record count?
+    fn check_service_record(&self, record: &ServiceRecordFacts) -> Result<(), PolicyError>;
+
+    /// 0 (no fit) to 100 (best fit).
+    fn match_score(
+        &self,
+        volunteer: &MatchProfile,
+        project: &MatchProfile,
+    ) -> Result<u8, PolicyFailure>;
+}
+
+/// One call of a hook, with its inputs: what a dry run takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "hook", content = "input", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HookCall {
+    TeamName {
+        kind: UnitKind,
+        name: String,
+        unit_name: Option<String>,
+    },
+    RegionTarget {
+        code: RegionCode,
+        resident_population: u64,
+    },
+    UnitTarget {
+        kind: UnitKind,
+        civilisation_level: CivilisationLevel,
+        staff: u64,
+    },
+    StarLevel(ServiceSummary),
+    ServiceRecord(ServiceRecordFacts),
+    MatchScore {
+        volunteer: MatchProfile,
+        project: MatchProfile,
+    },
+}
+
+/// A hook's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookAnswer {
+    /// The input passes.
+    Accepted,
+    Refused(Violation),
+    /// Basis points, or none for no target.
+    Target(Option<TargetRatio>),
+    Stars(u8),
+    Score(u8),
+}
+
+impl HookCall {
+    pub fn hook(&self) -> Hook {
+        match self {
+            HookCall::TeamName { .. } => Hook::TeamName,
+            HookCall::RegionTarget { .. } => Hook::RegionTarget,
+            HookCall::UnitTarget { .. } => Hook::UnitTarget,
+            HookCall::StarLevel(_) => Hook::StarLevel,
+            HookCall::ServiceRecord(_) => Hook::ServiceRecord,
+            HookCall::MatchScore { .. } => Hook::MatchScore,
+        }
+    }
+
+    /// Asks `policy` this call's question.
+    pub fn run(&self, policy: &dyn Policy) -> Result<HookAnswer, PolicyFailure> {
+        let verdict = |result: Result<(), PolicyError>| match result {
+            Ok(()) => Ok(HookAnswer::Accepted),
+            Err(PolicyError::Violation(violation)) => Ok(HookAnswer::Refused(violation)),
+            Err(PolicyError::Failed(failure)) => Err(failure),
+        };
+        match self {
+            HookCall::TeamName { kind, name, unit_name } => {
+                verdict(policy.check_team_name(*kind, name, unit_name.as_deref()))
+            }
+            HookCall::RegionTarget { code, resident_population } => {
+                policy.region_target(code, *resident_population).map(HookAnswer::Target)
+            }
+            HookCall::UnitTarget { kind, civilisation_level, staff } => policy
+                .unit_target(*kind, *civilisation_level, *staff)
+                .map(HookAnswer::Target),
+            HookCall::StarLevel(service) => policy.star_level(service).map(HookAnswer::Stars),
+            HookCall::ServiceRecord(record) => verdict(policy.check_service_record(record)),
+            HookCall::MatchScore { volunteer, project } => {
+                policy.match_score(volunteer, project).map(HookAnswer::Score)
+            }
+        }
+    }
+}
+
+/// What a tenant does when a bound plugin fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFailure {
+    /// Refuse the request with an error naming the plugin: a wrong answer is worse than none.
+    #[default]
+    FailClosed,
+    /// Answer with the built-in default, and log the failure.
+    FallBack,
+}
+
+/// A hook bound to a plugin of the tenant's, with the settings it is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    pub hook: Hook,
+    /// SHA-256 of the plugin package, in hex.
+    pub plugin: String,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// A plugin package as a tenant stored it.
+#[derive(Debug, Clone)]
+pub struct PluginPackage {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of `bytes`, in hex.
+    pub sha256: String,
+    pub bytes: std::sync::Arc<[u8]>,
+}
+
+/// What a checked package is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginManifest {
+    pub sha256: String,
+    /// The version of the zhiyuan:policy package it was built against.
+    pub wit_version: String,
+    pub hooks: Vec<Hook>,
+    /// The Multikey of the trusted key that signed it, when it was signed.
+    pub signed_by: Option<String>,
+}
+
+/// Why a plugin package was refused. Refusals come before anything is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginRefusal {
+    #[error("this node accepts only plugins signed by a key it trusts; the package has no signature")]
+    Unsigned,
+    #[error("the signature is not a valid Ed25519 signature by a key this node trusts")]
+    BadSignature,
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    #[error("the component exports no zhiyuan:policy hooks (it exports: {exports})")]
+    WrongWorld { exports: String },
+    #[error("the component was built against zhiyuan:policy@{version}, which this node does not support (it supports {supported})")]
+    UnknownVersion { version: String, supported: String },
+    #[error("the component imports {import}, which plugins may not use (only the log interface)")]
+    ForbiddenImport { import: String },
+    #[error("hook {hook} failed its conformance input: {detail}")]
+    Conformance { hook: Hook, detail: String },
+    #[error("the plugin does not implement hook {hook}")]
+    MissingHook { hook: Hook },
+}
+
+/// A tenant's bindings at one revision, with the packages they name.
+#[derive(Debug, Clone)]
+pub struct PolicyRevision {
+    pub tenant: TenantCode,
+    pub revision: u64,
+    pub bindings: Vec<(Binding, PluginPackage)>,
+    /// Hooks of this revision switched off after failing too often, with the reason.
+    pub switched_off: Vec<(Hook, String)>,
+}
+
+/// A bound hook was switched off after failing too often.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchOff {
+    pub tenant: TenantCode,
+    pub revision: u64,
+    pub hook: Hook,
+    pub reason: String,
+}
+
+/// Runs tenants' policies: the built-in default, or WebAssembly plugins where a tenant bound them.
+pub trait PolicyHost: Send + Sync {
+    /// The tenant's policy as it stands; a request asks it everything.
+    fn for_tenant(&self, tenant: &TenantCode) -> std::sync::Arc<dyn Policy>;
+
+    /// Checks a package: its signature where signatures are required (before compiling), that it
+    /// compiles, exports hooks of a supported version, imports nothing but the log, and that its
+    /// hooks answer the conformance inputs.
+    fn admit(
+        &self,
+        tenant: &TenantCode,
+        package: &[u8],
+        signature: Option<&str>,
+    ) -> Result<PluginManifest, PluginRefusal>;
+
+    /// Runs one call through a package bound as `binding` says, for an office to try it out.
+    /// Nothing is put in place and nothing is counted against the plugin.
+    fn dry_run(
+        &self,
+        tenant: &TenantCode,
+        package: &PluginPackage,
+        binding: &Binding,
+        call: &HookCall,
+    ) -> Result<Result<HookAnswer, PolicyFailure>, PluginRefusal>;
+
+    /// Builds a tenant's policy from a revision of its bindings, without putting it in place.
+    fn prepare(
+        &self,
+        revision: &PolicyRevision,
+    ) -> Result<std::sync::Arc<dyn Policy>, PluginRefusal>;
+
+    /// Puts a prepared policy in place, at once for every request that starts after.
+    fn install(&self, tenant: &TenantCode, policy: std::sync::Arc<dyn Policy>);
+
+    /// Hooks switched off since the last call, for the node to store so that they stay off.
+    fn take_switch_offs(&self) -> Vec<SwitchOff>;
 }
 
 /// An identity claim to check: the name and document an applicant gave.

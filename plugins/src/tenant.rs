@@ -1,0 +1,371 @@
+//! A tenant's policy at one revision of its bindings: bound hooks run their plugin, the rest run
+//! the built-in default. Requests take it whole, so that a switch never gives one request a mix.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use wasmtime::Store;
+use wasmtime::component::Instance;
+use zhiyuan_domain::ports::{
+    FailureReason, Hook, MatchProfile, OnFailure, PluginRefusal, Policy, PolicyError,
+    PolicyFailure, PolicyRevision, ServiceRecordFacts, ServiceSummary, SwitchOff, TargetRatio,
+};
+use zhiyuan_domain::{CivilisationLevel, RegionCode, TenantCode, UnitKind};
+
+use crate::host::{Compiled, HostInner, WasmHost};
+use crate::wit::v0_1_0::exports::zhiyuan::policy::{
+    matching, registration_targets, service_records, star_levels, team_naming,
+};
+use crate::wit::v0_1_0::zhiyuan::policy::types::Setting;
+use crate::wit::{self, CallState};
+use crate::{BUILTIN_NAME, BuiltinPolicy};
+
+pub(crate) struct TenantPolicy {
+    host: Arc<HostInner>,
+    tenant: String,
+    /// Where switch-offs are reported; none for trials, whose failures count against nothing.
+    installed_for: Option<TenantCode>,
+    revision: u64,
+    bound: HashMap<Hook, Bound>,
+}
+
+struct Bound {
+    plugin: Arc<Compiled>,
+    name: String,
+    version: String,
+    settings: Vec<Setting>,
+    on_failure: OnFailure,
+    /// Failures since the last answer.
+    failures: AtomicU32,
+    /// Why the hook was switched off, once it was.
+    off: OnceLock<String>,
+}
+
+impl TenantPolicy {
+    pub(crate) fn new(host: &WasmHost, revision: &PolicyRevision) -> Result<Self, PluginRefusal> {
+        let mut bound = HashMap::new();
+        for (binding, package) in &revision.bindings {
+            let plugin = host.compile(&package.bytes)?;
+            if !plugin.hooks.contains(&binding.hook) {
+                return Err(PluginRefusal::MissingHook { hook: binding.hook });
+            }
+            let off = OnceLock::new();
+            if let Some((_, reason)) = revision.switched_off.iter().find(|(hook, _)| *hook == binding.hook) {
+                let _ = off.set(reason.clone());
+            }
+            bound.insert(
+                binding.hook,
+                Bound {
+                    plugin,
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    settings: settings_list(&binding.settings),
+                    on_failure: binding.on_failure,
+                    failures: AtomicU32::new(0),
+                    off,
+                },
+            );
+        }
+        Ok(TenantPolicy {
+            host: host.inner().clone(),
+            tenant: revision.tenant.to_string(),
+            installed_for: Some(revision.tenant.clone()),
+            revision: revision.revision,
+            bound,
+        })
+    }
+
+    /// A policy binding every hook `plugin` exports, for conformance checks and dry runs.
+    pub(crate) fn trial(
+        host: &WasmHost,
+        tenant: &str,
+        plugin: Arc<Compiled>,
+        name: &str,
+        version: &str,
+        settings: &BTreeMap<String, String>,
+        on_failure: OnFailure,
+    ) -> TenantPolicy {
+        let bound = plugin
+            .hooks
+            .iter()
+            .map(|hook| {
+                (
+                    *hook,
+                    Bound {
+                        plugin: plugin.clone(),
+                        name: name.to_owned(),
+                        version: version.to_owned(),
+                        settings: settings_list(settings),
+                        on_failure,
+                        failures: AtomicU32::new(0),
+                        off: OnceLock::new(),
+                    },
+                )
+            })
+            .collect();
+        TenantPolicy {
+            host: host.inner().clone(),
+            tenant: tenant.to_owned(),
+            installed_for: None,
+            revision: 0,
+            bound,
+        }
+    }
+
+    /// Runs a bound hook. None: the built-in default answers (unbound, switched off, or a failure
+    /// where the binding falls back).
+    fn run<R>(
+        &self,
+        hook: Hook,
+        call: impl FnOnce(&mut Store<CallState>, &Instance, &Compiled, &[Setting]) -> wasmtime::Result<R>,
+        check: impl FnOnce(&R) -> Result<(), String>,
+    ) -> Option<Result<R, PolicyFailure>> {
+        let bound = self.bound.get(&hook)?;
+        if bound.off.get().is_some() {
+            return None;
+        }
+        let state = CallState::new(self.host.config.memory_cap, &self.tenant, &bound.name, hook);
+        let answer = WasmHost::invoke(&self.host, &bound.plugin, state, |store, instance| {
+            call(store, instance, &bound.plugin, &bound.settings)
+        })
+        .and_then(|answer| match check(&answer) {
+            Ok(()) => Ok(answer),
+            Err(detail) => Err(FailureReason::BadAnswer { detail }),
+        });
+        match answer {
+            Ok(answer) => {
+                bound.failures.store(0, Ordering::Relaxed);
+                Some(Ok(answer))
+            }
+            Err(reason) => {
+                let failure = PolicyFailure {
+                    tenant: self.tenant.clone(),
+                    plugin: bound.name.clone(),
+                    version: bound.version.clone(),
+                    hook,
+                    reason,
+                };
+                tracing::warn!(%failure, "plugin failure");
+                self.count_failure(hook, bound, &failure);
+                match bound.on_failure {
+                    OnFailure::FailClosed => Some(Err(failure)),
+                    OnFailure::FallBack => None,
+                }
+            }
+        }
+    }
+
+    fn count_failure(&self, hook: Hook, bound: &Bound, failure: &PolicyFailure) {
+        let Some(tenant) = &self.installed_for else {
+            return;
+        };
+        let failures = bound.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if failures < self.host.config.failure_threshold {
+            return;
+        }
+        let reason = format!("{failures} failures in a row; the last: {}", failure.reason);
+        if bound.off.set(reason.clone()).is_ok() {
+            tracing::error!(tenant = %self.tenant, plugin = %bound.name, %hook, %reason,
+                "plugin switched off; the built-in default answers until the tenant binds again");
+            let mut queue = self.host.switch_offs.lock().unwrap_or_else(|p| p.into_inner());
+            queue.push(SwitchOff {
+                tenant: tenant.clone(),
+                revision: self.revision,
+                hook,
+                reason,
+            });
+        }
+    }
+}
+
+fn settings_list(settings: &BTreeMap<String, String>) -> Vec<Setting> {
+    settings
+        .iter()
+        .map(|(key, value)| Setting { key: key.clone(), value: value.clone() })
+        .collect()
+}
+
+fn in_range(value: u64, max: u64, what: &str) -> Result<(), String> {
+    if value <= max { Ok(()) } else { Err(format!("{what} {value} is above {max}")) }
+}
+
+fn no_violation_blanks(result: &Result<(), crate::wit::v0_1_0::zhiyuan::policy::types::Violation>) -> Result<(), String> {
+    match result {
+        Err(v) if v.code.is_empty() || v.message_zh.is_empty() || v.message_en.is_empty() => {
+            Err("a violation needs a code and messages in Chinese and English".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Policy for TenantPolicy {
+    fn source(&self, hook: Hook) -> String {
+        match self.bound.get(&hook) {
+            Some(bound) => {
+                let plugin = format!(
+                    "{} {} (sha256 {}), revision {}",
+                    bound.name,
+                    bound.version,
+                    &bound.plugin.sha256[..12],
+                    self.revision
+                );
+                match bound.off.get() {
+                    Some(reason) => format!("{BUILTIN_NAME}: {plugin} is switched off: {reason}"),
+                    None => plugin,
+                }
+            }
+            None => BUILTIN_NAME.to_owned(),
+        }
+    }
+
+    fn switched_off(&self, hook: Hook) -> Option<String> {
+        self.bound.get(&hook).and_then(|bound| bound.off.get().cloned())
+    }
+
+    fn check_team_name(
+        &self,
+        kind: UnitKind,
+        team_name: &str,
+        unit_name: Option<&str>,
+    ) -> Result<(), PolicyError> {
+        let team = team_naming::TeamName {
+            kind: wit::unit_kind(kind),
+            name: team_name.to_owned(),
+            unit_name: unit_name.map(str::to_owned),
+        };
+        let answer = self.run(
+            Hook::TeamName,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.naming.as_ref().expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_check_team_name(&mut *store, settings, &team)
+            },
+            no_violation_blanks,
+        );
+        match answer {
+            None => BuiltinPolicy.check_team_name(kind, team_name, unit_name),
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(violation))) => Err(PolicyError::Violation(wit::violation(violation))),
+            Some(Err(failure)) => Err(PolicyError::Failed(failure)),
+        }
+    }
+
+    fn region_target(
+        &self,
+        region: &RegionCode,
+        resident_population: u64,
+    ) -> Result<Option<TargetRatio>, PolicyFailure> {
+        let input = registration_targets::Region {
+            code: region.as_str().to_owned(),
+            resident_population,
+        };
+        let answer = self.run(
+            Hook::RegionTarget,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.targets.as_ref().expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_region_target(&mut *store, settings, &input)
+            },
+            |target| in_range(u64::from(target.unwrap_or(0)), 10_000, "a target in basis points"),
+        );
+        match answer {
+            None => BuiltinPolicy.region_target(region, resident_population),
+            Some(answer) => answer.map(|target| target.map(TargetRatio)),
+        }
+    }
+
+    fn unit_target(
+        &self,
+        kind: UnitKind,
+        level: CivilisationLevel,
+        staff: u64,
+    ) -> Result<Option<TargetRatio>, PolicyFailure> {
+        let input = registration_targets::Unit {
+            kind: wit::unit_kind(kind),
+            civilisation_level: wit::civilisation_level(level),
+            staff,
+        };
+        let answer = self.run(
+            Hook::UnitTarget,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.targets.as_ref().expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_unit_target(&mut *store, settings, input)
+            },
+            |target| in_range(u64::from(target.unwrap_or(0)), 10_000, "a target in basis points"),
+        );
+        match answer {
+            None => BuiltinPolicy.unit_target(kind, level, staff),
+            Some(answer) => answer.map(|target| target.map(TargetRatio)),
+        }
+    }
+
+    fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure> {
+        let input = star_levels::ServiceSummary {
+            service_minutes: service.service_minutes,
+            registered_on: wit::date(service.registered_on),
+            as_of: wit::date(service.as_of),
+        };
+        let answer = self.run(
+            Hook::StarLevel,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.stars.as_ref().expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_star_level(&mut *store, settings, input)
+            },
+            |stars| in_range(u64::from(*stars), 5, "a star level"),
+        );
+        answer.unwrap_or_else(|| BuiltinPolicy.star_level(service))
+    }
+
+    fn check_service_record(&self, record: &ServiceRecordFacts) -> Result<(), PolicyError> {
+        let input = service_records::ServiceRecord {
+            started_at: record.started_at,
+            ended_at: record.ended_at,
+            shift_start: record.shift.map(|(start, _)| start),
+            shift_end: record.shift.map(|(_, end)| end),
+            same_day_minutes: record.same_day_minutes,
+        };
+        let answer = self.run(
+            Hook::ServiceRecord,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.records.as_ref().expect("bound hooks are exported");
+                indices
+                    .load(&mut *store, instance)?
+                    .call_validate_service_record(&mut *store, settings, input)
+            },
+            no_violation_blanks,
+        );
+        match answer {
+            None => BuiltinPolicy.check_service_record(record),
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(violation))) => Err(PolicyError::Violation(wit::violation(violation))),
+            Some(Err(failure)) => Err(PolicyError::Failed(failure)),
+        }
+    }
+
+    fn match_score(
+        &self,
+        volunteer: &MatchProfile,
+        project: &MatchProfile,
+    ) -> Result<u8, PolicyFailure> {
+        let volunteer_input = matching::VolunteerProfile {
+            categories: volunteer.categories.clone(),
+            tags: volunteer.tags.clone(),
+            region: volunteer.region.clone(),
+        };
+        let project_input = matching::ProjectProfile {
+            categories: project.categories.clone(),
+            tags: project.tags.clone(),
+            region: project.region.clone(),
+        };
+        let answer = self.run(
+            Hook::MatchScore,
+            |store, instance, plugin, settings| {
+                let indices = plugin.exports.matching.as_ref().expect("bound hooks are exported");
+                indices
+                    .load(&mut *store, instance)?
+                    .call_match_score(&mut *store, settings, &volunteer_input, &project_input)
+            },
+            |score| in_range(u64::from(*score), 100, "a match score"),
+        );
+        answer.unwrap_or_else(|| BuiltinPolicy.match_score(volunteer, project))
+    }
+}
