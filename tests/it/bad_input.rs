@@ -15,7 +15,8 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         .replace("{region}", "421321")
         .replace("{unit_id}", unit_id)
         .replace("{volunteer_id}", volunteer_id)
-        .replace("{team_id}", &uuid::Uuid::now_v7().to_string());
+        .replace("{team_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{sha256}", &"0".repeat(64));
     let body = match (method, template) {
         ("post", "/api/v1/session") => {
             json!({ "tenant": "421300", "username": "office", "password": "office-password" })
@@ -55,6 +56,13 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/admins") => {
             json!({ "volunteer_id": uuid::Uuid::now_v7() })
         }
+        ("post", "/api/v1/tenants/{tenant}/plugins/{sha256}/dry-run") => json!({
+            "hook": "unit-target",
+            "input": { "kind": "organ", "civilisation_level": "national", "staff": 10 },
+            "settings": { "national-percent": "99" }
+        }),
+        ("put", "/api/v1/tenants/{tenant}/policy") => json!({ "bindings": [] }),
+        ("post", "/api/v1/tenants/{tenant}/policy/switch") => json!({ "revision": 1, "reason": "回滚" }),
         _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
     };
     (path, body)
@@ -84,6 +92,9 @@ fn mutations(
             "name",
             "decision",
             "volunteer_id",
+            "bindings",
+            "revision",
+            "hook",
         ]
         .into_iter()
         .find(|key| object.contains_key(*key))
@@ -153,7 +164,7 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 13, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 16, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {

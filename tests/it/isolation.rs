@@ -46,7 +46,13 @@ fn sample_body(method: &str, path: &str, reviewing_body: &str) -> Option<Value> 
         }
         // Raw bytes and bodiless requests: the answer is about who asks either way.
         ("post", "/api/v1/tenants/{tenant}/files")
+        | ("post", "/api/v1/tenants/{tenant}/plugins")
         | ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/membership") => None,
+        ("post", "/api/v1/tenants/{tenant}/plugins/{sha256}/dry-run") => Some(json!({
+            "hook": "region-target", "input": { "code": "421300", "resident_population": 1000 }
+        })),
+        ("put", "/api/v1/tenants/{tenant}/policy") => Some(json!({ "bindings": [] })),
+        ("post", "/api/v1/tenants/{tenant}/policy/switch") => Some(json!({ "revision": 1 })),
         ("post", "/api/v1/tenants/{tenant}/users") => Some(json!({
             "username": "intruder", "display_name": "x", "role": "reviewer",
             "reviewing_body_id": reviewing_body, "password": "intruder-password"

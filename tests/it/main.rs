@@ -9,6 +9,7 @@ mod bad_input;
 mod forms;
 mod isolation;
 mod lifecycle;
+mod plugins;
 mod stats;
 mod teams;
 mod tenants;

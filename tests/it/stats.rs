@@ -49,7 +49,11 @@ on_both_databases! {
 
         let report = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
         let report = report.assert_ok().clone();
-        assert!(report["policy"].as_str().unwrap().starts_with("built-in"));
+        // Suizhou binds the bundled suizhou-targets plugin; it sets the notice's targets.
+        for hook in ["region_target", "unit_target"] {
+            let source = report["policy"][hook].as_str().unwrap();
+            assert!(source.starts_with("suizhou-targets 0.1.0"), "{source}");
+        }
         let regions = &report["regions"];
         let city = line(regions, "code", "421300");
         assert_eq!(city["verified"], 4, "the city counts its districts' and zones' volunteers");

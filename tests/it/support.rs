@@ -176,8 +176,14 @@ impl TestNode {
     }
 
     async fn spawn_with(backend: Backend, bundled_tenants: bool) -> TestNode {
+        TestNode::spawn_configured(backend, |config| config.load_bundled_tenants = bundled_tenants)
+            .await
+    }
+
+    /// A node with the bundled tenants and the configuration `configure` makes of the default.
+    pub async fn spawn_configured(backend: Backend, configure: impl FnOnce(&mut NodeConfig)) -> TestNode {
         let (database, mut config) = Database::create(backend).await;
-        config.load_bundled_tenants = bundled_tenants;
+        configure(&mut config);
         let clock = Arc::new(FixedClock::new(Timestamp::from_unix_millis(
             TEST_EPOCH_MILLIS,
         )));
@@ -247,6 +253,26 @@ impl TestNode {
         }
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Sends raw bytes with extra headers.
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(token)
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         answer(request.send().await.expect("request sent")).await
     }
@@ -334,6 +360,10 @@ impl TestNode {
             "team_members",
             "team_certificates",
             "files",
+            "plugin_packages",
+            "policy_revisions",
+            "policy_active",
+            "policy_switch_offs",
             "audit_events",
         ] {
             counts.push((table, self.count(table).await));

@@ -53,6 +53,12 @@ pub enum ApiError {
     /// A rule of local policy (a plugin or the built-in default) refused the request.
     #[error("policy: {}", .0.code)]
     Policy(zhiyuan_domain::ports::Violation),
+    /// A plugin package refused at upload, or a binding to a plugin without the hook.
+    #[error("plugin refused: {0}")]
+    PluginRefused(zhiyuan_domain::ports::PluginRefusal),
+    /// A plugin bound to fail closed gave no answer.
+    #[error("{0}")]
+    PluginFailed(zhiyuan_domain::ports::PolicyFailure),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("service unavailable: {0}")]
@@ -60,6 +66,21 @@ pub enum ApiError {
     /// A failure of the node, not of the request; its cause is logged, never shown.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<zhiyuan_domain::ports::PolicyError> for ApiError {
+    fn from(error: zhiyuan_domain::ports::PolicyError) -> Self {
+        match error {
+            zhiyuan_domain::ports::PolicyError::Violation(violation) => ApiError::Policy(violation),
+            zhiyuan_domain::ports::PolicyError::Failed(failure) => ApiError::PluginFailed(failure),
+        }
+    }
+}
+
+impl From<zhiyuan_domain::ports::PolicyFailure> for ApiError {
+    fn from(failure: zhiyuan_domain::ports::PolicyFailure) -> Self {
+        ApiError::PluginFailed(failure)
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -109,9 +130,11 @@ impl ApiError {
             | ApiError::BadPathParameter { .. }
             | ApiError::BadQuery { .. }
             | ApiError::BadFile { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Schema { .. } | ApiError::Invalid(_) | ApiError::Policy(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Schema { .. }
+            | ApiError::Invalid(_)
+            | ApiError::Policy(_)
+            | ApiError::PluginRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PluginFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) | ApiError::WrongState(_) => StatusCode::CONFLICT,
@@ -219,6 +242,21 @@ impl ApiError {
                 violation.message_zh.clone(),
                 violation.message_en.clone(),
             ),
+            ApiError::PluginRefused(refusal) => (
+                "plugin_refused",
+                Some(refusal_field(refusal).to_owned()),
+                format!("插件未被接受:{}", refusal_zh(refusal)),
+                format!("plugin refused: {refusal}"),
+            ),
+            ApiError::PluginFailed(failure) => (
+                "plugin_failed",
+                None,
+                format!(
+                    "地区 {} 的策略插件 {} {} 在钩子 {} 中未能给出结果({}),请求已拒绝",
+                    failure.tenant, failure.plugin, failure.version, failure.hook, failure.reason
+                ),
+                failure.to_string(),
+            ),
             ApiError::MethodNotAllowed => (
                 "method_not_allowed",
                 None,
@@ -247,10 +285,51 @@ impl ApiError {
             field,
             rule: match self {
                 ApiError::Policy(violation) => Some(violation.code.clone()),
+                ApiError::PluginRefused(refusal) => Some(refusal_code(refusal).to_owned()),
                 _ => None,
             },
             message: Messages { zh_cn: zh, en },
         }
+    }
+}
+
+fn refusal_code(refusal: &zhiyuan_domain::ports::PluginRefusal) -> &'static str {
+    use zhiyuan_domain::ports::PluginRefusal as R;
+    match refusal {
+        R::Unsigned => "unsigned",
+        R::BadSignature => "bad_signature",
+        R::NotAComponent(_) => "not_a_component",
+        R::WrongWorld { .. } => "wrong_world",
+        R::UnknownVersion { .. } => "unknown_wit_version",
+        R::ForbiddenImport { .. } => "forbidden_import",
+        R::Conformance { .. } => "conformance",
+        R::MissingHook { .. } => "missing_hook",
+    }
+}
+
+/// The signature travels in a header; everything else is about the package, the body.
+fn refusal_field(refusal: &zhiyuan_domain::ports::PluginRefusal) -> &'static str {
+    use zhiyuan_domain::ports::PluginRefusal as R;
+    match refusal {
+        R::Unsigned | R::BadSignature => "zhiyuan-signature",
+        R::MissingHook { .. } => "/bindings",
+        _ => "/",
+    }
+}
+
+fn refusal_zh(refusal: &zhiyuan_domain::ports::PluginRefusal) -> String {
+    use zhiyuan_domain::ports::PluginRefusal as R;
+    match refusal {
+        R::Unsigned => "本节点只接受经其信任的密钥签名的插件,该插件未签名".into(),
+        R::BadSignature => "签名无效,或不是本节点信任的密钥所签".into(),
+        R::NotAComponent(detail) => format!("不是WebAssembly组件({detail})"),
+        R::WrongWorld { exports } => format!("组件未导出 zhiyuan:policy 的任何钩子(导出:{exports})"),
+        R::UnknownVersion { version, supported } => {
+            format!("组件基于 zhiyuan:policy@{version} 构建,本节点支持的版本为 {supported}")
+        }
+        R::ForbiddenImport { import } => format!("组件导入了 {import},插件只能导入日志接口"),
+        R::Conformance { hook, detail } => format!("钩子 {hook} 未通过一致性测试:{detail}"),
+        R::MissingHook { hook } => format!("该插件未实现钩子 {hook}"),
     }
 }
 
@@ -310,6 +389,12 @@ fn conflict(field: UniqueField) -> (&'static str, &'static str, &'static str, &'
             "/username",
             "该账号已登记为志愿者",
             "this account already belongs to a volunteer",
+        ),
+        UniqueField::PolicyRevision => (
+            "policy_changed_meanwhile",
+            "/bindings",
+            "策略刚被他人修改,请刷新后重试",
+            "the policy was changed meanwhile; reload and try again",
         ),
     }
 }

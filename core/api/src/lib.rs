@@ -60,8 +60,10 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Real-name checks; the verifier's attestation unless an identity service is wired in.
     pub identity_check: Arc<dyn zhiyuan_domain::ports::IdentityCheck>,
-    /// The tenant's local rules (naming, targets); chosen by the node.
-    pub policy: Arc<dyn zhiyuan_domain::ports::Policy>,
+    /// Each tenant's local rules (naming, targets, ...): built-in, or its WebAssembly plugins.
+    pub policies: Arc<dyn zhiyuan_domain::ports::PolicyHost>,
+    /// Changes of policy go one at a time, so that what is in force is what was committed last.
+    pub policy_changes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -69,7 +71,7 @@ impl AppState {
         store: Store,
         clock: Arc<dyn Clock>,
         config: ApiConfig,
-        policy: Arc<dyn zhiyuan_domain::ports::Policy>,
+        policies: Arc<dyn zhiyuan_domain::ports::PolicyHost>,
     ) -> Result<Self, String> {
         Ok(AppState {
             store,
@@ -78,7 +80,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             identity_check: Arc::new(zhiyuan_domain::ports::VerifierAttestation),
-            policy,
+            policies,
+            policy_changes: Arc::default(),
         })
     }
 }

@@ -56,6 +56,12 @@ use crate::schemas::SchemaId;
         routes::teams::appoint_admin,
         routes::teams::my_teams,
         routes::stats::registration,
+        routes::policy::list_plugins,
+        routes::policy::upload_plugin,
+        routes::policy::dry_run,
+        routes::policy::get_policy,
+        routes::policy::put_policy,
+        routes::policy::switch_policy,
     )
 )]
 struct ApiDoc;

@@ -1,5 +1,6 @@
 pub(crate) mod accounts;
 pub(crate) mod health;
+pub(crate) mod policy;
 pub(crate) mod stats;
 pub(crate) mod teams;
 pub(crate) mod tenants;
@@ -59,7 +60,17 @@ pub(crate) fn routes() -> Router<AppState> {
             post(teams::decide_member),
         )
         .route("/teams/{team_id}/admins", post(teams::appoint_admin))
-        .route("/stats/registration", get(stats::registration));
+        .route("/stats/registration", get(stats::registration))
+        .route(
+            "/plugins",
+            get(policy::list_plugins).post(policy::upload_plugin),
+        )
+        .route("/plugins/{sha256}/dry-run", post(policy::dry_run))
+        .route(
+            "/policy",
+            get(policy::get_policy).put(policy::put_policy),
+        )
+        .route("/policy/switch", post(policy::switch_policy));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

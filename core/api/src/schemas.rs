@@ -20,10 +20,13 @@ pub enum SchemaId {
     TeamApply,
     MembershipDecision,
     AdminAppoint,
+    PolicyBindings,
+    PolicySwitch,
+    PluginDryRun,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 11] = [
+    pub const ALL: [SchemaId; 14] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -35,6 +38,9 @@ impl SchemaId {
         SchemaId::TeamApply,
         SchemaId::MembershipDecision,
         SchemaId::AdminAppoint,
+        SchemaId::PolicyBindings,
+        SchemaId::PolicySwitch,
+        SchemaId::PluginDryRun,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -51,6 +57,9 @@ impl SchemaId {
             SchemaId::TeamApply => "TeamApply",
             SchemaId::MembershipDecision => "MembershipDecision",
             SchemaId::AdminAppoint => "AdminAppoint",
+            SchemaId::PolicyBindings => "PolicyBindings",
+            SchemaId::PolicySwitch => "PolicySwitch",
+            SchemaId::PluginDryRun => "PluginDryRun",
         }
     }
 
@@ -71,6 +80,11 @@ impl SchemaId {
                 include_str!("../../../schemas/membership-decision.schema.json")
             }
             SchemaId::AdminAppoint => include_str!("../../../schemas/admin-appoint.schema.json"),
+            SchemaId::PolicyBindings => {
+                include_str!("../../../schemas/policy-bindings.schema.json")
+            }
+            SchemaId::PolicySwitch => include_str!("../../../schemas/policy-switch.schema.json"),
+            SchemaId::PluginDryRun => include_str!("../../../schemas/plugin-dry-run.schema.json"),
         }
     }
 }

@@ -71,9 +71,9 @@ pub async fn check_team_application(
         None => None,
     };
     state
-        .policy
-        .check_team_name(application.kind, &name, unit_name.as_deref())
-        .map_err(ApiError::Policy)?;
+        .policies
+        .for_tenant(tenant)
+        .check_team_name(application.kind, &name, unit_name.as_deref())?;
 
     let teams = state.store.teams(tenant).await?;
     let mut new = NewTeam {

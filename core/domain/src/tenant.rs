@@ -51,6 +51,21 @@ pub struct TenantConfig {
     pub units: Vec<UnitConfig>,
     #[serde(default)]
     pub reviewing_bodies: Vec<ReviewingBodyConfig>,
+    /// Hooks bound, when the tenant is first created, to plugins bundled with the node.
+    #[serde(default)]
+    pub plugins: Vec<BundledBinding>,
+}
+
+/// A hook bound to a plugin that ships with the node, by the plugin's name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundledBinding {
+    pub hook: crate::ports::Hook,
+    pub plugin: String,
+    #[serde(default)]
+    pub on_failure: crate::ports::OnFailure,
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -93,6 +108,7 @@ pub struct TenantSpec {
     pub regions: Vec<Region>,
     pub units: Vec<UnitSpec>,
     pub reviewing_bodies: Vec<ReviewingBodySpec>,
+    pub plugins: Vec<BundledBinding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +206,7 @@ impl TenantConfig {
             regions,
             units,
             reviewing_bodies,
+            plugins: self.plugins.clone(),
         })
     }
 }
@@ -272,6 +289,7 @@ mod tests {
                 .collect(),
             units: vec![],
             reviewing_bodies: vec![],
+            plugins: Vec::new(),
         }
     }
 

@@ -38,6 +38,8 @@ pub enum UniqueField {
     TeamName,
     /// A volunteer has one membership of a team, whatever its state.
     Membership,
+    /// Two changes of a tenant's policy took the same revision number.
+    PolicyRevision,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -88,6 +90,9 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         "teams_tenant_code_name_key" => Some(UniqueField::TeamName),
         "team_members_pkey" | "team_members_tenant_code_team_id_volunteer_id_key" => {
             Some(UniqueField::Membership)
+        }
+        "policy_revisions_pkey" | "policy_revisions_tenant_code_revision_key" => {
+            Some(UniqueField::PolicyRevision)
         }
         _ => None,
     }

@@ -21,6 +21,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "teams",
         include_str!("../migrations/sqlite/0003_teams.sql"),
     ),
+    (
+        4,
+        "plugins",
+        include_str!("../migrations/sqlite/0004_plugins.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -38,6 +43,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "teams",
         include_str!("../migrations/postgres/0003_teams.sql"),
+    ),
+    (
+        4,
+        "plugins",
+        include_str!("../migrations/postgres/0004_plugins.sql"),
     ),
 ];
 

@@ -31,6 +31,38 @@ pub struct NodeConfig {
     /// generate` prints). A tenant without one gets a key file under `data_dir/keys`; nodes that
     /// share a database must share their keys, so give them here.
     pub data_keys: std::collections::HashMap<String, String>,
+    pub plugins: PluginsConfig,
+}
+
+/// How the node runs tenants' policy plugins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Multikeys (`z6Mk...`) of the operators whose signatures on plugin packages the node accepts.
+    pub trusted_keys: Vec<String>,
+    /// Refuse unsigned plugins. On unless the node runs the demo.
+    pub require_signatures: bool,
+    /// Where compiled plugins are kept between runs (default: `<data_dir>/plugin-cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// Wall-clock time a hook call may take.
+    pub deadline_ms: u64,
+    /// Memory a hook call may use.
+    pub memory_cap_mib: u64,
+    /// Failures in a row after which a tenant's bound hook is switched off.
+    pub failure_threshold: u32,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            trusted_keys: Vec::new(),
+            require_signatures: true,
+            cache_dir: None,
+            deadline_ms: 10,
+            memory_cap_mib: 16,
+            failure_threshold: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +84,7 @@ impl Default for NodeConfig {
             session_hours: 12,
             secure_cookies: true,
             data_keys: std::collections::HashMap::new(),
+            plugins: PluginsConfig::default(),
         }
     }
 }
@@ -102,6 +135,15 @@ impl NodeConfig {
         }
         if config.session_hours == 0 {
             bail!("session_hours must be at least 1");
+        }
+        if !(1..=10_000).contains(&config.plugins.deadline_ms) {
+            bail!("plugins.deadline_ms must be from 1 to 10000");
+        }
+        if !(1..=4096).contains(&config.plugins.memory_cap_mib) {
+            bail!("plugins.memory_cap_mib must be from 1 to 4096");
+        }
+        if config.plugins.failure_threshold == 0 {
+            bail!("plugins.failure_threshold must be at least 1");
         }
         Ok(config)
     }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod policy;
 pub mod tenants;
 
 use std::net::SocketAddr;
@@ -54,6 +55,8 @@ pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
 pub struct Node {
     pub local_addr: SocketAddr,
     pub store: Store,
+    /// Tenants' policies, as the node runs them.
+    pub policies: zhiyuan_plugins::WasmHost,
     handle: Handle,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -76,13 +79,11 @@ impl Node {
             session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
             secure_cookies: config.secure_cookies,
         };
-        let state = AppState::new(
-            store.clone(),
-            clock,
-            api_config,
-            Arc::new(zhiyuan_plugins::BuiltinPolicy),
-        )
-        .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
+        let policies = policy::open_host(config)?;
+        policy::activate_all(&store, &policies).await?;
+        policy::record_switch_offs(store.clone(), Arc::new(policies.clone()), clock.clone());
+        let state = AppState::new(store.clone(), clock, api_config, Arc::new(policies.clone()))
+            .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
         let app = zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
         let listener = std::net::TcpListener::bind(config.listen)
@@ -115,6 +116,7 @@ impl Node {
         Ok(Node {
             local_addr,
             store,
+            policies,
             handle,
             task,
         })

@@ -50,6 +50,38 @@ enum Command {
     /// Forms for units and offices.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Policy plugins: operator keys, signatures, and what a package is.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Create an operator signing key in FILE (readable by its owner only) and print its public
+    /// Multikey, for the `plugins.trusted_keys` of the nodes that should accept its signatures.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a plugin package with an operator key: writes PACKAGE.sig and prints the signature.
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+        package: PathBuf,
+    },
+    /// Check a package's signature against trusted keys (the node's `plugins.trusted_keys`
+    /// unless --trusted-key is given).
+    Verify {
+        /// The signature file (default PACKAGE.sig).
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        #[arg(long = "trusted-key")]
+        trusted_keys: Vec<String>,
+        package: PathBuf,
+    },
+    /// Show a package's SHA-256, WIT version and hooks, after the checks an upload makes (but
+    /// the signature).
+    Inspect { package: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,11 +264,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = zhiyuan_forms::decode(bytes);
             let base = file.parent().map(PathBuf::from).unwrap_or_default();
+            let policies = zhiyuan::policy::open_host(&config)?;
+            zhiyuan::policy::activate_all(&store, &policies).await?;
             let state = zhiyuan_api::AppState::new(
                 store.clone(),
                 clock.clone(),
                 zhiyuan_api::ApiConfig::default(),
-                Arc::new(zhiyuan_plugins::BuiltinPolicy),
+                Arc::new(policies),
             )
             .map_err(|e| anyhow!(e))?;
             let actor = Actor::system("import teams");
@@ -304,6 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} volunteers written to {}", rows.len(), output.display());
             Ok(())
         }
+        Command::Plugin(command) => plugin_command(&config, command),
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", zhiyuan_store::KeyRing::generate());
             Ok(())
@@ -335,7 +370,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
             let actor = Actor::system("tenant load");
             let created =
-                tenants::load_file(&store, &schemas, &file, &actor, clock.as_ref()).await?;
+                tenants::load_file(&store, &config, &schemas, &file, &actor, clock.as_ref()).await?;
             println!(
                 "{}",
                 if created {
@@ -391,7 +426,88 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result<()> {
+    use zhiyuan_federation::multikey::{SigningKey, VerifyingKey};
+    let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    match command {
+        PluginCommand::Keygen { out } => {
+            let key = SigningKey::from_seed(rand::random());
+            write_private(&out, &format!("{}\n", key.to_multibase()))?;
+            println!("{}", key.verifying_key().to_multibase());
+            eprintln!("secret key written to {}; add the line above to plugins.trusted_keys", out.display());
+            Ok(())
+        }
+        PluginCommand::Sign { key, package } => {
+            let secret = String::from_utf8(read(&key)?).context("the key file is not text")?;
+            let key = SigningKey::from_multibase(secret.trim())
+                .map_err(|e| anyhow!("{}: {e}", key.display()))?;
+            let signature = zhiyuan_plugins::sign_package(&key, &read(&package)?);
+            let out = signature_path(&package);
+            std::fs::write(&out, format!("{signature}\n"))
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("{signature}");
+            Ok(())
+        }
+        PluginCommand::Verify { signature, trusted_keys, package } => {
+            let keys = if trusted_keys.is_empty() { config.plugins.trusted_keys.clone() } else { trusted_keys };
+            if keys.is_empty() {
+                anyhow::bail!("no trusted keys: give --trusted-key or set plugins.trusted_keys");
+            }
+            let keys = keys
+                .iter()
+                .map(|key| VerifyingKey::from_multibase(key).map_err(|e| anyhow!("{key}: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let signature_file = signature.unwrap_or_else(|| signature_path(&package));
+            let signature = String::from_utf8(read(&signature_file)?).context("the signature file is not text")?;
+            let signer = zhiyuan_plugins::verify_package(&read(&package)?, signature.trim(), &keys)?;
+            println!("good signature by {signer}");
+            Ok(())
+        }
+        PluginCommand::Inspect { package } => {
+            let bytes = read(&package)?;
+            let host = zhiyuan_plugins::WasmHost::new(zhiyuan_plugins::HostConfig {
+                require_signatures: false,
+                ..Default::default()
+            })?;
+            let manifest = host.admit_bundled(&bytes)?;
+            let hooks: Vec<&str> = manifest.hooks.iter().map(|hook| hook.as_str()).collect();
+            println!("sha256       {}", manifest.sha256);
+            println!("size         {} bytes", bytes.len());
+            println!("wit version  zhiyuan:policy@{}", manifest.wit_version);
+            println!("hooks        {}", hooks.join(", "));
+            println!("conformance  passed");
+            Ok(())
+        }
+    }
+}
+
+fn signature_path(package: &std::path::Path) -> PathBuf {
+    let mut name = package.as_os_str().to_owned();
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 async fn serve(config: &NodeConfig, clock: Arc<dyn Clock>, demo: bool) -> anyhow::Result<()> {
+    let mut config = config.clone();
+    if demo {
+        // The demo takes unsigned plugins, so that a first look needs no operator key.
+        config.plugins.require_signatures = false;
+    }
+    let config = &config;
     let node = Node::start(config, clock.clone()).await?;
     if demo {
         let accounts = demo::seed(&node.store, clock.as_ref()).await?;

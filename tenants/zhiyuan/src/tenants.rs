@@ -56,23 +56,32 @@ pub async fn load_configured(
 ) -> anyhow::Result<()> {
     let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
     let actor = Actor::system("startup");
+    // Only a tenant created now binds plugins; most starts find every tenant there already.
+    let mut host = None;
     if config.load_bundled_tenants {
         for (name, text) in BUNDLED {
             let spec = parse_tenant_toml(&schemas, text)
                 .with_context(|| format!("bundled tenant {name}"))?;
             if create_if_absent(store, &spec, &actor, clock).await? {
                 tracing::info!(tenant = %spec.code, "created bundled tenant {name}");
+                let host = match &mut host {
+                    Some(host) => host,
+                    None => host.insert(crate::policy::open_host(config)?),
+                };
+                crate::policy::bind_bundled(store, host, &spec, &actor, clock).await?;
             }
         }
     }
     for path in &config.tenant_files {
-        load_file(store, &schemas, path, &actor, clock).await?;
+        load_file(store, config, &schemas, path, &actor, clock).await?;
     }
     Ok(())
 }
 
+/// Creates the tenant a file describes, with the bundled plugins it binds, unless it exists.
 pub async fn load_file(
     store: &Store,
+    config: &NodeConfig,
     schemas: &Schemas,
     path: &Path,
     actor: &Actor,
@@ -85,6 +94,8 @@ pub async fn load_file(
     let created = create_if_absent(store, &spec, actor, clock).await?;
     if created {
         tracing::info!(tenant = %spec.code, "created tenant from {}", path.display());
+        let host = crate::policy::open_host(config)?;
+        crate::policy::bind_bundled(store, &host, &spec, actor, clock).await?;
     }
     Ok(created)
 }

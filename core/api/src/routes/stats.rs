@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zhiyuan_domain::ports::TargetRatio;
+use zhiyuan_domain::ports::{Hook, TargetRatio};
 use zhiyuan_domain::{CivilisationLevel, RegionCode, RegionTree, Role, UnitKind};
 
 use crate::auth::CurrentUser;
@@ -93,52 +93,61 @@ pub(crate) async fn registration(
     let regions = state.store.regions(&tenant).await?;
     let units = state.store.units(&tenant).await?;
     let (by_region, by_unit) = state.store.verified_counts(&tenant).await?;
-    let tree = RegionTree::new(&regions);
-
     // A volunteer of a district counts for the district and for every area above it.
-    let mut area_counts: HashMap<&RegionCode, u64> = HashMap::new();
+    let mut area_counts: HashMap<RegionCode, u64> = HashMap::new();
+    let tree = RegionTree::new(&regions);
     for (code, count) in &by_region {
         let mut current = Some(code);
         while let Some(region) = current {
-            *area_counts.entry(region).or_default() += count;
+            *area_counts.entry(region.clone()).or_default() += count;
             current = tree.parent(region);
         }
     }
-    let region_target = state.policy.region_target();
-    let mut region_lines: Vec<Line> = regions
-        .iter()
-        .map(|region| Line {
-            code: Some(region.code.clone()),
-            name: region.name.zh.clone(),
-            ..Line::new(
-                area_counts.get(&region.code).copied().unwrap_or(0),
-                region.resident_population,
-                region_target,
-            )
-        })
-        .collect();
-    region_lines.sort_by_key(Line::behind);
+    drop(tree);
+    // One policy for the whole report, so that a switch of revision never gives it a mix; its
+    // hooks may run plugins, which is work for the blocking pool.
+    let policy = state.policies.for_tenant(&tenant);
+    let report = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
+        let mut region_lines = Vec::with_capacity(regions.len());
+        for region in &regions {
+            let target = policy.region_target(&region.code, region.resident_population)?;
+            region_lines.push(Line {
+                code: Some(region.code.clone()),
+                name: region.name.zh.clone(),
+                ..Line::new(
+                    area_counts.get(&region.code).copied().unwrap_or(0),
+                    region.resident_population,
+                    target,
+                )
+            });
+        }
+        region_lines.sort_by_key(Line::behind);
 
-    let unit_counts: HashMap<Uuid, u64> = by_unit.into_iter().collect();
-    let mut unit_lines: Vec<Line> = units
-        .iter()
-        .map(|unit| Line {
-            id: Some(unit.id),
-            name: unit.name.zh.clone(),
-            kind: Some(unit.kind),
-            civilisation_level: Some(unit.civilisation_level),
-            ..Line::new(
-                unit_counts.get(&unit.id).copied().unwrap_or(0),
-                u64::from(unit.staff.get()),
-                state.policy.unit_target(unit.kind, unit.civilisation_level),
-            )
-        })
-        .collect();
-    unit_lines.sort_by_key(Line::behind);
+        let unit_counts: HashMap<Uuid, u64> = by_unit.into_iter().collect();
+        let mut unit_lines = Vec::with_capacity(units.len());
+        for unit in &units {
+            let staff = u64::from(unit.staff.get());
+            let target = policy.unit_target(unit.kind, unit.civilisation_level, staff)?;
+            unit_lines.push(Line {
+                id: Some(unit.id),
+                name: unit.name.zh.clone(),
+                kind: Some(unit.kind),
+                civilisation_level: Some(unit.civilisation_level),
+                ..Line::new(unit_counts.get(&unit.id).copied().unwrap_or(0), staff, target)
+            });
+        }
+        unit_lines.sort_by_key(Line::behind);
 
-    Ok(Json(json!({
-        "policy": state.policy.name(),
-        "regions": region_lines,
-        "units": unit_lines,
-    })))
+        Ok(json!({
+            "policy": {
+                "region_target": policy.source(Hook::RegionTarget),
+                "unit_target": policy.source(Hook::UnitTarget),
+            },
+            "regions": region_lines,
+            "units": unit_lines,
+        }))
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))??;
+    Ok(Json(report))
 }

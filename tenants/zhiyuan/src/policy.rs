@@ -1,0 +1,128 @@
+//! Tenants' local policy on this node: the WebAssembly host built from the node's configuration,
+//! the bundled plugins bound when a tenant is first created, and each tenant's revision in force
+//! put in place at start-up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use sha2::{Digest, Sha256};
+use zhiyuan_domain::ports::{Binding, PolicyHost};
+use zhiyuan_domain::{Actor, Clock, TenantSpec};
+use zhiyuan_federation::multikey::VerifyingKey;
+use zhiyuan_plugins::{BUNDLED, HostConfig, WasmHost};
+use zhiyuan_store::Store;
+
+use crate::NodeConfig;
+
+/// The host, as the node's configuration sets it up.
+pub fn open_host(config: &NodeConfig) -> anyhow::Result<WasmHost> {
+    let plugins = &config.plugins;
+    let trusted_keys = plugins
+        .trusted_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            VerifyingKey::from_multibase(key).map_err(|e| anyhow!("plugins.trusted_keys[{i}]: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let host = WasmHost::new(HostConfig {
+        cache_dir: Some(
+            plugins
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("plugin-cache")),
+        ),
+        deadline: Duration::from_millis(plugins.deadline_ms),
+        memory_cap: (plugins.memory_cap_mib as usize) << 20,
+        failure_threshold: plugins.failure_threshold,
+        trusted_keys,
+        require_signatures: plugins.require_signatures,
+        ..HostConfig::default()
+    })?;
+    Ok(host)
+}
+
+/// Stores the bundled plugins a new tenant's file names and binds them: its first revision.
+pub async fn bind_bundled(
+    store: &Store,
+    host: &WasmHost,
+    spec: &TenantSpec,
+    actor: &Actor,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    if spec.plugins.is_empty() {
+        return Ok(());
+    }
+    let mut bindings = Vec::new();
+    for (i, wanted) in spec.plugins.iter().enumerate() {
+        let Some((name, version, bytes)) = BUNDLED.iter().find(|(name, _, _)| *name == wanted.plugin)
+        else {
+            let names: Vec<&str> = BUNDLED.iter().map(|(name, _, _)| *name).collect();
+            bail!(
+                "tenant {}: plugins[{i}]: no bundled plugin {:?} (the node ships {})",
+                spec.code,
+                wanted.plugin,
+                names.join(", ")
+            );
+        };
+        let manifest = host
+            .admit_bundled(bytes)
+            .with_context(|| format!("bundled plugin {name}"))?;
+        if !manifest.hooks.contains(&wanted.hook) {
+            bail!("tenant {}: plugins[{i}]: {name} does not implement hook {}", spec.code, wanted.hook);
+        }
+        store
+            .store_plugin(&spec.code, name, version, &manifest, bytes, actor, clock.now())
+            .await?;
+        bindings.push(Binding {
+            hook: wanted.hook,
+            plugin: hex::encode(Sha256::digest(bytes)),
+            on_failure: wanted.on_failure,
+            settings: wanted.settings.clone(),
+        });
+    }
+    let revision = store.next_policy_revision(&spec.code).await?;
+    store
+        .add_policy_revision(&spec.code, revision, &bindings, actor, clock.now())
+        .await?;
+    Ok(())
+}
+
+/// Puts each tenant's revision in force in place. A revision that no longer loads leaves the
+/// tenant on the built-in default, loudly, rather than keeping the node from starting.
+pub async fn activate_all(store: &Store, host: &WasmHost) -> anyhow::Result<()> {
+    for tenant in store.tenants().await? {
+        let code = tenant.code;
+        let Some(revision) = store.active_policy_revision(&code).await? else {
+            continue;
+        };
+        let revision = store.policy_revision(&code, revision).await?;
+        let prepared = {
+            let host = host.clone();
+            tokio::task::spawn_blocking(move || host.prepare(&revision)).await?
+        };
+        match prepared {
+            Ok(policy) => host.install(&code, policy),
+            Err(refusal) => {
+                tracing::error!(tenant = %code, %refusal, "the tenant's policy does not load; the built-in default applies")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores the hooks the host switches off, so that they stay off across restarts.
+pub fn record_switch_offs(store: Store, host: Arc<dyn PolicyHost>, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            for switch_off in host.take_switch_offs() {
+                if let Err(error) = store.record_switch_off(&switch_off, clock.now()).await {
+                    tracing::error!(tenant = %switch_off.tenant, %error, "cannot record a switch-off");
+                }
+            }
+        }
+    });
+}
