@@ -95,7 +95,10 @@ impl Policy for BuiltinPolicy {
     /// One to five stars at 100, 300, 600, 1,000 and 1,500 hours, with no tenure condition.
     fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure> {
         let hours = service.service_minutes / 60;
-        Ok(STAR_HOURS.iter().take_while(|&&threshold| hours >= threshold).count() as u8)
+        Ok(STAR_HOURS
+            .iter()
+            .take_while(|&&threshold| hours >= threshold)
+            .count() as u8)
     }
 
     /// A record ends after it starts, and a day holds at most 24 hours of service.
@@ -134,7 +137,11 @@ impl Policy for BuiltinPolicy {
         };
         let categories = share(&volunteer.categories, &project.categories);
         let tags = share(&volunteer.tags, &project.tags);
-        let nearby = if volunteer.region == project.region { 1.0 } else { 0.0 };
+        let nearby = if volunteer.region == project.region {
+            1.0
+        } else {
+            0.0
+        };
         Ok((60.0 * categories + 25.0 * tags + 15.0 * nearby).round() as u8)
     }
 }
@@ -183,7 +190,11 @@ mod tests {
             UnitKind::School,
             UnitKind::Other,
         ] {
-            assert!(BuiltinPolicy.check_team_name(kind, "爱心驿站", None).is_ok());
+            assert!(
+                BuiltinPolicy
+                    .check_team_name(kind, "爱心驿站", None)
+                    .is_ok()
+            );
         }
     }
 
@@ -237,7 +248,11 @@ mod tests {
             same_day_minutes,
         };
         assert!(BuiltinPolicy.check_service_record(&record(0, 8)).is_ok());
-        assert!(BuiltinPolicy.check_service_record(&record(16 * 60, 8)).is_ok());
+        assert!(
+            BuiltinPolicy
+                .check_service_record(&record(16 * 60, 8))
+                .is_ok()
+        );
         assert_eq!(
             violation(BuiltinPolicy.check_service_record(&record(16 * 60 + 1, 8))).code,
             "service_day_over_24h"

@@ -20,7 +20,11 @@ pub(crate) fn inputs(wit_version: &str) -> &'static [HookCall] {
     }
 }
 
-pub(crate) fn check(host: &WasmHost, tenant: &str, plugin: &Arc<Compiled>) -> Result<(), PluginRefusal> {
+pub(crate) fn check(
+    host: &WasmHost,
+    tenant: &str,
+    plugin: &Arc<Compiled>,
+) -> Result<(), PluginRefusal> {
     let policy = TenantPolicy::trial(
         host,
         tenant,
@@ -35,10 +39,11 @@ pub(crate) fn check(host: &WasmHost, tenant: &str, plugin: &Arc<Compiled>) -> Re
         if !plugin.hooks.contains(&hook) {
             continue;
         }
-        call.run(&policy).map_err(|failure| PluginRefusal::Conformance {
-            hook,
-            detail: failure.reason.to_string(),
-        })?;
+        call.run(&policy)
+            .map_err(|failure| PluginRefusal::Conformance {
+                hook,
+                detail: failure.reason.to_string(),
+            })?;
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
 };
 use zhiyuan_domain::TenantCode;
 use zhiyuan_domain::ports::{
@@ -21,11 +22,11 @@ use zhiyuan_domain::ports::{
 };
 use zhiyuan_federation::multikey::VerifyingKey;
 
+use crate::BuiltinPolicy;
 use crate::conformance;
 use crate::signature::check_signature;
 use crate::tenant::TenantPolicy;
 use crate::wit::{self, CallState};
-use crate::BuiltinPolicy;
 
 /// How the host runs plugins.
 #[derive(Debug, Clone)]
@@ -167,7 +168,11 @@ impl WasmHost {
 
     fn load_component(&self, sha256: &str, package: &[u8]) -> Result<Component, PluginRefusal> {
         let engine = &self.inner.engine;
-        let artifact = self.inner.artifact_dir.as_ref().map(|dir| dir.join(format!("{sha256}.cwasm")));
+        let artifact = self
+            .inner
+            .artifact_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{sha256}.cwasm")));
         if let Some(path) = &artifact
             && path.exists()
         {
@@ -175,7 +180,9 @@ impl WasmHost {
             // and only `Component::serialize` output of this package's bytes is written there.
             match unsafe { Component::deserialize_file(engine, path) } {
                 Ok(component) => return Ok(component),
-                Err(error) => tracing::warn!(%sha256, %error, "recompiling a plugin whose cached artifact does not load"),
+                Err(error) => {
+                    tracing::warn!(%sha256, %error, "recompiling a plugin whose cached artifact does not load")
+                }
             }
         }
         if !is_component(package) {
@@ -228,13 +235,22 @@ impl WasmHost {
         }
         let Some(version) = version else {
             return Err(PluginRefusal::WrongWorld {
-                exports: if others.is_empty() { "nothing".into() } else { others.join(", ") },
+                exports: if others.is_empty() {
+                    "nothing".into()
+                } else {
+                    others.join(", ")
+                },
             });
         };
         for (name, _) in ty.imports(engine) {
-            let allowed = [format!("zhiyuan:policy/log@{version}"), format!("zhiyuan:policy/types@{version}")];
+            let allowed = [
+                format!("zhiyuan:policy/log@{version}"),
+                format!("zhiyuan:policy/types@{version}"),
+            ];
             if !allowed.iter().any(|a| a == name) {
-                return Err(PluginRefusal::ForbiddenImport { import: name.to_owned() });
+                return Err(PluginRefusal::ForbiddenImport {
+                    import: name.to_owned(),
+                });
             }
         }
         let pre = self
@@ -242,12 +258,24 @@ impl WasmHost {
             .linker
             .instantiate_pre(&component)
             .map_err(|error| PluginRefusal::NotAComponent(first_line(&error)))?;
-        let exports = wit::Exports::find(&pre).map_err(|(hook, error)| PluginRefusal::Conformance {
-            hook,
-            detail: first_line(&error),
-        })?;
-        let wit_version = SUPPORTED_VERSIONS.iter().find(|v| **v == version).copied().unwrap_or("0.1.0");
-        Ok(Compiled { sha256, size, wit_version, hooks: exports.hooks(), pre, exports })
+        let exports =
+            wit::Exports::find(&pre).map_err(|(hook, error)| PluginRefusal::Conformance {
+                hook,
+                detail: first_line(&error),
+            })?;
+        let wit_version = SUPPORTED_VERSIONS
+            .iter()
+            .find(|v| **v == version)
+            .copied()
+            .unwrap_or("0.1.0");
+        Ok(Compiled {
+            sha256,
+            size,
+            wit_version,
+            hooks: exports.hooks(),
+            pre,
+            exports,
+        })
     }
 
     /// Runs `call` in a fresh store under the node's limits, and says why when it gives no answer.
@@ -259,7 +287,9 @@ impl WasmHost {
     ) -> CallResult<R> {
         let mut store = Store::new(&inner.engine, call_state);
         store.limiter(|state| &mut state.limiter);
-        store.set_fuel(inner.config.fuel).expect("fuel is enabled on the engine");
+        store
+            .set_fuel(inner.config.fuel)
+            .expect("fuel is enabled on the engine");
         // The deadline is the call's own CPU time: on a busy machine a thread may wait for a core
         // longer than a plugin runs, and that wait is not the plugin's fault. Each epoch deadline
         // checks the thread's CPU clock and extends by what is left; a wall-clock backstop of
@@ -281,14 +311,20 @@ impl WasmHost {
             .and_then(|instance| call(&mut store, &instance));
         result.map_err(|error| {
             if store.data().limiter.hit_cap {
-                return FailureReason::MemoryCap { bytes: inner.config.memory_cap as u64 };
+                return FailureReason::MemoryCap {
+                    bytes: inner.config.memory_cap as u64,
+                };
             }
             match error.downcast_ref::<Trap>() {
                 Some(Trap::Interrupt) => FailureReason::Deadline {
                     ms: inner.config.deadline.as_millis() as u64,
                 },
-                Some(Trap::OutOfFuel) => FailureReason::Fuel { fuel: inner.config.fuel },
-                _ => FailureReason::Trap { message: first_line(&error) },
+                Some(Trap::OutOfFuel) => FailureReason::Fuel {
+                    fuel: inner.config.fuel,
+                },
+                _ => FailureReason::Trap {
+                    message: first_line(&error),
+                },
             }
         })
     }
@@ -313,7 +349,10 @@ impl WasmHost {
 
 impl PolicyHost for WasmHost {
     fn for_tenant(&self, tenant: &TenantCode) -> Arc<dyn Policy> {
-        let tenants = self.tenants.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tenants = self
+            .tenants
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match tenants.get(tenant) {
             Some(policy) => policy.clone(),
             None => Arc::new(BuiltinPolicy),
@@ -328,7 +367,11 @@ impl PolicyHost for WasmHost {
     ) -> Result<PluginManifest, PluginRefusal> {
         let digest: [u8; 32] = Sha256::digest(package).into();
         let signed_by = match signature {
-            Some(signature) => Some(check_signature(&digest, signature, &self.inner.config.trusted_keys)?),
+            Some(signature) => Some(check_signature(
+                &digest,
+                signature,
+                &self.inner.config.trusted_keys,
+            )?),
             None if self.inner.config.require_signatures => return Err(PluginRefusal::Unsigned),
             None => None,
         };
@@ -370,12 +413,19 @@ impl PolicyHost for WasmHost {
     }
 
     fn install(&self, tenant: &TenantCode, policy: Arc<dyn Policy>) {
-        let mut tenants = self.tenants.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut tenants = self
+            .tenants
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         tenants.insert(tenant.clone(), policy);
     }
 
     fn take_switch_offs(&self) -> Vec<SwitchOff> {
-        let mut queue = self.inner.switch_offs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut queue = self
+            .inner
+            .switch_offs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         std::mem::take(&mut *queue)
     }
 }
@@ -401,7 +451,9 @@ fn engine(config: &HostConfig) -> Result<(Engine, bool), HostError> {
         Ok(engine) => Ok((engine, true)),
         Err(error) => {
             tracing::warn!(%error, "the pooling allocator is not available; instances are allocated on demand");
-            Engine::new(&base()).map(|engine| (engine, false)).map_err(|e| HostError::Engine(e.to_string()))
+            Engine::new(&base())
+                .map(|engine| (engine, false))
+                .map_err(|e| HostError::Engine(e.to_string()))
         }
     }
 }
@@ -415,7 +467,10 @@ fn deadline_ticks(deadline: Duration) -> u64 {
 
 /// CPU time the current thread has used.
 fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes the timespec it is given, and CLOCK_THREAD_CPUTIME_ID is
     // available on every Linux the node runs on.
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
@@ -444,7 +499,10 @@ fn artifact_dir(cache_dir: &Path, engine: &Engine) -> Result<PathBuf, HostError>
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let dir = cache_dir.join(format!("{:016x}", hasher.finish()));
-    create_private_dir(&dir).map_err(|source| HostError::CacheDir { path: dir.clone(), source })?;
+    create_private_dir(&dir).map_err(|source| HostError::CacheDir {
+        path: dir.clone(),
+        source,
+    })?;
     Ok(dir)
 }
 
@@ -471,5 +529,10 @@ fn is_component(bytes: &[u8]) -> bool {
 
 pub(crate) fn first_line(error: &impl std::fmt::Display) -> String {
     let text = error.to_string();
-    text.lines().next().unwrap_or_default().chars().take(300).collect()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
 }

@@ -17,7 +17,19 @@ pub use signature::{sign_package, verify_package};
 /// The plugins that ship with the node, built from plugins/guests by `scripts/build-plugins`:
 /// (name, version, component). The node trusts them as it trusts its own binary.
 pub const BUNDLED: &[(&str, &str, &[u8])] = &[
-    ("suizhou-naming", "0.1.0", include_bytes!("../dist/suizhou-naming.wasm")),
-    ("suizhou-targets", "0.1.0", include_bytes!("../dist/suizhou-targets.wasm")),
-    ("star-levels", "0.1.0", include_bytes!("../dist/star-levels.wasm")),
+    (
+        "suizhou-naming",
+        "0.1.0",
+        include_bytes!("../dist/suizhou-naming.wasm"),
+    ),
+    (
+        "suizhou-targets",
+        "0.1.0",
+        include_bytes!("../dist/suizhou-targets.wasm"),
+    ),
+    (
+        "star-levels",
+        "0.1.0",
+        include_bytes!("../dist/star-levels.wasm"),
+    ),
 ];

@@ -51,7 +51,11 @@ impl TenantPolicy {
                 return Err(PluginRefusal::MissingHook { hook: binding.hook });
             }
             let off = OnceLock::new();
-            if let Some((_, reason)) = revision.switched_off.iter().find(|(hook, _)| *hook == binding.hook) {
+            if let Some((_, reason)) = revision
+                .switched_off
+                .iter()
+                .find(|(hook, _)| *hook == binding.hook)
+            {
                 let _ = off.set(reason.clone());
             }
             bound.insert(
@@ -118,7 +122,12 @@ impl TenantPolicy {
     fn run<R>(
         &self,
         hook: Hook,
-        call: impl FnOnce(&mut Store<CallState>, &Instance, &Compiled, &[Setting]) -> wasmtime::Result<R>,
+        call: impl FnOnce(
+            &mut Store<CallState>,
+            &Instance,
+            &Compiled,
+            &[Setting],
+        ) -> wasmtime::Result<R>,
         check: impl FnOnce(&R) -> Result<(), String>,
     ) -> Option<Result<R, PolicyFailure>> {
         let bound = self.bound.get(&hook)?;
@@ -168,7 +177,11 @@ impl TenantPolicy {
         if bound.off.set(reason.clone()).is_ok() {
             tracing::error!(tenant = %self.tenant, plugin = %bound.name, %hook, %reason,
                 "plugin switched off; the built-in default answers until the tenant binds again");
-            let mut queue = self.host.switch_offs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queue = self
+                .host
+                .switch_offs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             queue.push(SwitchOff {
                 tenant: tenant.clone(),
                 revision: self.revision,
@@ -182,15 +195,24 @@ impl TenantPolicy {
 fn settings_list(settings: &BTreeMap<String, String>) -> Vec<Setting> {
     settings
         .iter()
-        .map(|(key, value)| Setting { key: key.clone(), value: value.clone() })
+        .map(|(key, value)| Setting {
+            key: key.clone(),
+            value: value.clone(),
+        })
         .collect()
 }
 
 fn in_range(value: u64, max: u64, what: &str) -> Result<(), String> {
-    if value <= max { Ok(()) } else { Err(format!("{what} {value} is above {max}")) }
+    if value <= max {
+        Ok(())
+    } else {
+        Err(format!("{what} {value} is above {max}"))
+    }
 }
 
-fn no_violation_blanks(result: &Result<(), crate::wit::v0_1_0::zhiyuan::policy::types::Violation>) -> Result<(), String> {
+fn no_violation_blanks(
+    result: &Result<(), crate::wit::v0_1_0::zhiyuan::policy::types::Violation>,
+) -> Result<(), String> {
     match result {
         Err(v) if v.code.is_empty() || v.message_zh.is_empty() || v.message_en.is_empty() => {
             Err("a violation needs a code and messages in Chinese and English".into())
@@ -220,7 +242,9 @@ impl Policy for TenantPolicy {
     }
 
     fn switched_off(&self, hook: Hook) -> Option<String> {
-        self.bound.get(&hook).and_then(|bound| bound.off.get().cloned())
+        self.bound
+            .get(&hook)
+            .and_then(|bound| bound.off.get().cloned())
     }
 
     fn check_team_name(
@@ -237,8 +261,16 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::TeamName,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.naming.as_ref().expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_check_team_name(&mut *store, settings, &team)
+                let indices = plugin
+                    .exports
+                    .naming
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_check_team_name(
+                    &mut *store,
+                    settings,
+                    &team,
+                )
             },
             no_violation_blanks,
         );
@@ -262,10 +294,24 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::RegionTarget,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.targets.as_ref().expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_region_target(&mut *store, settings, &input)
+                let indices = plugin
+                    .exports
+                    .targets
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_region_target(
+                    &mut *store,
+                    settings,
+                    &input,
+                )
             },
-            |target| in_range(u64::from(target.unwrap_or(0)), 10_000, "a target in basis points"),
+            |target| {
+                in_range(
+                    u64::from(target.unwrap_or(0)),
+                    10_000,
+                    "a target in basis points",
+                )
+            },
         );
         match answer {
             None => BuiltinPolicy.region_target(region, resident_population),
@@ -287,10 +333,22 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::UnitTarget,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.targets.as_ref().expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_unit_target(&mut *store, settings, input)
+                let indices = plugin
+                    .exports
+                    .targets
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                indices
+                    .load(&mut *store, instance)?
+                    .call_unit_target(&mut *store, settings, input)
             },
-            |target| in_range(u64::from(target.unwrap_or(0)), 10_000, "a target in basis points"),
+            |target| {
+                in_range(
+                    u64::from(target.unwrap_or(0)),
+                    10_000,
+                    "a target in basis points",
+                )
+            },
         );
         match answer {
             None => BuiltinPolicy.unit_target(kind, level, staff),
@@ -307,8 +365,14 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::StarLevel,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.stars.as_ref().expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_star_level(&mut *store, settings, input)
+                let indices = plugin
+                    .exports
+                    .stars
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                indices
+                    .load(&mut *store, instance)?
+                    .call_star_level(&mut *store, settings, input)
             },
             |stars| in_range(u64::from(*stars), 5, "a star level"),
         );
@@ -326,7 +390,11 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::ServiceRecord,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.records.as_ref().expect("bound hooks are exported");
+                let indices = plugin
+                    .exports
+                    .records
+                    .as_ref()
+                    .expect("bound hooks are exported");
                 indices
                     .load(&mut *store, instance)?
                     .call_validate_service_record(&mut *store, settings, input)
@@ -359,10 +427,17 @@ impl Policy for TenantPolicy {
         let answer = self.run(
             Hook::MatchScore,
             |store, instance, plugin, settings| {
-                let indices = plugin.exports.matching.as_ref().expect("bound hooks are exported");
-                indices
-                    .load(&mut *store, instance)?
-                    .call_match_score(&mut *store, settings, &volunteer_input, &project_input)
+                let indices = plugin
+                    .exports
+                    .matching
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                indices.load(&mut *store, instance)?.call_match_score(
+                    &mut *store,
+                    settings,
+                    &volunteer_input,
+                    &project_input,
+                )
             },
             |score| in_range(u64::from(*score), 100, "a match score"),
         );

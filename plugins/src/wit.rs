@@ -25,7 +25,10 @@ pub(crate) struct CallState {
 impl CallState {
     pub(crate) fn new(memory_cap: usize, tenant: &str, plugin: &str, hook: Hook) -> CallState {
         CallState {
-            limiter: CapLimiter { cap: memory_cap, hit_cap: false },
+            limiter: CapLimiter {
+                cap: memory_cap,
+                hit_cap: false,
+            },
             tenant: tenant.to_owned(),
             plugin: plugin.to_owned(),
             hook,
@@ -90,12 +93,10 @@ pub(crate) struct Exports {
 impl Exports {
     /// Looks up each interface the component exports; one that is exported but does not match
     /// its WIT is refused with the hook it serves.
-    pub(crate) fn find(
-        pre: &InstancePre<CallState>,
-    ) -> Result<Exports, (Hook, wasmtime::Error)> {
+    pub(crate) fn find(pre: &InstancePre<CallState>) -> Result<Exports, (Hook, wasmtime::Error)> {
         let has = |interface: &str| {
             pre.component()
-                .get_export_index(None, &format!("zhiyuan:policy/{interface}@0.1.0"))
+                .get_export_index(None, format!("zhiyuan:policy/{interface}@0.1.0"))
                 .is_some()
         };
         fn lookup<T>(
@@ -171,7 +172,11 @@ pub(crate) fn civilisation_level(level: CivilisationLevel) -> types::Civilisatio
 }
 
 pub(crate) fn date(date: time::Date) -> types::Date {
-    types::Date { year: date.year().clamp(0, u16::MAX.into()) as u16, month: date.month() as u8, day: date.day() }
+    types::Date {
+        year: date.year().clamp(0, u16::MAX.into()) as u16,
+        month: date.month() as u8,
+        day: date.day(),
+    }
 }
 
 pub(crate) fn violation(violation: types::Violation) -> zhiyuan_domain::ports::Violation {

@@ -44,7 +44,11 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn open_host() -> WasmHost {
-    WasmHost::new(HostConfig { require_signatures: false, ..HostConfig::default() }).unwrap()
+    WasmHost::new(HostConfig {
+        require_signatures: false,
+        ..HostConfig::default()
+    })
+    .unwrap()
 }
 
 fn tenant(code: &str) -> TenantCode {
@@ -52,7 +56,10 @@ fn tenant(code: &str) -> TenantCode {
 }
 
 fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Binds `hooks` of `plugin` for a tenant and puts the policy in place.
@@ -108,15 +115,38 @@ fn suizhou_naming_asks_units_teams_for_the_unit_name_and_suffix() {
     let manifest = host.admit(&suizhou, &plugin.bytes, None).unwrap();
     assert_eq!(manifest.hooks, [Hook::TeamName]);
     assert_eq!(manifest.wit_version, "0.1.0");
-    let policy = bind(&host, &suizhou, &plugin, &[Hook::TeamName], BTreeMap::new(), OnFailure::FailClosed);
+    let policy = bind(
+        &host,
+        &suizhou,
+        &plugin,
+        &[Hook::TeamName],
+        BTreeMap::new(),
+        OnFailure::FailClosed,
+    );
 
     let organ = |name, unit| violation_code(policy.check_team_name(UnitKind::Organ, name, unit));
     assert_eq!(organ("随州市公安局志愿服务队", Some("随州市公安局")), None);
-    assert_eq!(organ("平安随州", Some("随州市公安局")).as_deref(), Some("team_name_rule"));
-    assert_eq!(organ("志愿服务队", None).as_deref(), Some("team_needs_unit"));
-    assert_eq!(violation_code(policy.check_team_name(UnitKind::Community, "爱心驿站", None)), None);
-    assert!(policy.source(Hook::TeamName).starts_with("suizhou-naming 0.1.0"));
-    assert_eq!(policy.source(Hook::RegionTarget), zhiyuan_plugins::BUILTIN_NAME);
+    assert_eq!(
+        organ("平安随州", Some("随州市公安局")).as_deref(),
+        Some("team_name_rule")
+    );
+    assert_eq!(
+        organ("志愿服务队", None).as_deref(),
+        Some("team_needs_unit")
+    );
+    assert_eq!(
+        violation_code(policy.check_team_name(UnitKind::Community, "爱心驿站", None)),
+        None
+    );
+    assert!(
+        policy
+            .source(Hook::TeamName)
+            .starts_with("suizhou-naming 0.1.0")
+    );
+    assert_eq!(
+        policy.source(Hook::RegionTarget),
+        zhiyuan_plugins::BUILTIN_NAME
+    );
 }
 
 #[test]
@@ -127,7 +157,14 @@ fn suizhou_targets_are_13_percent_and_95_90_85_80_and_take_other_values() {
     let ezhou = tenant("420700");
     host.admit(&suizhou, &plugin.bytes, None).unwrap();
     let both = [Hook::RegionTarget, Hook::UnitTarget];
-    let policy = bind(&host, &suizhou, &plugin, &both, BTreeMap::new(), OnFailure::FailClosed);
+    let policy = bind(
+        &host,
+        &suizhou,
+        &plugin,
+        &both,
+        BTreeMap::new(),
+        OnFailure::FailClosed,
+    );
     let other = bind(
         &host,
         &ezhou,
@@ -137,16 +174,25 @@ fn suizhou_targets_are_13_percent_and_95_90_85_80_and_take_other_values() {
         OnFailure::FailClosed,
     );
 
-    assert_eq!(policy.region_target(&city(), 2_046_000), Ok(Some(TargetRatio(1300))));
+    assert_eq!(
+        policy.region_target(&city(), 2_046_000),
+        Ok(Some(TargetRatio(1300)))
+    );
     for (level, bp) in [
         (CivilisationLevel::National, 9500),
         (CivilisationLevel::Provincial, 9000),
         (CivilisationLevel::Municipal, 8500),
         (CivilisationLevel::Other, 8000),
     ] {
-        assert_eq!(policy.unit_target(UnitKind::Organ, level, 100), Ok(Some(TargetRatio(bp))));
+        assert_eq!(
+            policy.unit_target(UnitKind::Organ, level, 100),
+            Ok(Some(TargetRatio(bp)))
+        );
     }
-    assert_eq!(other.region_target(&city(), 1_000), Ok(Some(TargetRatio(1050))));
+    assert_eq!(
+        other.region_target(&city(), 1_000),
+        Ok(Some(TargetRatio(1050)))
+    );
     assert_eq!(
         other.unit_target(UnitKind::School, CivilisationLevel::Other, 10),
         Ok(Some(TargetRatio(7000)))
@@ -156,8 +202,14 @@ fn suizhou_targets_are_13_percent_and_95_90_85_80_and_take_other_values() {
         Ok(Some(TargetRatio(9500)))
     );
     // Each tenant sees its own values through the host, too.
-    assert_eq!(host.for_tenant(&suizhou).region_target(&city(), 1), Ok(Some(TargetRatio(1300))));
-    assert_eq!(host.for_tenant(&ezhou).region_target(&city(), 1), Ok(Some(TargetRatio(1050))));
+    assert_eq!(
+        host.for_tenant(&suizhou).region_target(&city(), 1),
+        Ok(Some(TargetRatio(1300)))
+    );
+    assert_eq!(
+        host.for_tenant(&ezhou).region_target(&city(), 1),
+        Ok(Some(TargetRatio(1050)))
+    );
 }
 
 #[test]
@@ -173,7 +225,10 @@ fn a_malformed_setting_fails_the_call_rather_than_guessing() {
         OnFailure::FailClosed,
     );
     let failure = policy.region_target(&city(), 1).unwrap_err();
-    assert!(matches!(failure.reason, FailureReason::Trap { .. }), "{failure}");
+    assert!(
+        matches!(failure.reason, FailureReason::Trap { .. }),
+        "{failure}"
+    );
 }
 
 #[test]
@@ -181,16 +236,28 @@ fn star_levels_follow_hours_and_tenure_settings() {
     let host = open_host();
     let plugin = package("star-levels");
     host.admit(&tenant("421300"), &plugin.bytes, None).unwrap();
-    let date = |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    let date =
+        |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
     let summary = |hours: u64, registered_on| ServiceSummary {
         service_minutes: hours * 60,
         registered_on,
         as_of: date(2026, 11, 29),
     };
-    let plain = bind(&host, &tenant("421300"), &plugin, &[Hook::StarLevel], BTreeMap::new(), OnFailure::FailClosed);
+    let plain = bind(
+        &host,
+        &tenant("421300"),
+        &plugin,
+        &[Hook::StarLevel],
+        BTreeMap::new(),
+        OnFailure::FailClosed,
+    );
     let levels: Vec<u8> = [0, 99, 100, 300, 600, 1000, 1499, 1500]
         .into_iter()
-        .map(|hours| plain.star_level(&summary(hours, date(2026, 11, 1))).unwrap())
+        .map(|hours| {
+            plain
+                .star_level(&summary(hours, date(2026, 11, 1)))
+                .unwrap()
+        })
         .collect();
     assert_eq!(levels, [0, 0, 1, 2, 3, 4, 4, 5]);
 
@@ -204,8 +271,14 @@ fn star_levels_follow_hours_and_tenure_settings() {
         OnFailure::FailClosed,
     );
     assert_eq!(tenured.star_level(&summary(1500, date(2026, 1, 1))), Ok(1));
-    assert_eq!(tenured.star_level(&summary(1500, date(2024, 11, 29))), Ok(3));
-    assert_eq!(tenured.star_level(&summary(1500, date(2024, 11, 30))), Ok(2));
+    assert_eq!(
+        tenured.star_level(&summary(1500, date(2024, 11, 29))),
+        Ok(3)
+    );
+    assert_eq!(
+        tenured.star_level(&summary(1500, date(2024, 11, 30))),
+        Ok(2)
+    );
     assert_eq!(tenured.star_level(&summary(1500, date(2018, 1, 1))), Ok(5));
 }
 
@@ -225,8 +298,14 @@ fn a_plugin_that_loops_forever_is_stopped_at_its_deadline() {
     let failure = policy.region_target(&city(), 1).unwrap_err();
     let took = started.elapsed();
     assert_eq!(failure.reason, FailureReason::Deadline { ms: 10 });
-    assert_eq!((failure.tenant.as_str(), failure.plugin.as_str()), ("421300", "misbehaving"));
-    assert_eq!((failure.version.as_str(), failure.hook), ("0.1.0", Hook::RegionTarget));
+    assert_eq!(
+        (failure.tenant.as_str(), failure.plugin.as_str()),
+        ("421300", "misbehaving")
+    );
+    assert_eq!(
+        (failure.version.as_str(), failure.hook),
+        ("0.1.0", Hook::RegionTarget)
+    );
     // Ten milliseconds of deadline, a millisecond's tick; a busy machine may add scheduling time.
     assert!(took < Duration::from_secs(2), "stopped after {took:?}");
 }
@@ -251,7 +330,11 @@ fn a_plugin_that_allocates_without_bound_is_stopped_at_its_cap() {
     );
     let today = time::Date::from_calendar_date(2026, time::Month::November, 29).unwrap();
     let failure = policy
-        .star_level(&ServiceSummary { service_minutes: 0, registered_on: today, as_of: today })
+        .star_level(&ServiceSummary {
+            service_minutes: 0,
+            registered_on: today,
+            as_of: today,
+        })
         .unwrap_err();
     assert_eq!(failure.reason, FailureReason::MemoryCap { bytes: 16 << 20 });
 }
@@ -261,10 +344,20 @@ fn a_plugin_that_traps_fails_closed_or_falls_back_as_bound() {
     let host = open_host();
     let plugin = package("misbehaving");
     let trap = settings(&[("mode", "trap")]);
-    let closed = bind(&host, &tenant("421300"), &plugin, &[Hook::TeamName], trap.clone(), OnFailure::FailClosed);
+    let closed = bind(
+        &host,
+        &tenant("421300"),
+        &plugin,
+        &[Hook::TeamName],
+        trap.clone(),
+        OnFailure::FailClosed,
+    );
     match closed.check_team_name(UnitKind::Organ, "平安随州", Some("随州市公安局")) {
         Err(PolicyError::Failed(failure)) => {
-            assert!(matches!(failure.reason, FailureReason::Trap { .. }), "{failure}");
+            assert!(
+                matches!(failure.reason, FailureReason::Trap { .. }),
+                "{failure}"
+            );
             let message = failure.to_string();
             for part in ["misbehaving", "0.1.0", "421300", "team-name"] {
                 assert!(message.contains(part), "{message} names {part}");
@@ -272,7 +365,14 @@ fn a_plugin_that_traps_fails_closed_or_falls_back_as_bound() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
-    let fallback = bind(&host, &tenant("420700"), &plugin, &[Hook::TeamName], trap, OnFailure::FallBack);
+    let fallback = bind(
+        &host,
+        &tenant("420700"),
+        &plugin,
+        &[Hook::TeamName],
+        trap,
+        OnFailure::FallBack,
+    );
     // The built-in rule answers: an organ's team must carry the unit's name.
     assert_eq!(
         violation_code(fallback.check_team_name(UnitKind::Organ, "平安随州", Some("随州市公安局")))
@@ -292,26 +392,58 @@ fn a_failing_plugin_is_switched_off_for_its_tenant_and_no_other() {
     let broken = tenant("421300");
     let healthy = tenant("420700");
     let misbehaving = package("misbehaving");
-    bind(&host, &broken, &misbehaving, &[Hook::RegionTarget], settings(&[("mode", "trap")]), OnFailure::FailClosed);
-    bind(&host, &healthy, &misbehaving, &[Hook::RegionTarget], settings(&[("region-bp", "777")]), OnFailure::FailClosed);
+    bind(
+        &host,
+        &broken,
+        &misbehaving,
+        &[Hook::RegionTarget],
+        settings(&[("mode", "trap")]),
+        OnFailure::FailClosed,
+    );
+    bind(
+        &host,
+        &healthy,
+        &misbehaving,
+        &[Hook::RegionTarget],
+        settings(&[("region-bp", "777")]),
+        OnFailure::FailClosed,
+    );
 
     for _ in 0..3 {
         assert!(host.for_tenant(&broken).region_target(&city(), 1).is_err());
-        assert_eq!(host.for_tenant(&healthy).region_target(&city(), 1), Ok(Some(TargetRatio(777))));
+        assert_eq!(
+            host.for_tenant(&healthy).region_target(&city(), 1),
+            Ok(Some(TargetRatio(777)))
+        );
     }
     // Switched off: the built-in default answers, and the office can see why.
     let policy = host.for_tenant(&broken);
-    assert_eq!(policy.region_target(&city(), 1), Ok(Some(TargetRatio(1300))));
-    let why = policy.switched_off(Hook::RegionTarget).expect("switched off");
+    assert_eq!(
+        policy.region_target(&city(), 1),
+        Ok(Some(TargetRatio(1300)))
+    );
+    let why = policy
+        .switched_off(Hook::RegionTarget)
+        .expect("switched off");
     assert!(why.contains("3 failures in a row"), "{why}");
     assert!(policy.source(Hook::RegionTarget).contains("switched off"));
     let switch_offs = host.take_switch_offs();
     assert_eq!(switch_offs.len(), 1);
-    assert_eq!((switch_offs[0].tenant.as_str(), switch_offs[0].hook), ("421300", Hook::RegionTarget));
+    assert_eq!(
+        (switch_offs[0].tenant.as_str(), switch_offs[0].hook),
+        ("421300", Hook::RegionTarget)
+    );
     assert!(host.take_switch_offs().is_empty());
 
-    assert_eq!(host.for_tenant(&healthy).region_target(&city(), 1), Ok(Some(TargetRatio(777))));
-    assert!(host.for_tenant(&healthy).switched_off(Hook::RegionTarget).is_none());
+    assert_eq!(
+        host.for_tenant(&healthy).region_target(&city(), 1),
+        Ok(Some(TargetRatio(777)))
+    );
+    assert!(
+        host.for_tenant(&healthy)
+            .switched_off(Hook::RegionTarget)
+            .is_none()
+    );
 }
 
 #[test]
@@ -351,15 +483,27 @@ fn where_signatures_are_required_only_trusted_signatures_pass() {
     let suizhou = tenant("421300");
     let plugin = package("suizhou-targets");
 
-    assert_eq!(host.admit(&suizhou, &plugin.bytes, None), Err(PluginRefusal::Unsigned));
+    assert_eq!(
+        host.admit(&suizhou, &plugin.bytes, None),
+        Err(PluginRefusal::Unsigned)
+    );
     let by_stranger = sign_package(&stranger, &plugin.bytes);
-    assert_eq!(host.admit(&suizhou, &plugin.bytes, Some(&by_stranger)), Err(PluginRefusal::BadSignature));
+    assert_eq!(
+        host.admit(&suizhou, &plugin.bytes, Some(&by_stranger)),
+        Err(PluginRefusal::BadSignature)
+    );
     let of_other_bytes = sign_package(&operator, &package("star-levels").bytes);
-    assert_eq!(host.admit(&suizhou, &plugin.bytes, Some(&of_other_bytes)), Err(PluginRefusal::BadSignature));
+    assert_eq!(
+        host.admit(&suizhou, &plugin.bytes, Some(&of_other_bytes)),
+        Err(PluginRefusal::BadSignature)
+    );
 
     let signed = sign_package(&operator, &plugin.bytes);
     let manifest = host.admit(&suizhou, &plugin.bytes, Some(&signed)).unwrap();
-    assert_eq!(manifest.signed_by, Some(operator.verifying_key().to_multibase()));
+    assert_eq!(
+        manifest.signed_by,
+        Some(operator.verifying_key().to_multibase())
+    );
     assert_eq!(manifest.hooks, [Hook::RegionTarget, Hook::UnitTarget]);
 }
 
@@ -383,11 +527,19 @@ fn a_dry_run_answers_without_putting_anything_in_place() {
         host.dry_run(&suizhou, &plugin, &binding, &call).unwrap(),
         Ok(HookAnswer::Target(Some(TargetRatio(9900))))
     );
-    assert_eq!(host.for_tenant(&suizhou).source(Hook::UnitTarget), zhiyuan_plugins::BUILTIN_NAME);
-    let naming = Binding { hook: Hook::TeamName, ..binding };
+    assert_eq!(
+        host.for_tenant(&suizhou).source(Hook::UnitTarget),
+        zhiyuan_plugins::BUILTIN_NAME
+    );
+    let naming = Binding {
+        hook: Hook::TeamName,
+        ..binding
+    };
     assert_eq!(
         host.dry_run(&suizhou, &plugin, &naming, &call).unwrap_err(),
-        PluginRefusal::MissingHook { hook: Hook::TeamName }
+        PluginRefusal::MissingHook {
+            hook: Hook::TeamName
+        }
     );
 }
 
@@ -407,8 +559,18 @@ fn compiled_plugins_are_cached_on_disk_for_the_next_start() {
     assert!(artifacts[0].ends_with(format!("{}.cwasm", plugin.sha256)));
 
     let second = WasmHost::new(config).unwrap();
-    let policy = bind(&second, &tenant("421300"), &plugin, &[Hook::RegionTarget], BTreeMap::new(), OnFailure::FailClosed);
-    assert_eq!(policy.region_target(&city(), 1), Ok(Some(TargetRatio(1300))));
+    let policy = bind(
+        &second,
+        &tenant("421300"),
+        &plugin,
+        &[Hook::RegionTarget],
+        BTreeMap::new(),
+        OnFailure::FailClosed,
+    );
+    assert_eq!(
+        policy.region_target(&city(), 1),
+        Ok(Some(TargetRatio(1300)))
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

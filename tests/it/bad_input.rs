@@ -62,7 +62,9 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
             "settings": { "national-percent": "99" }
         }),
         ("put", "/api/v1/tenants/{tenant}/policy") => json!({ "bindings": [] }),
-        ("post", "/api/v1/tenants/{tenant}/policy/switch") => json!({ "revision": 1, "reason": "回滚" }),
+        ("post", "/api/v1/tenants/{tenant}/policy/switch") => {
+            json!({ "revision": 1, "reason": "回滚" })
+        }
         _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
     };
     (path, body)

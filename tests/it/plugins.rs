@@ -37,7 +37,13 @@ async fn node_with_operator(backend: Backend) -> (TestNode, SigningKey) {
     (node, operator)
 }
 
-async fn upload(node: &TestNode, token: &str, name: &str, bytes: Vec<u8>, signature: Option<&str>) -> crate::support::Answer {
+async fn upload(
+    node: &TestNode,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    signature: Option<&str>,
+) -> crate::support::Answer {
     let mut headers = vec![("content-type", "application/wasm")];
     if let Some(signature) = signature {
         headers.push(("zhiyuan-signature", signature));
@@ -53,29 +59,58 @@ async fn upload(node: &TestNode, token: &str, name: &str, bytes: Vec<u8>, signat
 }
 
 fn region_targets(report: &Value) -> Vec<f64> {
-    report["regions"].as_array().unwrap().iter().map(|line| line["target"].as_f64().unwrap()).collect()
+    report["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["target"].as_f64().unwrap())
+        .collect()
 }
 
 fn unit_targets(report: &Value) -> Vec<f64> {
-    report["units"].as_array().unwrap().iter().map(|line| line["target"].as_f64().unwrap()).collect()
+    report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["target"].as_f64().unwrap())
+        .collect()
 }
 
 async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
     let (node, operator) = node_with_operator(backend).await;
-    let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+    let office = node
+        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .await;
     let plugin = wasm("test/misbehaving.wasm");
 
     // Refused before anything is stored: unsigned, signed by a stranger, signed over other bytes.
     let before = node.snapshot().await;
     let unsigned = upload(&node, &office, "misbehaving", plugin.clone(), None).await;
-    assert_eq!(unsigned.assert_problem(422, "plugin_refused").as_deref(), Some("zhiyuan-signature"));
+    assert_eq!(
+        unsigned.assert_problem(422, "plugin_refused").as_deref(),
+        Some("zhiyuan-signature")
+    );
     assert_eq!(unsigned.body["rule"], "unsigned");
     let stranger = sign_package(&SigningKey::from_seed([7; 32]), &plugin);
-    let wrong = upload(&node, &office, "misbehaving", plugin.clone(), Some(&stranger)).await;
+    let wrong = upload(
+        &node,
+        &office,
+        "misbehaving",
+        plugin.clone(),
+        Some(&stranger),
+    )
+    .await;
     wrong.assert_problem(422, "plugin_refused");
     assert_eq!(wrong.body["rule"], "bad_signature");
     let other_bytes = sign_package(&operator, b"other bytes");
-    let wrong = upload(&node, &office, "misbehaving", plugin.clone(), Some(&other_bytes)).await;
+    let wrong = upload(
+        &node,
+        &office,
+        "misbehaving",
+        plugin.clone(),
+        Some(&other_bytes),
+    )
+    .await;
     assert_eq!(wrong.body["rule"], "bad_signature");
     for (fixture, rule) in [
         ("test/wrong-world.wasm", "wrong_world"),
@@ -89,25 +124,57 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         assert_eq!(refused.body["rule"], rule, "{fixture}: {:#}", refused.body);
     }
     let bad_name = upload(&node, &office, "Bad_Name", plugin.clone(), None).await;
-    assert_eq!(bad_name.assert_problem(422, "plugin_name").as_deref(), Some("name"));
-    assert_eq!(node.snapshot().await, before, "a refused upload stored something");
+    assert_eq!(
+        bad_name.assert_problem(422, "plugin_name").as_deref(),
+        Some("name")
+    );
+    assert_eq!(
+        node.snapshot().await,
+        before,
+        "a refused upload stored something"
+    );
 
     // Signed by the operator: stored once.
     let signature = sign_package(&operator, &plugin);
-    let stored = upload(&node, &office, "misbehaving", plugin.clone(), Some(&signature)).await;
+    let stored = upload(
+        &node,
+        &office,
+        "misbehaving",
+        plugin.clone(),
+        Some(&signature),
+    )
+    .await;
     assert_eq!(stored.status.as_u16(), 201, "{:#}", stored.body);
     let sha256 = stored.body["sha256"].as_str().unwrap().to_owned();
-    assert_eq!(stored.body["signed_by"], operator.verifying_key().to_multibase());
+    assert_eq!(
+        stored.body["signed_by"],
+        operator.verifying_key().to_multibase()
+    );
     assert_eq!(stored.body["hooks"].as_array().unwrap().len(), 6);
-    let again = upload(&node, &office, "misbehaving", plugin.clone(), Some(&signature)).await;
+    let again = upload(
+        &node,
+        &office,
+        "misbehaving",
+        plugin.clone(),
+        Some(&signature),
+    )
+    .await;
     assert_eq!(again.status.as_u16(), 200);
 
     // The tenant starts on revision 1, the bundled plugins its file binds.
     let policy = node.get("/api/v1/tenants/421300/policy", &office).await;
     let policy = policy.assert_ok();
     assert_eq!(policy["revision"], 1);
-    assert!(policy["hooks"][1]["source"].as_str().unwrap().starts_with("suizhou-targets 0.1.0"));
-    assert_eq!(policy["hooks"][4]["source"].as_str().unwrap(), zhiyuan_plugins::BUILTIN_NAME);
+    assert!(
+        policy["hooks"][1]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("suizhou-targets 0.1.0")
+    );
+    assert_eq!(
+        policy["hooks"][4]["source"].as_str().unwrap(),
+        zhiyuan_plugins::BUILTIN_NAME
+    );
 
     // A dry run answers and changes nothing.
     let dry = node
@@ -131,7 +198,10 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
             Some(json!({ "hook": "star-level", "input": { "service_minutes": 1, "registered_on": "2026-01-01", "as_of": "2026-11-29" }, "settings": { "mode": "loop" } })),
         )
         .await;
-    assert_eq!(looping.assert_ok()["failure"]["reason"], json!({ "kind": "deadline", "ms": 10 }));
+    assert_eq!(
+        looping.assert_ok()["failure"]["reason"],
+        json!({ "kind": "deadline", "ms": 10 })
+    );
     let misfit = node
         .call(
             Method::POST,
@@ -140,11 +210,17 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
             Some(json!({ "hook": "region-target", "input": { "kind": "organ" } })),
         )
         .await;
-    assert_eq!(misfit.assert_problem(422, "hook_input").as_deref(), Some("/input"));
+    assert_eq!(
+        misfit.assert_problem(422, "hook_input").as_deref(),
+        Some("/input")
+    );
 
     // Bad bindings name the binding at fault and change nothing.
     let before = node.snapshot().await;
-    let naming_sha = node.get("/api/v1/tenants/421300/plugins", &office).await.assert_ok()["items"]
+    let naming_sha = node
+        .get("/api/v1/tenants/421300/plugins", &office)
+        .await
+        .assert_ok()["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -154,21 +230,43 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         .unwrap()
         .to_owned();
     let cases = [
-        (json!([{ "hook": "region-target", "plugin": "0".repeat(64) }]), "plugin_unknown", "/bindings/0/plugin"),
+        (
+            json!([{ "hook": "region-target", "plugin": "0".repeat(64) }]),
+            "plugin_unknown",
+            "/bindings/0/plugin",
+        ),
         (
             json!([{ "hook": "region-target", "plugin": sha256 }, { "hook": "region-target", "plugin": sha256 }]),
             "hook_bound_twice",
             "/bindings/1/hook",
         ),
-        (json!([{ "hook": "region-target", "plugin": naming_sha }]), "plugin_refused", "/bindings"),
+        (
+            json!([{ "hook": "region-target", "plugin": naming_sha }]),
+            "plugin_refused",
+            "/bindings",
+        ),
     ];
     for (bindings, code, field) in cases {
         let answer = node
-            .call(Method::PUT, "/api/v1/tenants/421300/policy", Some(&office), Some(json!({ "bindings": bindings })))
+            .call(
+                Method::PUT,
+                "/api/v1/tenants/421300/policy",
+                Some(&office),
+                Some(json!({ "bindings": bindings })),
+            )
             .await;
-        assert_eq!(answer.assert_problem(422, code).as_deref(), Some(field), "{:#}", answer.body);
+        assert_eq!(
+            answer.assert_problem(422, code).as_deref(),
+            Some(field),
+            "{:#}",
+            answer.body
+        );
     }
-    assert_eq!(node.snapshot().await, before, "a refused binding changed something");
+    assert_eq!(
+        node.snapshot().await,
+        before,
+        "a refused binding changed something"
+    );
 
     // Revision 2 binds the targets to the uploaded plugin; the report follows it at once.
     let bound = node
@@ -183,12 +281,21 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         )
         .await;
     assert_eq!(bound.assert_ok()["revision"], 2);
-    let report = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
-    assert!(region_targets(report.assert_ok()).iter().all(|t| *t == 0.4242));
+    let report = node
+        .get("/api/v1/tenants/421300/stats/registration", &office)
+        .await;
+    assert!(
+        region_targets(report.assert_ok())
+            .iter()
+            .all(|t| *t == 0.4242)
+    );
     assert!(unit_targets(&report.body).iter().all(|t| *t == 0.5));
     // Hooks left out answer with the built-in default.
     let policy = node.get("/api/v1/tenants/421300/policy", &office).await;
-    assert_eq!(policy.assert_ok()["hooks"][0]["source"], zhiyuan_plugins::BUILTIN_NAME);
+    assert_eq!(
+        policy.assert_ok()["hooks"][0]["source"],
+        zhiyuan_plugins::BUILTIN_NAME
+    );
 
     // Rolled back to revision 1: the notice's targets again.
     let switched = node
@@ -200,15 +307,33 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         )
         .await;
     switched.assert_ok();
-    let report = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
-    assert!(region_targets(report.assert_ok()).iter().all(|t| *t == 0.13));
-    let unknown = node
-        .call(Method::POST, "/api/v1/tenants/421300/policy/switch", Some(&office), Some(json!({ "revision": 99 })))
+    let report = node
+        .get("/api/v1/tenants/421300/stats/registration", &office)
         .await;
-    assert_eq!(unknown.assert_problem(422, "policy_revision_unknown").as_deref(), Some("/revision"));
+    assert!(
+        region_targets(report.assert_ok())
+            .iter()
+            .all(|t| *t == 0.13)
+    );
+    let unknown = node
+        .call(
+            Method::POST,
+            "/api/v1/tenants/421300/policy/switch",
+            Some(&office),
+            Some(json!({ "revision": 99 })),
+        )
+        .await;
+    assert_eq!(
+        unknown
+            .assert_problem(422, "policy_revision_unknown")
+            .as_deref(),
+        Some("/revision")
+    );
 
     // Every change is in the audit trail.
-    let events = node.get("/api/v1/tenants/421300/audit-events?limit=1000", &office).await;
+    let events = node
+        .get("/api/v1/tenants/421300/audit-events?limit=1000", &office)
+        .await;
     let actions: Vec<&str> = events.assert_ok()["items"]
         .as_array()
         .unwrap()
@@ -222,10 +347,17 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
     // Other roles may not touch policy.
     let auditor = node.account(Some("421300"), "auditor", Role::Auditor).await;
     let forbidden = node
-        .call(Method::PUT, "/api/v1/tenants/421300/policy", Some(&auditor), Some(json!({ "bindings": [] })))
+        .call(
+            Method::PUT,
+            "/api/v1/tenants/421300/policy",
+            Some(&auditor),
+            Some(json!({ "bindings": [] })),
+        )
         .await;
     forbidden.assert_problem(403, "forbidden");
-    node.get("/api/v1/tenants/421300/policy", &auditor).await.assert_ok();
+    node.get("/api/v1/tenants/421300/policy", &auditor)
+        .await
+        .assert_ok();
 
     node.verify().await;
     node.stop().await;
@@ -234,10 +366,14 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
 async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend) {
     let (node, operator) = node_with_operator(backend).await;
     let node = Arc::new(node);
-    let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+    let office = node
+        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .await;
     let plugin = wasm("test/misbehaving.wasm");
     let signature = sign_package(&operator, &plugin);
-    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature)).await.body["sha256"]
+    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
+        .await
+        .body["sha256"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -261,20 +397,39 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
         readers.push(tokio::spawn(async move {
             let mut seen = [0u32; 2];
             while !done.load(Ordering::Relaxed) {
-                let report = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
+                let report = node
+                    .get("/api/v1/tenants/421300/stats/registration", &office)
+                    .await;
                 let report = report.assert_ok();
                 let regions = region_targets(report);
                 let units = unit_targets(report);
                 let source = report["policy"]["region_target"].as_str().unwrap();
                 if regions.iter().all(|t| *t == 0.13) {
                     // Revision 1: the bundled targets, for units too.
-                    assert!(units.iter().all(|t| [0.95, 0.9, 0.85, 0.8].contains(t)), "{units:?}");
-                    assert!(source.starts_with("suizhou-targets") && source.ends_with("revision 1"), "{source}");
-                    assert!(report["policy"]["unit_target"].as_str().unwrap().ends_with("revision 1"));
+                    assert!(
+                        units.iter().all(|t| [0.95, 0.9, 0.85, 0.8].contains(t)),
+                        "{units:?}"
+                    );
+                    assert!(
+                        source.starts_with("suizhou-targets") && source.ends_with("revision 1"),
+                        "{source}"
+                    );
+                    assert!(
+                        report["policy"]["unit_target"]
+                            .as_str()
+                            .unwrap()
+                            .ends_with("revision 1")
+                    );
                     seen[0] += 1;
                 } else {
-                    assert!(regions.iter().all(|t| *t == 0.4242), "a mix of region targets: {regions:?}");
-                    assert!(units.iter().all(|t| *t == 0.5), "revision 2 with other unit targets: {units:?}");
+                    assert!(
+                        regions.iter().all(|t| *t == 0.4242),
+                        "a mix of region targets: {regions:?}"
+                    );
+                    assert!(
+                        units.iter().all(|t| *t == 0.5),
+                        "revision 2 with other unit targets: {units:?}"
+                    );
                     assert!(source.ends_with("revision 2"), "{source}");
                     seen[1] += 1;
                 }
@@ -301,7 +456,10 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
         seen[0] += counts[0];
         seen[1] += counts[1];
     }
-    assert!(seen[0] > 0 && seen[1] > 0, "both revisions served: {seen:?}");
+    assert!(
+        seen[0] > 0 && seen[1] > 0,
+        "both revisions served: {seen:?}"
+    );
     let node = Arc::into_inner(node).expect("readers done");
     node.verify().await;
     node.stop().await;
@@ -309,11 +467,17 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
 
 async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backend) {
     let (node, operator) = node_with_operator(backend).await;
-    let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
-    let ezhou = node.account(Some("420700"), "office", Role::OfficeAdmin).await;
+    let office = node
+        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .await;
+    let ezhou = node
+        .account(Some("420700"), "office", Role::OfficeAdmin)
+        .await;
     let plugin = wasm("test/misbehaving.wasm");
     let signature = sign_package(&operator, &plugin);
-    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature)).await.body["sha256"]
+    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
+        .await
+        .body["sha256"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -328,22 +492,38 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
 
     // Fails closed, naming tenant, plugin, version and hook; Ezhou's report is untouched.
     for _ in 0..3 {
-        let failed = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
+        let failed = node
+            .get("/api/v1/tenants/421300/stats/registration", &office)
+            .await;
         failed.assert_problem(503, "plugin_failed");
         let message = failed.body["message"]["en"].as_str().unwrap();
         for part in ["421300", "misbehaving", "0.1.0", "region-target"] {
             assert!(message.contains(part), "{message} names {part}");
         }
-        let other = node.get("/api/v1/tenants/420700/stats/registration", &ezhou).await;
-        assert!(region_targets(other.assert_ok()).iter().all(|t| *t == 0.10), "Ezhou binds 10%");
+        let other = node
+            .get("/api/v1/tenants/420700/stats/registration", &ezhou)
+            .await;
+        assert!(
+            region_targets(other.assert_ok()).iter().all(|t| *t == 0.10),
+            "Ezhou binds 10%"
+        );
     }
 
     // After three failures in a row the hook is switched off: the built-in default answers, and
     // the office sees why, now and after the node records it.
-    let report = node.get("/api/v1/tenants/421300/stats/registration", &office).await;
-    assert!(region_targets(report.assert_ok()).iter().all(|t| *t == 0.13));
+    let report = node
+        .get("/api/v1/tenants/421300/stats/registration", &office)
+        .await;
+    assert!(
+        region_targets(report.assert_ok())
+            .iter()
+            .all(|t| *t == 0.13)
+    );
     let policy = node.get("/api/v1/tenants/421300/policy", &office).await;
-    let why = policy.assert_ok()["hooks"][1]["switched_off"].as_str().unwrap().to_owned();
+    let why = policy.assert_ok()["hooks"][1]["switched_off"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(why.contains("3 failures in a row"), "{why}");
     let mut recorded = false;
     for _ in 0..50 {

@@ -176,12 +176,17 @@ impl TestNode {
     }
 
     async fn spawn_with(backend: Backend, bundled_tenants: bool) -> TestNode {
-        TestNode::spawn_configured(backend, |config| config.load_bundled_tenants = bundled_tenants)
-            .await
+        TestNode::spawn_configured(backend, |config| {
+            config.load_bundled_tenants = bundled_tenants
+        })
+        .await
     }
 
     /// A node with the bundled tenants and the configuration `configure` makes of the default.
-    pub async fn spawn_configured(backend: Backend, configure: impl FnOnce(&mut NodeConfig)) -> TestNode {
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut NodeConfig),
+    ) -> TestNode {
         let (database, mut config) = Database::create(backend).await;
         configure(&mut config);
         let clock = Arc::new(FixedClock::new(Timestamp::from_unix_millis(

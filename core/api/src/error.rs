@@ -323,7 +323,9 @@ fn refusal_zh(refusal: &zhiyuan_domain::ports::PluginRefusal) -> String {
         R::Unsigned => "本节点只接受经其信任的密钥签名的插件,该插件未签名".into(),
         R::BadSignature => "签名无效,或不是本节点信任的密钥所签".into(),
         R::NotAComponent(detail) => format!("不是WebAssembly组件({detail})"),
-        R::WrongWorld { exports } => format!("组件未导出 zhiyuan:policy 的任何钩子(导出:{exports})"),
+        R::WrongWorld { exports } => {
+            format!("组件未导出 zhiyuan:policy 的任何钩子(导出:{exports})")
+        }
         R::UnknownVersion { version, supported } => {
             format!("组件基于 zhiyuan:policy@{version} 构建,本节点支持的版本为 {supported}")
         }

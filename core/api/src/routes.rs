@@ -66,10 +66,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(policy::list_plugins).post(policy::upload_plugin),
         )
         .route("/plugins/{sha256}/dry-run", post(policy::dry_run))
-        .route(
-            "/policy",
-            get(policy::get_policy).put(policy::put_policy),
-        )
+        .route("/policy", get(policy::get_policy).put(policy::put_policy))
         .route("/policy/switch", post(policy::switch_policy));
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -70,10 +70,11 @@ pub async fn check_team_application(
         ),
         None => None,
     };
-    state
-        .policies
-        .for_tenant(tenant)
-        .check_team_name(application.kind, &name, unit_name.as_deref())?;
+    state.policies.for_tenant(tenant).check_team_name(
+        application.kind,
+        &name,
+        unit_name.as_deref(),
+    )?;
 
     let teams = state.store.teams(tenant).await?;
     let mut new = NewTeam {

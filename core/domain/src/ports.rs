@@ -207,7 +207,12 @@ pub trait Policy: Send + Sync {
 
 /// One call of a hook, with its inputs: what a dry run takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "hook", content = "input", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "hook",
+    content = "input",
+    rename_all = "kebab-case",
+    deny_unknown_fields
+)]
 pub enum HookCall {
     TeamName {
         kind: UnitKind,
@@ -264,20 +269,29 @@ impl HookCall {
             Err(PolicyError::Failed(failure)) => Err(failure),
         };
         match self {
-            HookCall::TeamName { kind, name, unit_name } => {
-                verdict(policy.check_team_name(*kind, name, unit_name.as_deref()))
-            }
-            HookCall::RegionTarget { code, resident_population } => {
-                policy.region_target(code, *resident_population).map(HookAnswer::Target)
-            }
-            HookCall::UnitTarget { kind, civilisation_level, staff } => policy
+            HookCall::TeamName {
+                kind,
+                name,
+                unit_name,
+            } => verdict(policy.check_team_name(*kind, name, unit_name.as_deref())),
+            HookCall::RegionTarget {
+                code,
+                resident_population,
+            } => policy
+                .region_target(code, *resident_population)
+                .map(HookAnswer::Target),
+            HookCall::UnitTarget {
+                kind,
+                civilisation_level,
+                staff,
+            } => policy
                 .unit_target(*kind, *civilisation_level, *staff)
                 .map(HookAnswer::Target),
             HookCall::StarLevel(service) => policy.star_level(service).map(HookAnswer::Stars),
             HookCall::ServiceRecord(record) => verdict(policy.check_service_record(record)),
-            HookCall::MatchScore { volunteer, project } => {
-                policy.match_score(volunteer, project).map(HookAnswer::Score)
-            }
+            HookCall::MatchScore { volunteer, project } => policy
+                .match_score(volunteer, project)
+                .map(HookAnswer::Score),
         }
     }
 }
@@ -330,7 +344,9 @@ pub struct PluginManifest {
 /// Why a plugin package was refused. Refusals come before anything is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PluginRefusal {
-    #[error("this node accepts only plugins signed by a key it trusts; the package has no signature")]
+    #[error(
+        "this node accepts only plugins signed by a key it trusts; the package has no signature"
+    )]
     Unsigned,
     #[error("the signature is not a valid Ed25519 signature by a key this node trusts")]
     BadSignature,
@@ -338,7 +354,9 @@ pub enum PluginRefusal {
     NotAComponent(String),
     #[error("the component exports no zhiyuan:policy hooks (it exports: {exports})")]
     WrongWorld { exports: String },
-    #[error("the component was built against zhiyuan:policy@{version}, which this node does not support (it supports {supported})")]
+    #[error(
+        "the component was built against zhiyuan:policy@{version}, which this node does not support (it supports {supported})"
+    )]
     UnknownVersion { version: String, supported: String },
     #[error("the component imports {import}, which plugins may not use (only the log interface)")]
     ForbiddenImport { import: String },

@@ -31,7 +31,7 @@ pub use audit::{AuditEvent, AuditRecord};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
 pub use keys::{KeyRing, TenantKeys};
-pub use plugins::{RevisionSummary, StoredPlugin};
+pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use teams::{Membership, MembershipStatus, NewTeam, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;

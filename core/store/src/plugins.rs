@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use zhiyuan_domain::ports::{Binding, Hook, PluginManifest, PluginPackage, PolicyRevision, SwitchOff};
+use zhiyuan_domain::ports::{
+    Binding, Hook, PluginManifest, PluginPackage, PolicyRevision, SwitchOff,
+};
 use zhiyuan_domain::{Actor, TenantCode, Timestamp};
 
 use crate::audit::{AuditRecord, record};
@@ -23,6 +25,15 @@ pub struct StoredPlugin {
     pub signed_by: Option<String>,
     pub uploaded_at: Timestamp,
     pub uploaded_by: String,
+}
+
+/// A checked package to store, with the name and version its uploader gave.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPlugin<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub manifest: &'a PluginManifest,
+    pub content: &'a [u8],
 }
 
 /// One revision of a tenant's bindings, as the history lists it.
@@ -66,13 +77,16 @@ impl Store {
     pub async fn store_plugin(
         &self,
         tenant: &TenantCode,
-        name: &str,
-        version: &str,
-        manifest: &PluginManifest,
-        content: &[u8],
+        plugin: NewPlugin<'_>,
         actor: &Actor,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let NewPlugin {
+            name,
+            version,
+            manifest,
+            content,
+        } = plugin;
         let hooks: Vec<&str> = manifest.hooks.iter().map(|hook| hook.as_str()).collect();
         let mut tx = self.begin_write().await?;
         let stored = sqlx::query(
@@ -167,7 +181,8 @@ impl Store {
             .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| int(&row, "revision").map(|r| r as u64)).transpose()
+        row.map(|row| int(&row, "revision").map(|r| r as u64))
+            .transpose()
     }
 
     /// The number the next revision will take.
@@ -211,11 +226,17 @@ impl Store {
         .iter()
         .map(|row| {
             let hook = text(row, "hook")?;
-            let hook = Hook::parse(&hook).ok_or_else(|| StoreError::Corrupt(format!("hook {hook:?}")))?;
+            let hook =
+                Hook::parse(&hook).ok_or_else(|| StoreError::Corrupt(format!("hook {hook:?}")))?;
             Ok((hook, text(row, "reason")?))
         })
         .collect::<Result<_, StoreError>>()?;
-        Ok(PolicyRevision { tenant: tenant.clone(), revision, bindings: bound, switched_off })
+        Ok(PolicyRevision {
+            tenant: tenant.clone(),
+            revision,
+            bindings: bound,
+            switched_off,
+        })
     }
 
     /// Every revision, newest first, and the one in force.
@@ -361,11 +382,13 @@ async fn activate(
     revision: u64,
     at: Timestamp,
 ) -> Result<Option<u64>, StoreError> {
-    let exists = sqlx::query("SELECT 1 AS found FROM policy_revisions WHERE tenant_code = $1 AND revision = $2")
-        .bind(tenant.as_str())
-        .bind(revision as i64)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let exists = sqlx::query(
+        "SELECT 1 AS found FROM policy_revisions WHERE tenant_code = $1 AND revision = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(revision as i64)
+    .fetch_optional(&mut **tx)
+    .await?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }

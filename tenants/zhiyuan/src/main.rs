@@ -370,7 +370,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
             let actor = Actor::system("tenant load");
             let created =
-                tenants::load_file(&store, &config, &schemas, &file, &actor, clock.as_ref()).await?;
+                tenants::load_file(&store, &config, &schemas, &file, &actor, clock.as_ref())
+                    .await?;
             println!(
                 "{}",
                 if created {
@@ -428,13 +429,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result<()> {
     use zhiyuan_federation::multikey::{SigningKey, VerifyingKey};
-    let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let read =
+        |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     match command {
         PluginCommand::Keygen { out } => {
             let key = SigningKey::from_seed(rand::random());
             write_private(&out, &format!("{}\n", key.to_multibase()))?;
             println!("{}", key.verifying_key().to_multibase());
-            eprintln!("secret key written to {}; add the line above to plugins.trusted_keys", out.display());
+            eprintln!(
+                "secret key written to {}; add the line above to plugins.trusted_keys",
+                out.display()
+            );
             Ok(())
         }
         PluginCommand::Sign { key, package } => {
@@ -448,8 +453,16 @@ fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result
             println!("{signature}");
             Ok(())
         }
-        PluginCommand::Verify { signature, trusted_keys, package } => {
-            let keys = if trusted_keys.is_empty() { config.plugins.trusted_keys.clone() } else { trusted_keys };
+        PluginCommand::Verify {
+            signature,
+            trusted_keys,
+            package,
+        } => {
+            let keys = if trusted_keys.is_empty() {
+                config.plugins.trusted_keys.clone()
+            } else {
+                trusted_keys
+            };
             if keys.is_empty() {
                 anyhow::bail!("no trusted keys: give --trusted-key or set plugins.trusted_keys");
             }
@@ -458,8 +471,10 @@ fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result
                 .map(|key| VerifyingKey::from_multibase(key).map_err(|e| anyhow!("{key}: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let signature_file = signature.unwrap_or_else(|| signature_path(&package));
-            let signature = String::from_utf8(read(&signature_file)?).context("the signature file is not text")?;
-            let signer = zhiyuan_plugins::verify_package(&read(&package)?, signature.trim(), &keys)?;
+            let signature = String::from_utf8(read(&signature_file)?)
+                .context("the signature file is not text")?;
+            let signer =
+                zhiyuan_plugins::verify_package(&read(&package)?, signature.trim(), &keys)?;
             println!("good signature by {signer}");
             Ok(())
         }

@@ -11,7 +11,7 @@ use zhiyuan_domain::ports::{Binding, PolicyHost};
 use zhiyuan_domain::{Actor, Clock, TenantSpec};
 use zhiyuan_federation::multikey::VerifyingKey;
 use zhiyuan_plugins::{BUNDLED, HostConfig, WasmHost};
-use zhiyuan_store::Store;
+use zhiyuan_store::{NewPlugin, Store};
 
 use crate::NodeConfig;
 
@@ -56,7 +56,8 @@ pub async fn bind_bundled(
     }
     let mut bindings = Vec::new();
     for (i, wanted) in spec.plugins.iter().enumerate() {
-        let Some((name, version, bytes)) = BUNDLED.iter().find(|(name, _, _)| *name == wanted.plugin)
+        let Some((name, version, bytes)) =
+            BUNDLED.iter().find(|(name, _, _)| *name == wanted.plugin)
         else {
             let names: Vec<&str> = BUNDLED.iter().map(|(name, _, _)| *name).collect();
             bail!(
@@ -70,10 +71,24 @@ pub async fn bind_bundled(
             .admit_bundled(bytes)
             .with_context(|| format!("bundled plugin {name}"))?;
         if !manifest.hooks.contains(&wanted.hook) {
-            bail!("tenant {}: plugins[{i}]: {name} does not implement hook {}", spec.code, wanted.hook);
+            bail!(
+                "tenant {}: plugins[{i}]: {name} does not implement hook {}",
+                spec.code,
+                wanted.hook
+            );
         }
         store
-            .store_plugin(&spec.code, name, version, &manifest, bytes, actor, clock.now())
+            .store_plugin(
+                &spec.code,
+                NewPlugin {
+                    name,
+                    version,
+                    manifest: &manifest,
+                    content: bytes,
+                },
+                actor,
+                clock.now(),
+            )
             .await?;
         bindings.push(Binding {
             hook: wanted.hook,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use zhiyuan_domain::ports::{Binding, Hook, HookCall, OnFailure, PolicyRevision};
 use zhiyuan_domain::{InvalidInput, Role, Rule, TenantCode};
-use zhiyuan_store::StoreError;
+use zhiyuan_store::{NewPlugin, StoreError};
 
 use crate::auth::CurrentUser;
 use crate::extract::{Checked, Document, PathParams};
@@ -115,7 +115,9 @@ pub(crate) async fn upload_plugin(
         Some(value) => Some(
             value
                 .to_str()
-                .map_err(|_| ApiError::PluginRefused(zhiyuan_domain::ports::PluginRefusal::BadSignature))?
+                .map_err(|_| {
+                    ApiError::PluginRefused(zhiyuan_domain::ports::PluginRefusal::BadSignature)
+                })?
                 .to_owned(),
         ),
         None => None,
@@ -135,15 +137,21 @@ pub(crate) async fn upload_plugin(
         .store
         .store_plugin(
             &tenant,
-            &query.name,
-            &query.version,
-            &manifest,
-            &bytes,
+            NewPlugin {
+                name: &query.name,
+                version: &query.version,
+                manifest: &manifest,
+                content: &bytes,
+            },
             &current.actor(),
             state.clock.now(),
         )
         .await?;
-    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         Json(json!({
@@ -187,10 +195,11 @@ pub(crate) async fn dry_run(
         settings: body.settings,
     };
     let host = state.policies.clone();
-    let answer = tokio::task::spawn_blocking(move || host.dry_run(&tenant, &package, &binding, &call))
-        .await
-        .map_err(|error| ApiError::Internal(error.to_string()))?
-        .map_err(ApiError::PluginRefused)?;
+    let answer =
+        tokio::task::spawn_blocking(move || host.dry_run(&tenant, &package, &binding, &call))
+            .await
+            .map_err(|error| ApiError::Internal(error.to_string()))?
+            .map_err(ApiError::PluginRefused)?;
     Ok(Json(match answer {
         Ok(answer) => json!({ "hook": body.hook, "answer": answer }),
         Err(failure) => json!({
@@ -230,7 +239,9 @@ pub(crate) async fn get_policy(
             })
         })
         .collect();
-    Ok(Json(json!({ "revision": active, "hooks": hooks, "revisions": revisions })))
+    Ok(Json(
+        json!({ "revision": active, "hooks": hooks, "revisions": revisions }),
+    ))
 }
 
 /// Binds hooks to stored plugins: a new revision, in force for every request that starts after
@@ -253,7 +264,9 @@ pub(crate) async fn put_policy(
     let mut seen = BTreeSet::new();
     for (i, binding) in body.bindings.iter().enumerate() {
         if !seen.insert(binding.hook) {
-            return Err(InvalidInput::new(format!("/bindings/{i}/hook"), Rule::HookBoundTwice).into());
+            return Err(
+                InvalidInput::new(format!("/bindings/{i}/hook"), Rule::HookBoundTwice).into(),
+            );
         }
     }
     let mut bound = Vec::new();
@@ -263,9 +276,10 @@ pub(crate) async fn put_policy(
             .plugin_package(&tenant, &binding.plugin)
             .await
             .map_err(|error| match error {
-                StoreError::NotFound => {
-                    ApiError::Invalid(InvalidInput::new(format!("/bindings/{i}/plugin"), Rule::PluginUnknown))
-                }
+                StoreError::NotFound => ApiError::Invalid(InvalidInput::new(
+                    format!("/bindings/{i}/plugin"),
+                    Rule::PluginUnknown,
+                )),
                 other => other.into(),
             })?;
         bound.push((binding.clone(), package));
@@ -276,16 +290,29 @@ pub(crate) async fn put_policy(
     let revision = state.store.next_policy_revision(&tenant).await?;
     let prepared = prepare(
         &state,
-        PolicyRevision { tenant: tenant.clone(), revision, bindings: bound, switched_off: Vec::new() },
+        PolicyRevision {
+            tenant: tenant.clone(),
+            revision,
+            bindings: bound,
+            switched_off: Vec::new(),
+        },
     )
     .await?;
     state
         .store
-        .add_policy_revision(&tenant, revision, &body.bindings, &current.actor(), state.clock.now())
+        .add_policy_revision(
+            &tenant,
+            revision,
+            &body.bindings,
+            &current.actor(),
+            state.clock.now(),
+        )
         .await?;
     state.policies.install(&tenant, prepared);
     tracing::info!(%tenant, revision, "policy revision in force");
-    Ok(Json(json!({ "revision": revision, "bindings": body.bindings })))
+    Ok(Json(
+        json!({ "revision": revision, "bindings": body.bindings }),
+    ))
 }
 
 /// Puts another revision in force: a rollback to an earlier one, or forward again.
@@ -309,7 +336,13 @@ pub(crate) async fn switch_policy(
     let prepared = prepare(&state, revision).await?;
     state
         .store
-        .switch_policy_revision(&tenant, body.revision, &current.actor(), body.reason, state.clock.now())
+        .switch_policy_revision(
+            &tenant,
+            body.revision,
+            &current.actor(),
+            body.reason,
+            state.clock.now(),
+        )
         .await?;
     state.policies.install(&tenant, prepared);
     tracing::info!(%tenant, revision = body.revision, "policy revision switched");
@@ -321,10 +354,16 @@ async fn load_revision(
     tenant: &TenantCode,
     revision: u64,
 ) -> Result<PolicyRevision, ApiError> {
-    state.store.policy_revision(tenant, revision).await.map_err(|error| match error {
-        StoreError::NotFound => ApiError::Invalid(InvalidInput::new("/revision", Rule::PolicyRevisionUnknown)),
-        other => other.into(),
-    })
+    state
+        .store
+        .policy_revision(tenant, revision)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => {
+                ApiError::Invalid(InvalidInput::new("/revision", Rule::PolicyRevisionUnknown))
+            }
+            other => other.into(),
+        })
 }
 
 /// Compiles (or takes from the cache) what a revision binds, off the request threads.
@@ -344,13 +383,23 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = name.len() <= 40
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(InvalidInput::new("name", Rule::PluginName).into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidInput::new("name", Rule::PluginName).into())
+    }
 }
 
 fn check_version(version: &str) -> Result<(), ApiError> {
     let parts: Vec<&str> = version.split('.').collect();
     let ok = version.len() <= 32
         && parts.len() == 3
-        && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
-    if ok { Ok(()) } else { Err(InvalidInput::new("version", Rule::PluginVersion).into()) }
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidInput::new("version", Rule::PluginVersion).into())
+    }
 }

@@ -103,7 +103,6 @@ pub(crate) async fn registration(
             current = tree.parent(region);
         }
     }
-    drop(tree);
     // One policy for the whole report, so that a switch of revision never gives it a mix; its
     // hooks may run plugins, which is work for the blocking pool.
     let policy = state.policies.for_tenant(&tenant);
@@ -133,7 +132,11 @@ pub(crate) async fn registration(
                 name: unit.name.zh.clone(),
                 kind: Some(unit.kind),
                 civilisation_level: Some(unit.civilisation_level),
-                ..Line::new(unit_counts.get(&unit.id).copied().unwrap_or(0), staff, target)
+                ..Line::new(
+                    unit_counts.get(&unit.id).copied().unwrap_or(0),
+                    staff,
+                    target,
+                )
             });
         }
         unit_lines.sort_by_key(Line::behind);
