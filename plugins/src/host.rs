@@ -408,6 +408,25 @@ impl PolicyHost for WasmHost {
         Ok(call.run(&policy))
     }
 
+    fn bundled(
+        &self,
+        name: &str,
+    ) -> Option<Result<(PluginPackage, PluginManifest), PluginRefusal>> {
+        let (name, version, bytes) = crate::BUNDLED
+            .iter()
+            .find(|(bundled, _, _)| *bundled == name)?;
+        let package = PluginPackage {
+            name: (*name).to_owned(),
+            version: (*version).to_owned(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            bytes: Arc::from(*bytes),
+        };
+        Some(
+            self.admit_bundled(bytes)
+                .map(|manifest| (package, manifest)),
+        )
+    }
+
     fn prepare(&self, revision: &PolicyRevision) -> Result<Arc<dyn Policy>, PluginRefusal> {
         Ok(Arc::new(TenantPolicy::new(self, revision)?))
     }
@@ -445,7 +464,14 @@ fn engine(config: &HostConfig) -> Result<(Engine, bool), HostError> {
         .total_core_instances(config.pool_size * 4)
         .total_memories(config.pool_size * 2)
         .total_tables(config.pool_size * 2)
-        .max_memory_size(config.memory_cap);
+        .max_memory_size(config.memory_cap)
+        // A call touches a few pages of the memory it starts with (the bundled plugins start
+        // with 192 KiB and allocate from it). Zeroing those in place is cheaper than handing
+        // them back to the kernel and faulting them in again on the next call; what lies beyond
+        // is handed back in batches.
+        .linear_memory_keep_resident(192 << 10)
+        .table_keep_resident(16 << 10)
+        .decommit_batch_size(64);
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     match Engine::new(&pooled) {
         Ok(engine) => Ok((engine, true)),

@@ -538,6 +538,79 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
     node.stop().await;
 }
 
+async fn a_tenant_created_over_the_api_binds_the_bundled_plugins_it_names(backend: Backend) {
+    let (node, _) = node_with_operator(backend).await;
+    let operator = node.account(None, "operator", Role::Operator).await;
+    let document = |plugin: &str| {
+        json!({
+            "code": "420800",
+            "name": { "zh": "荆门市" },
+            "regions": [{ "code": "420800", "name": { "zh": "荆门市" }, "level": "city", "resident_population": 2_597_068 }],
+            "plugins": [
+                { "hook": "region-target", "plugin": plugin, "settings": { "region-percent": "11" } }
+            ]
+        })
+    };
+    let before = node.snapshot().await;
+    let refused = node
+        .call(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&operator),
+            Some(document("no-such-plugin")),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(422, "plugin_not_bundled").as_deref(),
+        Some("/plugins/0/plugin")
+    );
+    let mut lacking = document("suizhou-targets");
+    lacking["plugins"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "hook": "team-name", "plugin": "suizhou-targets" }));
+    let refused = node
+        .call(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&operator),
+            Some(lacking),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(422, "plugin_lacks_hook").as_deref(),
+        Some("/plugins/1/hook")
+    );
+    assert_eq!(
+        node.snapshot().await,
+        before,
+        "a refused tenant left something behind"
+    );
+
+    node.call(
+        Method::POST,
+        "/api/v1/tenants",
+        Some(&operator),
+        Some(document("suizhou-targets")),
+    )
+    .await
+    .assert_ok();
+    let report = node
+        .get("/api/v1/tenants/420800/stats/registration", &operator)
+        .await;
+    assert!(
+        region_targets(report.assert_ok())
+            .iter()
+            .all(|t| *t == 0.11),
+        "{:#}",
+        report.body
+    );
+    let policy = node.get("/api/v1/tenants/420800/policy", &operator).await;
+    assert_eq!(policy.assert_ok()["revision"], 1);
+    node.verify().await;
+    node.stop().await;
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {
         $(
@@ -559,5 +632,6 @@ macro_rules! on_both {
 on_both!(
     an_office_uploads_binds_dry_runs_and_rolls_back,
     switching_under_concurrent_requests_never_serves_a_mix,
-    a_failing_plugin_is_kept_to_its_tenant_and_switched_off
+    a_failing_plugin_is_kept_to_its_tenant_and_switched_off,
+    a_tenant_created_over_the_api_binds_the_bundled_plugins_it_names
 );

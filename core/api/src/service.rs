@@ -4,11 +4,12 @@
 
 use serde_json::Value;
 use uuid::Uuid;
+use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost, PolicyRevision};
 use zhiyuan_domain::{
     Actor, InvalidInput, Password, Role, Rule, TenantCode, TenantConfig, TenantSpec, Timestamp,
     Username,
 };
-use zhiyuan_store::{NewUser, Store, StoredUser};
+use zhiyuan_store::{NewPlugin, NewUser, Store, StoredUser};
 
 use crate::auth::hash_password;
 use crate::schemas::{SchemaId, Schemas};
@@ -253,4 +254,88 @@ pub fn regions_served_by(
         })
         .map(|region| region.code.clone())
         .collect()
+}
+
+/// The bundled plugins a tenant document binds, checked before anything is written: each names a
+/// plugin the node ships, which implements the hook, and no hook is bound twice.
+pub fn check_bundled_bindings(
+    host: &dyn PolicyHost,
+    spec: &TenantSpec,
+) -> Result<Vec<(Binding, PluginPackage, PluginManifest)>, ApiError> {
+    let mut checked: Vec<(Binding, PluginPackage, PluginManifest)> = Vec::new();
+    for (i, wanted) in spec.plugins.iter().enumerate() {
+        if checked
+            .iter()
+            .any(|(binding, _, _)| binding.hook == wanted.hook)
+        {
+            return Err(
+                InvalidInput::new(format!("/plugins/{i}/hook"), Rule::HookBoundTwice).into(),
+            );
+        }
+        let (package, manifest) = host
+            .bundled(&wanted.plugin)
+            .ok_or_else(|| {
+                InvalidInput::new(format!("/plugins/{i}/plugin"), Rule::PluginNotBundled)
+            })?
+            .map_err(|refusal| {
+                ApiError::Internal(format!("bundled plugin {}: {refusal}", wanted.plugin))
+            })?;
+        if !manifest.hooks.contains(&wanted.hook) {
+            return Err(
+                InvalidInput::new(format!("/plugins/{i}/hook"), Rule::PluginLacksHook).into(),
+            );
+        }
+        let binding = Binding {
+            hook: wanted.hook,
+            plugin: package.sha256.clone(),
+            on_failure: wanted.on_failure,
+            settings: wanted.settings.clone(),
+        };
+        checked.push((binding, package, manifest));
+    }
+    Ok(checked)
+}
+
+/// Stores the checked bundled plugins of a new tenant and makes them its first revision.
+/// Answers the revision, to put in place where the node is serving.
+pub async fn bind_bundled(
+    store: &Store,
+    tenant: &TenantCode,
+    checked: Vec<(Binding, PluginPackage, PluginManifest)>,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Option<PolicyRevision>, ApiError> {
+    if checked.is_empty() {
+        return Ok(None);
+    }
+    let mut bindings = Vec::new();
+    for (binding, package, manifest) in &checked {
+        store
+            .store_plugin(
+                tenant,
+                NewPlugin {
+                    name: &package.name,
+                    version: &package.version,
+                    manifest,
+                    content: &package.bytes,
+                },
+                actor,
+                at,
+            )
+            .await?;
+        bindings.push(binding.clone());
+    }
+    let revision = store.next_policy_revision(tenant).await?;
+    store
+        .add_policy_revision(tenant, revision, &bindings, actor, at)
+        .await?;
+    Ok(Some(PolicyRevision {
+        tenant: tenant.clone(),
+        revision,
+        bindings: checked
+            .into_iter()
+            .map(|(binding, package, _)| (binding, package))
+            .collect(),
+        switched_off: Vec::new(),
+    }))
 }

@@ -67,6 +67,8 @@ pub enum Rule {
     PluginName,
     PluginVersion,
     PluginUnknown,
+    PluginNotBundled,
+    PluginLacksHook,
     HookBoundTwice,
     HookInput,
     PolicyRevisionUnknown,
@@ -400,6 +402,16 @@ impl Rule {
                 "plugin_unknown",
                 "本地区没有存储该SHA-256的插件",
                 "the tenant has no stored plugin with this SHA-256",
+            ),
+            Rule::PluginNotBundled => (
+                "plugin_not_bundled",
+                "本节点没有随附该名称的插件(随附:suizhou-naming、suizhou-targets、star-levels)",
+                "the node ships no plugin of this name (it ships suizhou-naming, suizhou-targets and star-levels)",
+            ),
+            Rule::PluginLacksHook => (
+                "plugin_lacks_hook",
+                "该插件未实现这个钩子",
+                "the plugin does not implement this hook",
             ),
             Rule::HookBoundTwice => (
                 "hook_bound_twice",

@@ -410,6 +410,11 @@ pub trait PolicyHost: Send + Sync {
         call: &HookCall,
     ) -> Result<Result<HookAnswer, PolicyFailure>, PluginRefusal>;
 
+    /// A plugin that ships with the node, checked as an upload is but for the signature: it is
+    /// trusted as the node's binary is. None when the node ships no plugin of that name.
+    fn bundled(&self, name: &str)
+    -> Option<Result<(PluginPackage, PluginManifest), PluginRefusal>>;
+
     /// Builds a tenant's policy from a revision of its bindings, without putting it in place.
     fn prepare(
         &self,

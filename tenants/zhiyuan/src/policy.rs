@@ -5,13 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
-use sha2::{Digest, Sha256};
-use zhiyuan_domain::ports::{Binding, PolicyHost};
-use zhiyuan_domain::{Actor, Clock, TenantSpec};
+use anyhow::anyhow;
+use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost};
+use zhiyuan_domain::{Clock, TenantSpec};
 use zhiyuan_federation::multikey::VerifyingKey;
-use zhiyuan_plugins::{BUNDLED, HostConfig, WasmHost};
-use zhiyuan_store::{NewPlugin, Store};
+use zhiyuan_plugins::{HostConfig, WasmHost};
+use zhiyuan_store::Store;
 
 use crate::NodeConfig;
 
@@ -43,66 +42,26 @@ pub fn open_host(config: &NodeConfig) -> anyhow::Result<WasmHost> {
     Ok(host)
 }
 
-/// Stores the bundled plugins a new tenant's file names and binds them: its first revision.
-pub async fn bind_bundled(
-    store: &Store,
-    host: &WasmHost,
-    spec: &TenantSpec,
-    actor: &Actor,
-    clock: &dyn Clock,
-) -> anyhow::Result<()> {
-    if spec.plugins.is_empty() {
-        return Ok(());
-    }
-    let mut bindings = Vec::new();
-    for (i, wanted) in spec.plugins.iter().enumerate() {
-        let Some((name, version, bytes)) =
-            BUNDLED.iter().find(|(name, _, _)| *name == wanted.plugin)
-        else {
-            let names: Vec<&str> = BUNDLED.iter().map(|(name, _, _)| *name).collect();
-            bail!(
-                "tenant {}: plugins[{i}]: no bundled plugin {:?} (the node ships {})",
-                spec.code,
-                wanted.plugin,
-                names.join(", ")
-            );
-        };
-        let manifest = host
-            .admit_bundled(bytes)
-            .with_context(|| format!("bundled plugin {name}"))?;
-        if !manifest.hooks.contains(&wanted.hook) {
-            bail!(
-                "tenant {}: plugins[{i}]: {name} does not implement hook {}",
-                spec.code,
-                wanted.hook
-            );
-        }
-        store
-            .store_plugin(
-                &spec.code,
-                NewPlugin {
-                    name,
-                    version,
-                    manifest: &manifest,
-                    content: bytes,
-                },
-                actor,
-                clock.now(),
-            )
-            .await?;
-        bindings.push(Binding {
-            hook: wanted.hook,
-            plugin: hex::encode(Sha256::digest(bytes)),
-            on_failure: wanted.on_failure,
-            settings: wanted.settings.clone(),
-        });
-    }
-    let revision = store.next_policy_revision(&spec.code).await?;
-    store
-        .add_policy_revision(&spec.code, revision, &bindings, actor, clock.now())
-        .await?;
-    Ok(())
+/// Checks the bundled plugins a tenant file binds, before the tenant is created, so that a file
+/// naming a plugin the node does not ship creates nothing.
+pub fn check_bundled(host: &WasmHost, spec: &TenantSpec) -> anyhow::Result<Checked> {
+    zhiyuan_api::service::check_bundled_bindings(host, spec).map_err(|error| {
+        let problem = error.problem();
+        anyhow!(
+            "tenant {}: {} ({}{})",
+            spec.code,
+            problem.message.en,
+            problem.code,
+            problem
+                .field
+                .map(|field| format!(" at {field}"))
+                .unwrap_or_default()
+        )
+    })
 }
+
+/// The bundled plugins a tenant file binds, checked.
+pub type Checked = Vec<(Binding, PluginPackage, PluginManifest)>;
 
 /// Puts each tenant's revision in force in place. A revision that no longer loads leaves the
 /// tenant on the built-in default, loudly, rather than keeping the node from starting.

@@ -48,6 +48,25 @@ pub async fn create_if_absent(
     }
 }
 
+/// Creates the tenant, with the bundled plugins its file binds, unless it exists; nothing when a
+/// binding names a plugin the node does not ship. Answers whether it created it.
+async fn create(
+    store: &Store,
+    host: &zhiyuan_plugins::WasmHost,
+    spec: &TenantSpec,
+    actor: &Actor,
+    clock: &dyn Clock,
+) -> anyhow::Result<bool> {
+    let checked = crate::policy::check_bundled(host, spec)?;
+    if !create_if_absent(store, spec, actor, clock).await? {
+        return Ok(false);
+    }
+    zhiyuan_api::service::bind_bundled(store, &spec.code, checked, actor, clock.now())
+        .await
+        .map_err(|error| anyhow!("binding the plugins of tenant {}: {error}", spec.code))?;
+    Ok(true)
+}
+
 /// Loads the bundled tenants (if configured) and the configured tenant files.
 pub async fn load_configured(
     store: &Store,
@@ -62,13 +81,15 @@ pub async fn load_configured(
         for (name, text) in BUNDLED {
             let spec = parse_tenant_toml(&schemas, text)
                 .with_context(|| format!("bundled tenant {name}"))?;
-            if create_if_absent(store, &spec, &actor, clock).await? {
+            if store.tenant(&spec.code).await.is_ok() {
+                continue;
+            }
+            let host = match &mut host {
+                Some(host) => host,
+                None => host.insert(crate::policy::open_host(config)?),
+            };
+            if create(store, host, &spec, &actor, clock).await? {
                 tracing::info!(tenant = %spec.code, "created bundled tenant {name}");
-                let host = match &mut host {
-                    Some(host) => host,
-                    None => host.insert(crate::policy::open_host(config)?),
-                };
-                crate::policy::bind_bundled(store, host, &spec, &actor, clock).await?;
             }
         }
     }
@@ -91,11 +112,13 @@ pub async fn load_file(
         .with_context(|| format!("reading tenant file {}", path.display()))?;
     let spec = parse_tenant_toml(schemas, &text)
         .with_context(|| format!("in tenant file {}", path.display()))?;
-    let created = create_if_absent(store, &spec, actor, clock).await?;
+    if store.tenant(&spec.code).await.is_ok() {
+        return Ok(false);
+    }
+    let host = crate::policy::open_host(config)?;
+    let created = create(store, &host, &spec, actor, clock).await?;
     if created {
         tracing::info!(tenant = %spec.code, "created tenant from {}", path.display());
-        let host = crate::policy::open_host(config)?;
-        crate::policy::bind_bundled(store, &host, &spec, actor, clock).await?;
     }
     Ok(created)
 }

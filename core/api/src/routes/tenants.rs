@@ -50,10 +50,33 @@ pub(crate) async fn create_tenant(
         return Err(ApiError::Forbidden);
     }
     let spec = config.parse()?;
+    let host = state.policies.clone();
+    let checking = spec.clone();
+    let bundled = tokio::task::spawn_blocking(move || {
+        crate::service::check_bundled_bindings(host.as_ref(), &checking)
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))??;
     state
         .store
         .create_tenant(&spec, &current.actor(), state.clock.now())
         .await?;
+    let revision = crate::service::bind_bundled(
+        &state.store,
+        &spec.code,
+        bundled,
+        &current.actor(),
+        state.clock.now(),
+    )
+    .await?;
+    if let Some(revision) = revision {
+        let host = state.policies.clone();
+        let policy = tokio::task::spawn_blocking(move || host.prepare(&revision))
+            .await
+            .map_err(|error| ApiError::Internal(error.to_string()))?
+            .map_err(ApiError::PluginRefused)?;
+        state.policies.install(&spec.code, policy);
+    }
     let tenant = state.store.tenant(&spec.code).await?;
     Ok((StatusCode::CREATED, Json(json!(tenant))))
 }

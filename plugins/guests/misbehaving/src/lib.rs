@@ -81,4 +81,7 @@ impl matching::Guest for Misbehaving {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: zhiyuan_plugin_arena::Arena = zhiyuan_plugin_arena::Arena::new();
+
 export!(Misbehaving);

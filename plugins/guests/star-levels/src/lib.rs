@@ -52,4 +52,7 @@ fn five(settings: &[Setting], key: &str, default: [u64; 5]) -> [u64; 5] {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: zhiyuan_plugin_arena::Arena = zhiyuan_plugin_arena::Arena::new();
+
 export!(StarLevels);

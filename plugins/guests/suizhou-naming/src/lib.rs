@@ -65,4 +65,7 @@ fn kind_name(kind: UnitKind) -> &'static str {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: zhiyuan_plugin_arena::Arena = zhiyuan_plugin_arena::Arena::new();
+
 export!(SuizhouNaming);

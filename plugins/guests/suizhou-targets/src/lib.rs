@@ -54,4 +54,7 @@ fn basis_points(value: &str) -> Option<u32> {
     (bp <= 10_000).then_some(bp)
 }
 
+#[global_allocator]
+static ALLOCATOR: zhiyuan_plugin_arena::Arena = zhiyuan_plugin_arena::Arena::new();
+
 export!(SuizhouTargets);
