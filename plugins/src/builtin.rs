@@ -1,11 +1,11 @@
 //! The default every tenant falls back to: the rules of the Suizhou notice (随文明办〔2018〕9号),
 //! and plain rules for the hooks the notice says nothing of.
 
+use zhiyuan_domain::{CivilisationLevel, UnitKind};
 use zhiyuan_domain::ports::{
-    Hook, MatchProfile, Policy, PolicyError, PolicyFailure, ServiceRecordFacts, ServiceSummary,
-    TargetRatio, Violation,
+    Hook, MatchProfile, Policy, PolicyError, PolicyFailure, RegionFacts, ServiceRecordFacts,
+    ServiceSummary, TargetRatio, UnitFacts, Violation,
 };
-use zhiyuan_domain::{CivilisationLevel, RegionCode, UnitKind};
 
 /// The suffix R12 prescribes for teams named after their unit.
 pub const TEAM_SUFFIX: &str = "志愿服务队";
@@ -69,27 +69,26 @@ impl Policy for BuiltinPolicy {
     }
 
     /// R16: 13% of the resident population.
-    fn region_target(
+    fn region_targets(
         &self,
-        _region: &RegionCode,
-        _resident_population: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure> {
-        Ok(Some(TargetRatio(1300)))
+        regions: &[RegionFacts],
+    ) -> Result<Vec<Option<TargetRatio>>, PolicyFailure> {
+        Ok(vec![Some(TargetRatio(1300)); regions.len()])
     }
 
     /// R17: 95% of staff in national civilised units, 90% provincial, 85% municipal, 80% others.
-    fn unit_target(
-        &self,
-        _kind: UnitKind,
-        level: CivilisationLevel,
-        _staff: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure> {
-        Ok(Some(TargetRatio(match level {
-            CivilisationLevel::National => 9500,
-            CivilisationLevel::Provincial => 9000,
-            CivilisationLevel::Municipal => 8500,
-            CivilisationLevel::Other => 8000,
-        })))
+    fn unit_targets(&self, units: &[UnitFacts]) -> Result<Vec<Option<TargetRatio>>, PolicyFailure> {
+        Ok(units
+            .iter()
+            .map(|unit| {
+                Some(TargetRatio(match unit.civilisation_level {
+                    CivilisationLevel::National => 9500,
+                    CivilisationLevel::Provincial => 9000,
+                    CivilisationLevel::Municipal => 8500,
+                    CivilisationLevel::Other => 8000,
+                }))
+            })
+            .collect())
     }
 
     /// One to five stars at 100, 300, 600, 1,000 and 1,500 hours, with no tenure condition.
@@ -149,6 +148,7 @@ impl Policy for BuiltinPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zhiyuan_domain::RegionCode;
 
     fn violation(result: Result<(), PolicyError>) -> Violation {
         match result {

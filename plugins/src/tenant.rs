@@ -9,9 +9,10 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 use zhiyuan_domain::ports::{
     FailureReason, Hook, MatchProfile, OnFailure, PluginRefusal, Policy, PolicyError,
-    PolicyFailure, PolicyRevision, ServiceRecordFacts, ServiceSummary, SwitchOff, TargetRatio,
+    PolicyFailure, PolicyRevision, RegionFacts, ServiceRecordFacts, ServiceSummary, SwitchOff,
+    TargetRatio, UnitFacts,
 };
-use zhiyuan_domain::{CivilisationLevel, RegionCode, TenantCode, UnitKind};
+use zhiyuan_domain::{TenantCode, UnitKind};
 
 use crate::host::{Compiled, HostInner, WasmHost};
 use crate::wit::v0_1_0::exports::zhiyuan::policy::{
@@ -210,6 +211,27 @@ fn in_range(value: u64, max: u64, what: &str) -> Result<(), String> {
     }
 }
 
+/// One target for each thing asked about, each at most 100%.
+fn check_targets(targets: &[Option<u32>], asked: usize) -> Result<(), String> {
+    if targets.len() != asked {
+        return Err(format!("{} targets for {asked} questions", targets.len()));
+    }
+    targets.iter().try_for_each(|target| {
+        in_range(
+            u64::from(target.unwrap_or(0)),
+            10_000,
+            "a target in basis points",
+        )
+    })
+}
+
+fn into_ratios(targets: Vec<Option<u32>>) -> Vec<Option<TargetRatio>> {
+    targets
+        .into_iter()
+        .map(|target| target.map(TargetRatio))
+        .collect()
+}
+
 fn no_violation_blanks(
     result: &Result<(), crate::wit::v0_1_0::zhiyuan::policy::types::Violation>,
 ) -> Result<(), String> {
@@ -282,15 +304,17 @@ impl Policy for TenantPolicy {
         }
     }
 
-    fn region_target(
+    fn region_targets(
         &self,
-        region: &RegionCode,
-        resident_population: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure> {
-        let input = registration_targets::Region {
-            code: region.as_str().to_owned(),
-            resident_population,
-        };
+        regions: &[RegionFacts],
+    ) -> Result<Vec<Option<TargetRatio>>, PolicyFailure> {
+        let input: Vec<registration_targets::Region> = regions
+            .iter()
+            .map(|region| registration_targets::Region {
+                code: region.code.as_str().to_owned(),
+                resident_population: region.resident_population,
+            })
+            .collect();
         let answer = self.run(
             Hook::RegionTarget,
             |store, instance, plugin, settings| {
@@ -299,37 +323,29 @@ impl Policy for TenantPolicy {
                     .targets
                     .as_ref()
                     .expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_region_target(
+                indices.load(&mut *store, instance)?.call_region_targets(
                     &mut *store,
                     settings,
                     &input,
                 )
             },
-            |target| {
-                in_range(
-                    u64::from(target.unwrap_or(0)),
-                    10_000,
-                    "a target in basis points",
-                )
-            },
+            |targets| check_targets(targets, input.len()),
         );
         match answer {
-            None => BuiltinPolicy.region_target(region, resident_population),
-            Some(answer) => answer.map(|target| target.map(TargetRatio)),
+            None => BuiltinPolicy.region_targets(regions),
+            Some(answer) => answer.map(into_ratios),
         }
     }
 
-    fn unit_target(
-        &self,
-        kind: UnitKind,
-        level: CivilisationLevel,
-        staff: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure> {
-        let input = registration_targets::Unit {
-            kind: wit::unit_kind(kind),
-            civilisation_level: wit::civilisation_level(level),
-            staff,
-        };
+    fn unit_targets(&self, units: &[UnitFacts]) -> Result<Vec<Option<TargetRatio>>, PolicyFailure> {
+        let input: Vec<registration_targets::Unit> = units
+            .iter()
+            .map(|unit| registration_targets::Unit {
+                kind: wit::unit_kind(unit.kind),
+                civilisation_level: wit::civilisation_level(unit.civilisation_level),
+                staff: unit.staff,
+            })
+            .collect();
         let answer = self.run(
             Hook::UnitTarget,
             |store, instance, plugin, settings| {
@@ -338,21 +354,17 @@ impl Policy for TenantPolicy {
                     .targets
                     .as_ref()
                     .expect("bound hooks are exported");
-                indices
-                    .load(&mut *store, instance)?
-                    .call_unit_target(&mut *store, settings, input)
-            },
-            |target| {
-                in_range(
-                    u64::from(target.unwrap_or(0)),
-                    10_000,
-                    "a target in basis points",
+                indices.load(&mut *store, instance)?.call_unit_targets(
+                    &mut *store,
+                    settings,
+                    &input,
                 )
             },
+            |targets| check_targets(targets, input.len()),
         );
         match answer {
-            None => BuiltinPolicy.unit_target(kind, level, staff),
-            Some(answer) => answer.map(|target| target.map(TargetRatio)),
+            None => BuiltinPolicy.unit_targets(units),
+            Some(answer) => answer.map(into_ratios),
         }
     }
 

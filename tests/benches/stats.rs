@@ -46,7 +46,12 @@ fn tenant() -> serde_json::Value {
             })
         })
         .collect();
-    json!({ "code": "421300", "name": { "zh": "随州市" }, "regions": regions, "units": units })
+    // Suizhou's targets, as its tenant file binds them: every line asks the plugin.
+    let plugins = json!([
+        { "hook": "region-target", "plugin": "suizhou-targets" },
+        { "hook": "unit-target", "plugin": "suizhou-targets" }
+    ]);
+    json!({ "code": "421300", "name": { "zh": "随州市" }, "regions": regions, "units": units, "plugins": plugins })
 }
 
 fn volunteer_list() -> String {
@@ -137,6 +142,8 @@ async fn report_times(backend: Backend) -> (Duration, Duration) {
         let elapsed = started.elapsed();
         let answer = answer.assert_ok();
         assert_eq!(answer["units"].as_array().unwrap().len(), UNITS);
+        let source = answer["policy"]["unit_target"].as_str().unwrap();
+        assert!(source.starts_with("suizhou-targets"), "{source}");
         assert!(answer["regions"][0]["verified"].as_u64().is_some());
         if round >= 3 {
             times.push(elapsed);

@@ -82,6 +82,21 @@ impl std::fmt::Display for Hook {
     }
 }
 
+/// An area, as its registration target is computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionFacts {
+    pub code: RegionCode,
+    pub resident_population: u64,
+}
+
+/// A unit, as its registration target is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitFacts {
+    pub kind: UnitKind,
+    pub civilisation_level: CivilisationLevel,
+    pub staff: u64,
+}
+
 /// What star levels are computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,20 +191,43 @@ pub trait Policy: Send + Sync {
         unit_name: Option<&str>,
     ) -> Result<(), PolicyError>;
 
-    /// R16: the share of an area's resident population that should be registered.
+    /// R16: the share of each area's resident population that should be registered, one answer
+    /// per area in order. A report asks for all of them at once.
+    fn region_targets(
+        &self,
+        regions: &[RegionFacts],
+    ) -> Result<Vec<Option<TargetRatio>>, PolicyFailure>;
+
+    /// R17: the share of each unit's staff that should be registered, one answer per unit.
+    fn unit_targets(&self, units: &[UnitFacts]) -> Result<Vec<Option<TargetRatio>>, PolicyFailure>;
+
+    /// One area's target.
     fn region_target(
         &self,
         region: &RegionCode,
         resident_population: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure>;
+    ) -> Result<Option<TargetRatio>, PolicyFailure> {
+        let facts = RegionFacts {
+            code: region.clone(),
+            resident_population,
+        };
+        Ok(self.region_targets(&[facts])?.pop().flatten())
+    }
 
-    /// R17: the share of a unit's staff that should be registered.
+    /// One unit's target.
     fn unit_target(
         &self,
         kind: UnitKind,
-        level: CivilisationLevel,
+        civilisation_level: CivilisationLevel,
         staff: u64,
-    ) -> Result<Option<TargetRatio>, PolicyFailure>;
+    ) -> Result<Option<TargetRatio>, PolicyFailure> {
+        let facts = UnitFacts {
+            kind,
+            civilisation_level,
+            staff,
+        };
+        Ok(self.unit_targets(&[facts])?.pop().flatten())
+    }
 
     /// 0 for none, else 1 to 5 stars.
     fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure>;

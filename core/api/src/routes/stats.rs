@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use zhiyuan_domain::ports::{Hook, TargetRatio};
+use zhiyuan_domain::ports::{Hook, RegionFacts, TargetRatio, UnitFacts};
 use zhiyuan_domain::{CivilisationLevel, RegionCode, RegionTree, Role, UnitKind};
 
 use crate::auth::CurrentUser;
@@ -103,14 +103,23 @@ pub(crate) async fn registration(
             current = tree.parent(region);
         }
     }
-    // One policy for the whole report, so that a switch of revision never gives it a mix; its
-    // hooks may run plugins, which is work for the blocking pool.
+    // One policy for the whole report, so that a switch of revision never gives it a mix, asked
+    // once for every area and once for every unit; its hooks may run plugins, which is work for
+    // the blocking pool.
     let policy = state.policies.for_tenant(&tenant);
     let report = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
-        let mut region_lines = Vec::with_capacity(regions.len());
-        for region in &regions {
-            let target = policy.region_target(&region.code, region.resident_population)?;
-            region_lines.push(Line {
+        let facts: Vec<RegionFacts> = regions
+            .iter()
+            .map(|region| RegionFacts {
+                code: region.code.clone(),
+                resident_population: region.resident_population,
+            })
+            .collect();
+        let targets = policy.region_targets(&facts)?;
+        let mut region_lines: Vec<Line> = regions
+            .iter()
+            .zip(targets)
+            .map(|(region, target)| Line {
                 code: Some(region.code.clone()),
                 name: region.name.zh.clone(),
                 ..Line::new(
@@ -118,27 +127,35 @@ pub(crate) async fn registration(
                     region.resident_population,
                     target,
                 )
-            });
-        }
+            })
+            .collect();
         region_lines.sort_by_key(Line::behind);
 
         let unit_counts: HashMap<Uuid, u64> = by_unit.into_iter().collect();
-        let mut unit_lines = Vec::with_capacity(units.len());
-        for unit in &units {
-            let staff = u64::from(unit.staff.get());
-            let target = policy.unit_target(unit.kind, unit.civilisation_level, staff)?;
-            unit_lines.push(Line {
+        let facts: Vec<UnitFacts> = units
+            .iter()
+            .map(|unit| UnitFacts {
+                kind: unit.kind,
+                civilisation_level: unit.civilisation_level,
+                staff: u64::from(unit.staff.get()),
+            })
+            .collect();
+        let targets = policy.unit_targets(&facts)?;
+        let mut unit_lines: Vec<Line> = units
+            .iter()
+            .zip(facts.iter().zip(targets))
+            .map(|(unit, (facts, target))| Line {
                 id: Some(unit.id),
                 name: unit.name.zh.clone(),
                 kind: Some(unit.kind),
                 civilisation_level: Some(unit.civilisation_level),
                 ..Line::new(
                     unit_counts.get(&unit.id).copied().unwrap_or(0),
-                    staff,
+                    facts.staff,
                     target,
                 )
-            });
-        }
+            })
+            .collect();
         unit_lines.sort_by_key(Line::behind);
 
         Ok(json!({

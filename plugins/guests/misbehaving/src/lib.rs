@@ -49,14 +49,16 @@ impl team_naming::Guest for Misbehaving {
 }
 
 impl registration_targets::Guest for Misbehaving {
-    fn region_target(settings: Vec<Setting>, _region: Region) -> Option<u32> {
-        behave(&settings, "region-target");
-        Some(setting(&settings, "region-bp").and_then(|v| v.parse().ok()).unwrap_or(1000))
+    fn region_targets(settings: Vec<Setting>, regions: Vec<Region>) -> Vec<Option<u32>> {
+        behave(&settings, "region-targets");
+        let target = setting(&settings, "region-bp").and_then(|v| v.parse().ok()).unwrap_or(1000);
+        regions.iter().map(|_| Some(target)).collect()
     }
 
-    fn unit_target(settings: Vec<Setting>, _unit: Unit) -> Option<u32> {
-        behave(&settings, "unit-target");
-        Some(setting(&settings, "unit-bp").and_then(|v| v.parse().ok()).unwrap_or(5000))
+    fn unit_targets(settings: Vec<Setting>, units: Vec<Unit>) -> Vec<Option<u32>> {
+        behave(&settings, "unit-targets");
+        let target = setting(&settings, "unit-bp").and_then(|v| v.parse().ok()).unwrap_or(5000);
+        units.iter().map(|_| Some(target)).collect()
     }
 }
 

@@ -15,17 +15,27 @@ use zhiyuan::policy::types::{CivilisationLevel, Setting};
 struct SuizhouTargets;
 
 impl Guest for SuizhouTargets {
-    fn region_target(settings: Vec<Setting>, _region: Region) -> Option<u32> {
-        Some(percent(&settings, "region-percent", 1300))
+    fn region_targets(settings: Vec<Setting>, regions: Vec<Region>) -> Vec<Option<u32>> {
+        let target = percent(&settings, "region-percent", 1300);
+        regions.iter().map(|_| Some(target)).collect()
     }
 
-    fn unit_target(settings: Vec<Setting>, unit: Unit) -> Option<u32> {
-        Some(match unit.civilisation_level {
-            CivilisationLevel::National => percent(&settings, "national-percent", 9500),
-            CivilisationLevel::Provincial => percent(&settings, "provincial-percent", 9000),
-            CivilisationLevel::Municipal => percent(&settings, "municipal-percent", 8500),
-            CivilisationLevel::Other => percent(&settings, "other-percent", 8000),
-        })
+    fn unit_targets(settings: Vec<Setting>, units: Vec<Unit>) -> Vec<Option<u32>> {
+        let national = percent(&settings, "national-percent", 9500);
+        let provincial = percent(&settings, "provincial-percent", 9000);
+        let municipal = percent(&settings, "municipal-percent", 8500);
+        let other = percent(&settings, "other-percent", 8000);
+        units
+            .iter()
+            .map(|unit| {
+                Some(match unit.civilisation_level {
+                    CivilisationLevel::National => national,
+                    CivilisationLevel::Provincial => provincial,
+                    CivilisationLevel::Municipal => municipal,
+                    CivilisationLevel::Other => other,
+                })
+            })
+            .collect()
     }
 }
 
