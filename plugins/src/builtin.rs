@@ -1,11 +1,11 @@
 //! The default every tenant falls back to: the rules of the Suizhou notice (随文明办〔2018〕9号),
 //! and plain rules for the hooks the notice says nothing of.
 
-use zhiyuan_domain::{CivilisationLevel, UnitKind};
 use zhiyuan_domain::ports::{
     Hook, MatchProfile, Policy, PolicyError, PolicyFailure, RegionFacts, ServiceRecordFacts,
     ServiceSummary, TargetRatio, UnitFacts, Violation,
 };
+use zhiyuan_domain::{CivilisationLevel, UnitKind};
 
 /// The suffix R12 prescribes for teams named after their unit.
 pub const TEAM_SUFFIX: &str = "志愿服务队";

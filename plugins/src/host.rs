@@ -154,6 +154,32 @@ impl WasmHost {
         self.inner.pooling
     }
 
+    /// A stored package, as a revision binds it: it passed its checks when it was stored; where
+    /// signatures are required its signature must still hold under the keys trusted now, unless
+    /// it ships with the node.
+    pub(crate) fn compile_stored(
+        &self,
+        package: &PluginPackage,
+    ) -> Result<Arc<Compiled>, PluginRefusal> {
+        let bundled = crate::BUNDLED
+            .iter()
+            .any(|(_, _, bytes)| hex::encode(Sha256::digest(bytes)) == package.sha256);
+        if self.inner.config.require_signatures && !bundled {
+            let signature = package
+                .signature
+                .as_deref()
+                .ok_or(PluginRefusal::Unsigned)?;
+            check_signature(
+                &Sha256::digest(&package.bytes).into(),
+                signature,
+                &self.inner.config.trusted_keys,
+            )?;
+        }
+        let compiled = self.compile(&package.bytes)?;
+        self.keep_artifact(&compiled);
+        Ok(compiled)
+    }
+
     /// Compiles a package (or takes it from the caches) and checks what it exports and imports.
     pub fn compile(&self, package: &[u8]) -> Result<Arc<Compiled>, PluginRefusal> {
         let sha256 = hex::encode(Sha256::digest(package));
@@ -190,19 +216,29 @@ impl WasmHost {
                 "a plugin is a component (wasm-tools component new), not a core module".into(),
             ));
         }
-        let component = Component::new(engine, package)
-            .map_err(|error| PluginRefusal::NotAComponent(first_line(&error)))?;
-        if let Some(path) = &artifact {
-            match component.serialize() {
-                Ok(bytes) => {
-                    if let Err(error) = write_atomically(path, &bytes) {
-                        tracing::warn!(%sha256, %error, "cannot cache a compiled plugin");
-                    }
-                }
-                Err(error) => tracing::warn!(%sha256, %error, "cannot serialize a compiled plugin"),
-            }
+        Component::new(engine, package)
+            .map_err(|error| PluginRefusal::NotAComponent(first_line(&error)))
+    }
+
+    /// Keeps the compiled artifact of a package that passed its checks for the next start. A
+    /// refused package leaves nothing on disk.
+    fn keep_artifact(&self, compiled: &Compiled) {
+        let Some(dir) = &self.inner.artifact_dir else {
+            return;
+        };
+        let path = dir.join(format!("{}.cwasm", compiled.sha256));
+        if path.exists() {
+            return;
         }
-        Ok(component)
+        let sha256 = &compiled.sha256;
+        match compiled.pre.component().serialize() {
+            Ok(bytes) => {
+                if let Err(error) = write_atomically(&path, &bytes) {
+                    tracing::warn!(%sha256, %error, "cannot cache a compiled plugin");
+                }
+            }
+            Err(error) => tracing::warn!(%sha256, %error, "cannot serialize a compiled plugin"),
+        }
     }
 
     /// Reads the version and hooks from the component's type, before instantiating anything.
@@ -298,35 +334,31 @@ impl WasmHost {
         let started = thread_cpu_time();
         let backstop = Instant::now() + budget * 20;
         store.set_epoch_deadline(deadline_ticks(budget));
-        store.epoch_deadline_callback(move |_| {
+        store.epoch_deadline_callback(move |mut context| {
             let used = thread_cpu_time().saturating_sub(started);
-            if used >= budget || Instant::now() >= backstop {
+            if used >= budget {
+                return Err(Trap::Interrupt.into());
+            }
+            if Instant::now() >= backstop {
+                context.data_mut().host_busy = true;
                 return Err(Trap::Interrupt.into());
             }
             Ok(UpdateDeadline::Continue(deadline_ticks(budget - used)))
         });
-        let result = plugin
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| call(&mut store, &instance));
-        result.map_err(|error| {
-            if store.data().limiter.hit_cap {
-                return FailureReason::MemoryCap {
-                    bytes: inner.config.memory_cap as u64,
-                };
+        // An instance the pool cannot give (every slot in use) is the node's trouble, not the
+        // plugin's; a trap while instantiating is the plugin's.
+        let instance = match plugin.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(error)
+                if error.downcast_ref::<Trap>().is_none() && !store.data().limiter.hit_cap =>
+            {
+                return Err(FailureReason::HostBusy {
+                    detail: first_line(&error),
+                });
             }
-            match error.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => FailureReason::Deadline {
-                    ms: inner.config.deadline.as_millis() as u64,
-                },
-                Some(Trap::OutOfFuel) => FailureReason::Fuel {
-                    fuel: inner.config.fuel,
-                },
-                _ => FailureReason::Trap {
-                    message: first_line(&error),
-                },
-            }
-        })
+            Err(error) => return Err(classify(inner, &store, &error)),
+        };
+        call(&mut store, &instance).map_err(|error| classify(inner, &store, &error))
     }
 
     /// Checks a package that ships with the node. It is trusted as the node's binary is, so it
@@ -334,6 +366,7 @@ impl WasmHost {
     pub fn admit_bundled(&self, package: &[u8]) -> Result<PluginManifest, PluginRefusal> {
         let compiled = self.compile(package)?;
         conformance::check(self, "bundled", &compiled)?;
+        self.keep_artifact(&compiled);
         Ok(PluginManifest {
             sha256: compiled.sha256.clone(),
             wit_version: compiled.wit_version.to_owned(),
@@ -377,6 +410,7 @@ impl PolicyHost for WasmHost {
         };
         let compiled = self.compile(package)?;
         conformance::check(self, tenant.as_str(), &compiled)?;
+        self.keep_artifact(&compiled);
         Ok(PluginManifest {
             sha256: compiled.sha256.clone(),
             wit_version: compiled.wit_version.to_owned(),
@@ -392,7 +426,7 @@ impl PolicyHost for WasmHost {
         binding: &Binding,
         call: &HookCall,
     ) -> Result<Result<HookAnswer, PolicyFailure>, PluginRefusal> {
-        let plugin = self.compile(&package.bytes)?;
+        let plugin = self.compile_stored(package)?;
         if !plugin.hooks.contains(&binding.hook) {
             return Err(PluginRefusal::MissingHook { hook: binding.hook });
         }
@@ -418,6 +452,7 @@ impl PolicyHost for WasmHost {
         let package = PluginPackage {
             name: (*name).to_owned(),
             version: (*version).to_owned(),
+            signature: None,
             sha256: hex::encode(Sha256::digest(bytes)),
             bytes: Arc::from(*bytes),
         };
@@ -446,6 +481,31 @@ impl PolicyHost for WasmHost {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         std::mem::take(&mut *queue)
+    }
+}
+
+/// Why a call gave no answer, from what it stopped with.
+fn classify(inner: &HostInner, store: &Store<CallState>, error: &wasmtime::Error) -> FailureReason {
+    if store.data().limiter.hit_cap {
+        return FailureReason::MemoryCap {
+            bytes: inner.config.memory_cap as u64,
+        };
+    }
+    if store.data().host_busy {
+        return FailureReason::HostBusy {
+            detail: "the machine gave the call no CPU time within twenty deadlines".into(),
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => FailureReason::Deadline {
+            ms: inner.config.deadline.as_millis() as u64,
+        },
+        Some(Trap::OutOfFuel) => FailureReason::Fuel {
+            fuel: inner.config.fuel,
+        },
+        _ => FailureReason::Trap {
+            message: first_line(error),
+        },
     }
 }
 
@@ -542,8 +602,12 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes a file under a name of its own, then renames it into place, so that a reader never
+/// sees a partial artifact, whoever else writes the same one at the same time.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("partial-{}-{write}", std::process::id()));
     std::fs::write(&partial, bytes)?;
     std::fs::rename(&partial, path)
 }

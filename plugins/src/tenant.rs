@@ -47,7 +47,7 @@ impl TenantPolicy {
     pub(crate) fn new(host: &WasmHost, revision: &PolicyRevision) -> Result<Self, PluginRefusal> {
         let mut bound = HashMap::new();
         for (binding, package) in &revision.bindings {
-            let plugin = host.compile(&package.bytes)?;
+            let plugin = host.compile_stored(package)?;
             if !plugin.hooks.contains(&binding.hook) {
                 return Err(PluginRefusal::MissingHook { hook: binding.hook });
             }
@@ -132,8 +132,20 @@ impl TenantPolicy {
         check: impl FnOnce(&R) -> Result<(), String>,
     ) -> Option<Result<R, PolicyFailure>> {
         let bound = self.bound.get(&hook)?;
-        if bound.off.get().is_some() {
-            return None;
+        if let Some(why) = bound.off.get() {
+            // Off: the plugin no longer runs. A binding that falls back answers with the
+            // default; one that fails closed keeps refusing, since a default answer is what it
+            // was bound to prevent.
+            return match bound.on_failure {
+                OnFailure::FallBack => None,
+                OnFailure::FailClosed => Some(Err(PolicyFailure {
+                    tenant: self.tenant.clone(),
+                    plugin: bound.name.clone(),
+                    version: bound.version.clone(),
+                    hook,
+                    reason: FailureReason::SwitchedOff { why: why.clone() },
+                })),
+            };
         }
         let state = CallState::new(self.host.config.memory_cap, &self.tenant, &bound.name, hook);
         let answer = WasmHost::invoke(&self.host, &bound.plugin, state, |store, instance| {
@@ -170,6 +182,9 @@ impl TenantPolicy {
         let Some(tenant) = &self.installed_for else {
             return;
         };
+        if !failure.reason.counts_against_plugin() {
+            return;
+        }
         let failures = bound.failures.fetch_add(1, Ordering::Relaxed) + 1;
         if failures < self.host.config.failure_threshold {
             return;
@@ -254,9 +269,14 @@ impl Policy for TenantPolicy {
                     &bound.plugin.sha256[..12],
                     self.revision
                 );
-                match bound.off.get() {
-                    Some(reason) => format!("{BUILTIN_NAME}: {plugin} is switched off: {reason}"),
-                    None => plugin,
+                match (bound.off.get(), bound.on_failure) {
+                    (Some(reason), OnFailure::FallBack) => {
+                        format!("{BUILTIN_NAME}: {plugin} is switched off: {reason}")
+                    }
+                    (Some(reason), OnFailure::FailClosed) => {
+                        format!("{plugin}, switched off (requests fail): {reason}")
+                    }
+                    (None, _) => plugin,
                 }
             }
             None => BUILTIN_NAME.to_owned(),

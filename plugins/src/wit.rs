@@ -17,6 +17,8 @@ use v0_1_0::zhiyuan::policy::{log, types};
 /// What a call's store holds: the memory cap, and whose call it is for the log.
 pub(crate) struct CallState {
     pub(crate) limiter: CapLimiter,
+    /// The call was stopped by the wall-clock backstop: the machine, not the plugin, was slow.
+    pub(crate) host_busy: bool,
     pub(crate) tenant: String,
     pub(crate) plugin: String,
     pub(crate) hook: Hook,
@@ -29,6 +31,7 @@ impl CallState {
                 cap: memory_cap,
                 hit_cap: false,
             },
+            host_busy: false,
             tenant: tenant.to_owned(),
             plugin: plugin.to_owned(),
             hook,

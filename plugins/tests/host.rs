@@ -33,6 +33,7 @@ fn package(name: &str) -> PluginPackage {
     PluginPackage {
         name: name.to_owned(),
         version: "0.1.0".to_owned(),
+        signature: None,
         sha256: hex::encode(Sha256::digest(&bytes)),
         bytes: bytes.into(),
     }
@@ -416,11 +417,13 @@ fn a_failing_plugin_is_switched_off_for_its_tenant_and_no_other() {
             Ok(Some(TargetRatio(777)))
         );
     }
-    // Switched off: the built-in default answers, and the office can see why.
+    // Switched off: the plugin runs no more; bound to fail closed, the hook keeps refusing
+    // (a default answer is what the binding was made to prevent), and the office can see why.
     let policy = host.for_tenant(&broken);
-    assert_eq!(
-        policy.region_target(&city(), 1),
-        Ok(Some(TargetRatio(1300)))
+    let failure = policy.region_target(&city(), 1).unwrap_err();
+    assert!(
+        matches!(failure.reason, FailureReason::SwitchedOff { .. }),
+        "{failure}"
     );
     let why = policy
         .switched_off(Hook::RegionTarget)
@@ -460,6 +463,12 @@ fn components_of_another_world_or_version_and_core_modules_are_refused() {
         }
         other => panic!("expected UnknownVersion, got {other:?}"),
     }
+    match host.admit(&suizhou, &fixture("imports-clock"), None) {
+        Err(PluginRefusal::ForbiddenImport { import }) => {
+            assert_eq!(import, "wasi:clocks/wall-clock@0.2.0")
+        }
+        other => panic!("expected ForbiddenImport, got {other:?}"),
+    }
     assert!(matches!(
         host.admit(&suizhou, &fixture("core-module"), None),
         Err(PluginRefusal::NotAComponent(_))
@@ -496,6 +505,54 @@ fn where_signatures_are_required_only_trusted_signatures_pass() {
     assert_eq!(
         host.admit(&suizhou, &plugin.bytes, Some(&of_other_bytes)),
         Err(PluginRefusal::BadSignature)
+    );
+
+    // A package stored without a signature (on a node that did not require one then), or signed
+    // by a key no longer trusted, is not bound; the bundled ones need none.
+    let misbehaving_bound = |signature: Option<String>| PolicyRevision {
+        tenant: suizhou.clone(),
+        revision: 1,
+        bindings: vec![(
+            Binding {
+                hook: Hook::RegionTarget,
+                plugin: package("misbehaving").sha256,
+                on_failure: OnFailure::FailClosed,
+                settings: BTreeMap::new(),
+            },
+            PluginPackage {
+                signature,
+                ..package("misbehaving")
+            },
+        )],
+        switched_off: Vec::new(),
+    };
+    assert_eq!(
+        host.prepare(&misbehaving_bound(None)).err(),
+        Some(PluginRefusal::Unsigned)
+    );
+    let misbehaving = package("misbehaving");
+    let by_stranger = sign_package(&stranger, &misbehaving.bytes);
+    assert_eq!(
+        host.prepare(&misbehaving_bound(Some(by_stranger))).err(),
+        Some(PluginRefusal::BadSignature)
+    );
+    let by_operator = sign_package(&operator, &misbehaving.bytes);
+    assert!(host.prepare(&misbehaving_bound(Some(by_operator))).is_ok());
+    let bundled = PolicyRevision {
+        bindings: vec![(
+            Binding {
+                hook: Hook::RegionTarget,
+                plugin: plugin.sha256.clone(),
+                on_failure: OnFailure::FailClosed,
+                settings: BTreeMap::new(),
+            },
+            plugin.clone(),
+        )],
+        ..misbehaving_bound(None)
+    };
+    assert!(
+        host.prepare(&bundled).is_ok(),
+        "bundled packages need no signature"
     );
 
     let signed = sign_package(&operator, &plugin.bytes);

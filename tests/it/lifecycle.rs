@@ -488,3 +488,87 @@ async fn identity_numbers_stay_out_of_the_logs() {
         "an identity number is in the logs"
     );
 }
+
+#[test]
+fn an_operator_signs_verifies_and_inspects_a_plugin_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let plugin = path.join("suizhou-targets.wasm");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../plugins/dist/suizhou-targets.wasm"
+        ),
+        &plugin,
+    )
+    .unwrap();
+    let plugin = plugin.to_str().unwrap();
+
+    let (ok, public, err) = run(path, &["plugin", "keygen", "--out", "operator.key"], "");
+    assert!(ok, "{err}");
+    let public = public.trim().to_owned();
+    assert!(public.starts_with("z6Mk"), "{public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path.join("operator.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the secret key is its owner's alone");
+    }
+    let (ok, _, _) = run(path, &["plugin", "keygen", "--out", "operator.key"], "");
+    assert!(!ok, "an existing key is never overwritten");
+
+    let (ok, signature, err) = run(
+        path,
+        &["plugin", "sign", "--key", "operator.key", plugin],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(format!("{plugin}.sig"))
+            .unwrap()
+            .trim(),
+        signature.trim()
+    );
+
+    let (ok, out, err) = run(
+        path,
+        &["plugin", "verify", "--trusted-key", &public, plugin],
+        "",
+    );
+    assert!(
+        ok && out.contains(&format!("good signature by {public}")),
+        "{out}{err}"
+    );
+
+    // Another key, or other bytes, and the signature does not hold.
+    let (_, stranger, _) = run(path, &["plugin", "keygen", "--out", "stranger.key"], "");
+    let (ok, _, err) = run(
+        path,
+        &["plugin", "verify", "--trusted-key", stranger.trim(), plugin],
+        "",
+    );
+    assert!(!ok && err.contains("signature"), "{err}");
+    let tampered = path.join("tampered.wasm");
+    let mut bytes = std::fs::read(plugin).unwrap();
+    bytes.push(0);
+    std::fs::write(&tampered, bytes).unwrap();
+    let tampered = tampered.to_str().unwrap();
+    std::fs::copy(format!("{plugin}.sig"), format!("{tampered}.sig")).unwrap();
+    let (ok, _, err) = run(
+        path,
+        &["plugin", "verify", "--trusted-key", &public, tampered],
+        "",
+    );
+    assert!(!ok, "{err}");
+
+    let (ok, out, err) = run(path, &["plugin", "inspect", plugin], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("zhiyuan:policy@0.1.0"), "{out}");
+    assert!(out.contains("region-target, unit-target"), "{out}");
+    assert!(out.contains("conformance  passed"), "{out}");
+    let (ok, _, err) = run(path, &["plugin", "inspect", tampered], "");
+    assert!(!ok, "trailing bytes make it no component: {err}");
+}

@@ -116,6 +116,7 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         ("test/wrong-world.wasm", "wrong_world"),
         ("test/unknown-version.wasm", "unknown_wit_version"),
         ("test/core-module.wasm", "not_a_component"),
+        ("test/imports-clock.wasm", "forbidden_import"),
     ] {
         let bytes = wasm(fixture);
         let signature = sign_package(&operator, &bytes);
@@ -509,16 +510,15 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
         );
     }
 
-    // After three failures in a row the hook is switched off: the built-in default answers, and
-    // the office sees why, now and after the node records it.
-    let report = node
+    // After three failures in a row the hook is switched off: the plugin runs no more, the
+    // binding (fail closed) keeps refusing, and the office sees why, now and after the node
+    // records it.
+    let refused = node
         .get("/api/v1/tenants/421300/stats/registration", &office)
         .await;
-    assert!(
-        region_targets(report.assert_ok())
-            .iter()
-            .all(|t| *t == 0.13)
-    );
+    refused.assert_problem(503, "plugin_failed");
+    let message = refused.body["message"]["en"].as_str().unwrap();
+    assert!(message.contains("switched off"), "{message}");
     let policy = node.get("/api/v1/tenants/421300/policy", &office).await;
     let why = policy.assert_ok()["hooks"][1]["switched_off"]
         .as_str()

@@ -318,6 +318,7 @@ pub async fn bind_bundled(
                     version: &package.version,
                     manifest,
                     content: &package.bytes,
+                    signature: None,
                 },
                 actor,
                 at,

@@ -70,11 +70,14 @@ pub async fn check_team_application(
         ),
         None => None,
     };
-    state.policies.for_tenant(tenant).check_team_name(
-        application.kind,
-        &name,
-        unit_name.as_deref(),
-    )?;
+    // The tenant's rule may be a plugin: its run is work for the blocking pool.
+    let policy = state.policies.for_tenant(tenant);
+    let (kind, team_name) = (application.kind, name.clone());
+    tokio::task::spawn_blocking(move || {
+        policy.check_team_name(kind, &team_name, unit_name.as_deref())
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))??;
 
     let teams = state.store.teams(tenant).await?;
     let mut new = NewTeam {

@@ -145,6 +145,23 @@ pub enum FailureReason {
     Trap { message: String },
     #[error("answered out of range: {detail}")]
     BadAnswer { detail: String },
+    /// The node could not run the call (no instance free, no CPU time): not held against the
+    /// plugin.
+    #[error("could not be run: {detail}")]
+    HostBusy { detail: String },
+    /// Switched off after failing too often; a binding that fails closed keeps failing.
+    #[error("is switched off: {why}")]
+    SwitchedOff { why: String },
+}
+
+impl FailureReason {
+    /// Whether the failure is the plugin's own, and counts toward switching it off.
+    pub fn counts_against_plugin(&self) -> bool {
+        !matches!(
+            self,
+            FailureReason::HostBusy { .. } | FailureReason::SwitchedOff { .. }
+        )
+    }
 }
 
 /// A plugin failed to answer a hook. Names everything an office needs to find the culprit.
@@ -363,6 +380,8 @@ pub struct Binding {
 pub struct PluginPackage {
     pub name: String,
     pub version: String,
+    /// The signature it was uploaded with, checked again whenever it is bound or loaded.
+    pub signature: Option<String>,
     /// SHA-256 of `bytes`, in hex.
     pub sha256: String,
     pub bytes: std::sync::Arc<[u8]>,

@@ -34,6 +34,8 @@ pub struct NewPlugin<'a> {
     pub version: &'a str,
     pub manifest: &'a PluginManifest,
     pub content: &'a [u8],
+    /// Kept so that the signature is checked again whenever the package is bound or loaded.
+    pub signature: Option<&'a str>,
 }
 
 /// One revision of a tenant's bindings, as the history lists it.
@@ -86,13 +88,14 @@ impl Store {
             version,
             manifest,
             content,
+            signature,
         } = plugin;
         let hooks: Vec<&str> = manifest.hooks.iter().map(|hook| hook.as_str()).collect();
         let mut tx = self.begin_write().await?;
         let stored = sqlx::query(
             "INSERT INTO plugin_packages (tenant_code, sha256, name, version, wit_version, hooks, \
-             size, content, signed_by, uploaded_at, uploaded_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             size, content, signed_by, signature, uploaded_at, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (tenant_code, sha256) DO NOTHING",
         )
         .bind(tenant.as_str())
@@ -104,6 +107,7 @@ impl Store {
         .bind(content.len() as i64)
         .bind(content.to_vec())
         .bind(manifest.signed_by.clone())
+        .bind(signature.map(str::to_owned))
         .bind(at.unix_millis())
         .bind(&actor.name)
         .execute(&mut *tx)
@@ -155,7 +159,7 @@ impl Store {
         sha256: &str,
     ) -> Result<PluginPackage, StoreError> {
         let row = sqlx::query(
-            "SELECT name, version, content FROM plugin_packages \
+            "SELECT name, version, signature, content FROM plugin_packages \
              WHERE tenant_code = $1 AND sha256 = $2",
         )
         .bind(tenant.as_str())
@@ -167,6 +171,7 @@ impl Store {
         Ok(PluginPackage {
             name: text(&row, "name")?,
             version: text(&row, "version")?,
+            signature: optional_text(&row, "signature")?,
             sha256: sha256.to_owned(),
             bytes: Arc::from(content),
         })

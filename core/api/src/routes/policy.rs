@@ -106,6 +106,7 @@ pub(crate) async fn upload_plugin(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let tenant = path.tenant()?;
     current.acts_as(&tenant, MANAGERS)?;
+    state.store.tenant(&tenant).await?;
     let Query(query) = query.map_err(|rejection| ApiError::BadQuery {
         detail: rejection.body_text(),
     })?;
@@ -126,9 +127,10 @@ pub(crate) async fn upload_plugin(
     let host = state.policies.clone();
     let admitted_tenant = tenant.clone();
     let package = bytes.clone();
+    let checked_signature = signature.clone();
     // Compiling takes a while; it runs off the request threads.
     let manifest = tokio::task::spawn_blocking(move || {
-        host.admit(&admitted_tenant, &package, signature.as_deref())
+        host.admit(&admitted_tenant, &package, checked_signature.as_deref())
     })
     .await
     .map_err(|error| ApiError::Internal(error.to_string()))?
@@ -142,28 +144,26 @@ pub(crate) async fn upload_plugin(
                 version: &query.version,
                 manifest: &manifest,
                 content: &bytes,
+                signature: signature.as_deref(),
             },
             &current.actor(),
             state.clock.now(),
         )
         .await?;
+    // Stored once: a second upload of the same bytes answers with what was stored first.
+    let stored = state
+        .store
+        .plugins(&tenant)
+        .await?
+        .into_iter()
+        .find(|plugin| plugin.sha256 == manifest.sha256)
+        .ok_or_else(|| ApiError::Internal("a stored plugin is not listed".into()))?;
     let status = if new {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        Json(json!({
-            "sha256": manifest.sha256,
-            "name": query.name,
-            "version": query.version,
-            "wit_version": manifest.wit_version,
-            "hooks": manifest.hooks,
-            "signed_by": manifest.signed_by,
-            "size": bytes.len(),
-        })),
-    ))
+    Ok((status, Json(json!(stored))))
 }
 
 /// Runs one hook of a stored plugin on the given input and settings. Nothing is put in place and
@@ -261,6 +261,7 @@ pub(crate) async fn put_policy(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = path.tenant()?;
     current.acts_as(&tenant, MANAGERS)?;
+    state.store.tenant(&tenant).await?;
     let mut seen = BTreeSet::new();
     for (i, binding) in body.bindings.iter().enumerate() {
         if !seen.insert(binding.hook) {

@@ -11,6 +11,7 @@ CREATE TABLE plugin_packages (
     size        BIGINT NOT NULL,
     content     BLOB NOT NULL,
     signed_by   TEXT,
+    signature   TEXT,
     uploaded_at BIGINT NOT NULL,
     uploaded_by TEXT NOT NULL,
     PRIMARY KEY (tenant_code, sha256)
