@@ -375,6 +375,19 @@ impl WasmHost {
         })
     }
 
+    /// Puts back switch-offs the node could not store yet, for the next try.
+    pub fn requeue_switch_offs(&self, switch_offs: Vec<SwitchOff>) {
+        if switch_offs.is_empty() {
+            return;
+        }
+        let mut queue = self
+            .inner
+            .switch_offs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        queue.extend(switch_offs);
+    }
+
     pub(crate) fn inner(&self) -> &Arc<HostInner> {
         &self.inner
     }

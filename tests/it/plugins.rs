@@ -611,6 +611,87 @@ async fn a_tenant_created_over_the_api_binds_the_bundled_plugins_it_names(backen
     node.stop().await;
 }
 
+/// Replicas sharing one PostgreSQL database: a change made through one is in force on the other
+/// within seconds, and a rollback too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_follows_a_policy_change_made_through_another() {
+    let (node, operator) = node_with_operator(Backend::Postgres).await;
+    let office = node
+        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .await;
+    let mut config = node.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let replica = zhiyuan::Node::start(&config, node.clock.clone())
+        .await
+        .unwrap();
+    let replica_url = format!("http://{}", replica.local_addr);
+    let replica_targets = || async {
+        let answer: Value = node
+            .client
+            .get(format!(
+                "{replica_url}/api/v1/tenants/421300/stats/registration"
+            ))
+            .bearer_auth(&office)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        region_targets(&answer)
+    };
+    assert!(replica_targets().await.iter().all(|t| *t == 0.13));
+
+    let plugin = wasm("test/misbehaving.wasm");
+    let signature = sign_package(&operator, &plugin);
+    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
+        .await
+        .body["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    node.call(
+        Method::PUT,
+        "/api/v1/tenants/421300/policy",
+        Some(&office),
+        Some(json!({ "bindings": [{ "hook": "region-target", "plugin": sha256, "settings": { "region-bp": "4242" } }] })),
+    )
+    .await
+    .assert_ok();
+    let mut followed = false;
+    for _ in 0..50 {
+        if replica_targets().await.iter().all(|t| *t == 0.4242) {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the replica runs revision 2");
+
+    node.call(
+        Method::POST,
+        "/api/v1/tenants/421300/policy/switch",
+        Some(&office),
+        Some(json!({ "revision": 1 })),
+    )
+    .await
+    .assert_ok();
+    let mut followed = false;
+    for _ in 0..50 {
+        if replica_targets().await.iter().all(|t| *t == 0.13) {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(followed, "the replica is back on revision 1");
+    replica
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    node.stop().await;
+}
+
 macro_rules! on_both {
     ($($name:ident),*) => {
         $(

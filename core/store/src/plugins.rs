@@ -190,6 +190,28 @@ impl Store {
             .transpose()
     }
 
+    /// Every tenant's revision in force, and when it was put in force: what replicas compare
+    /// against the policies they run.
+    pub async fn active_policy_revisions(
+        &self,
+    ) -> Result<Vec<(TenantCode, u64, Timestamp)>, StoreError> {
+        let rows = sqlx::query("SELECT tenant_code, revision, changed_at FROM policy_active")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let code = text(row, "tenant_code")?;
+                let tenant = TenantCode::parse(&code)
+                    .map_err(|_| StoreError::Corrupt(format!("tenant code {code:?}")))?;
+                Ok((
+                    tenant,
+                    int(row, "revision")? as u64,
+                    timestamp(row, "changed_at")?,
+                ))
+            })
+            .collect()
+    }
+
     /// The number the next revision will take.
     pub async fn next_policy_revision(&self, tenant: &TenantCode) -> Result<u64, StoreError> {
         let row = sqlx::query(

@@ -81,9 +81,19 @@ impl Node {
         };
         let policies = policy::open_host(config)?;
         policy::activate_all(&store, &policies).await?;
-        policy::record_switch_offs(store.clone(), Arc::new(policies.clone()), clock.clone());
-        let state = AppState::new(store.clone(), clock, api_config, Arc::new(policies.clone()))
-            .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
+        let state = AppState::new(
+            store.clone(),
+            clock.clone(),
+            api_config,
+            Arc::new(policies.clone()),
+        )
+        .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
+        policy::keep_policies_current(
+            store.clone(),
+            policies.clone(),
+            state.policy_changes.clone(),
+            clock,
+        );
         let app = zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
         let listener = std::net::TcpListener::bind(config.listen)

@@ -2,12 +2,13 @@
 //! the bundled plugins bound when a tenant is first created, and each tenant's revision in force
 //! put in place at start-up.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
 use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost};
-use zhiyuan_domain::{Clock, TenantSpec};
+use zhiyuan_domain::{Clock, TenantCode, TenantSpec};
 use zhiyuan_federation::multikey::VerifyingKey;
 use zhiyuan_plugins::{HostConfig, WasmHost};
 use zhiyuan_store::Store;
@@ -66,35 +67,69 @@ pub type Checked = Vec<(Binding, PluginPackage, PluginManifest)>;
 /// Puts each tenant's revision in force in place. A revision that no longer loads leaves the
 /// tenant on the built-in default, loudly, rather than keeping the node from starting.
 pub async fn activate_all(store: &Store, host: &WasmHost) -> anyhow::Result<()> {
-    for tenant in store.tenants().await? {
-        let code = tenant.code;
-        let Some(revision) = store.active_policy_revision(&code).await? else {
-            continue;
-        };
-        let revision = store.policy_revision(&code, revision).await?;
-        let prepared = {
-            let host = host.clone();
-            tokio::task::spawn_blocking(move || host.prepare(&revision)).await?
-        };
-        match prepared {
-            Ok(policy) => host.install(&code, policy),
-            Err(refusal) => {
-                tracing::error!(tenant = %code, %refusal, "the tenant's policy does not load; the built-in default applies")
-            }
+    for (tenant, revision, _) in store.active_policy_revisions().await? {
+        activate(store, host, &tenant, revision).await?;
+    }
+    Ok(())
+}
+
+async fn activate(
+    store: &Store,
+    host: &WasmHost,
+    tenant: &TenantCode,
+    revision: u64,
+) -> anyhow::Result<()> {
+    let revision = store.policy_revision(tenant, revision).await?;
+    let prepared = {
+        let host = host.clone();
+        tokio::task::spawn_blocking(move || host.prepare(&revision)).await?
+    };
+    match prepared {
+        Ok(policy) => host.install(tenant, policy),
+        Err(refusal) => {
+            tracing::error!(%tenant, %refusal, "the tenant's policy does not load; the built-in default applies")
         }
     }
     Ok(())
 }
 
-/// Stores the hooks the host switches off, so that they stay off across restarts.
-pub fn record_switch_offs(store: Store, host: Arc<dyn PolicyHost>, clock: Arc<dyn Clock>) {
+/// Keeps this node's policies what the database says is in force, and the database told of the
+/// hooks this node switches off. Replicas sharing one database see a change made through any of
+/// them within a second or two; `changes` is the lock the API takes for its own changes.
+pub fn keep_policies_current(
+    store: Store,
+    host: WasmHost,
+    changes: Arc<tokio::sync::Mutex<()>>,
+    clock: Arc<dyn Clock>,
+) {
     tokio::spawn(async move {
+        let mut seen = HashMap::new();
         let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
             every.tick().await;
+            let mut unrecorded = Vec::new();
             for switch_off in host.take_switch_offs() {
                 if let Err(error) = store.record_switch_off(&switch_off, clock.now()).await {
-                    tracing::error!(tenant = %switch_off.tenant, %error, "cannot record a switch-off");
+                    tracing::error!(tenant = %switch_off.tenant, %error, "cannot record a switch-off; retrying");
+                    unrecorded.push(switch_off);
+                }
+            }
+            host.requeue_switch_offs(unrecorded);
+            let _change = changes.lock().await;
+            let active = match store.active_policy_revisions().await {
+                Ok(active) => active,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the policies in force");
+                    continue;
+                }
+            };
+            for (tenant, revision, changed_at) in active {
+                if seen.get(&tenant) == Some(&(revision, changed_at)) {
+                    continue;
+                }
+                seen.insert(tenant.clone(), (revision, changed_at));
+                if let Err(error) = activate(&store, &host, &tenant, revision).await {
+                    tracing::error!(%tenant, %error, "cannot load the policy in force");
                 }
             }
         }
