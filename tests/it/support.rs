@@ -460,6 +460,19 @@ impl TestNode {
                     sqlx::Row::get::<i64, _>(&row, "n")
                 }
             };
+            // The tallies the triggers keep agree with a count of the volunteers themselves.
+            let mismatched = scalar(
+                "SELECT COUNT(*) AS n FROM ( \
+                   SELECT COALESCE(unit_id, '') AS unit_key, region_code, COUNT(*) AS c \
+                   FROM volunteers WHERE tenant_code = $1 AND status = 'verified' \
+                   GROUP BY COALESCE(unit_id, ''), region_code) counted \
+                 FULL OUTER JOIN (SELECT unit_key, region_code, n FROM verified_tallies \
+                   WHERE tenant_code = $1 AND n > 0) kept \
+                 ON counted.unit_key = kept.unit_key AND counted.region_code = kept.region_code \
+                 WHERE counted.c IS NULL OR kept.n IS NULL OR counted.c <> kept.n",
+            )
+            .await;
+            assert_eq!(mismatched, 0, "tallies of tenant {tenant} differ from a count");
             let units = scalar("SELECT COUNT(*) AS n FROM units WHERE tenant_code = $1").await;
             let unit_events = scalar(
                 "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'unit.create'",

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use uuid::Uuid;
-use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost, PolicyRevision};
+use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost};
 use zhiyuan_domain::{
     Actor, InvalidInput, Password, Role, Rule, TenantCode, TenantConfig, TenantSpec, Timestamp,
     Username,
@@ -297,16 +297,15 @@ pub fn check_bundled_bindings(
 }
 
 /// Stores the checked bundled plugins of a new tenant and makes them its first revision.
-/// Answers the revision, to put in place where the node is serving.
 pub async fn bind_bundled(
     store: &Store,
     tenant: &TenantCode,
     checked: Vec<(Binding, PluginPackage, PluginManifest)>,
     actor: &Actor,
     at: Timestamp,
-) -> Result<Option<PolicyRevision>, ApiError> {
+) -> Result<(), ApiError> {
     if checked.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let mut bindings = Vec::new();
     for (binding, package, manifest) in &checked {
@@ -330,13 +329,5 @@ pub async fn bind_bundled(
     store
         .add_policy_revision(tenant, revision, &bindings, actor, at)
         .await?;
-    Ok(Some(PolicyRevision {
-        tenant: tenant.clone(),
-        revision,
-        bindings: checked
-            .into_iter()
-            .map(|(binding, package, _)| (binding, package))
-            .collect(),
-        switched_off: Vec::new(),
-    }))
+    Ok(())
 }

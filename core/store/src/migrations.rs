@@ -26,6 +26,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "plugins",
         include_str!("../migrations/sqlite/0004_plugins.sql"),
     ),
+    (
+        5,
+        "verified_tallies",
+        include_str!("../migrations/sqlite/0005_verified_tallies.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -48,6 +53,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "plugins",
         include_str!("../migrations/postgres/0004_plugins.sql"),
+    ),
+    (
+        5,
+        "verified_tallies",
+        include_str!("../migrations/postgres/0005_verified_tallies.sql"),
     ),
 ];
 

@@ -528,9 +528,10 @@ impl Store {
         &self,
         tenant: &TenantCode,
     ) -> Result<(Vec<(RegionCode, u64)>, Vec<(Uuid, u64)>), StoreError> {
+        // Tallies the triggers of migration 0005 keep as volunteers are verified.
         let rows = sqlx::query(
-            "SELECT unit_id, region_code, COUNT(*) AS n FROM volunteers \
-             WHERE tenant_code = $1 AND status = 'verified' GROUP BY unit_id, region_code",
+            "SELECT NULLIF(unit_key, '') AS unit_id, region_code, n FROM verified_tallies \
+             WHERE tenant_code = $1 AND n > 0",
         )
         .bind(tenant.as_str())
         .fetch_all(&self.pool)

@@ -50,10 +50,27 @@ pub(crate) async fn create_tenant(
         return Err(ApiError::Forbidden);
     }
     let spec = config.parse()?;
+    // The bundled plugins it binds are checked and prepared before anything is written, and the
+    // policy goes in place under the lock every change of policy takes.
+    let _change = state.policy_changes.lock().await;
     let host = state.policies.clone();
     let checking = spec.clone();
-    let bundled = tokio::task::spawn_blocking(move || {
-        crate::service::check_bundled_bindings(host.as_ref(), &checking)
+    let (bundled, prepared) = tokio::task::spawn_blocking(move || {
+        let bundled = crate::service::check_bundled_bindings(host.as_ref(), &checking)?;
+        if bundled.is_empty() {
+            return Ok((bundled, None));
+        }
+        let first = zhiyuan_domain::ports::PolicyRevision {
+            tenant: checking.code.clone(),
+            revision: 1,
+            bindings: bundled
+                .iter()
+                .map(|(binding, package, _)| (binding.clone(), package.clone()))
+                .collect(),
+            switched_off: Vec::new(),
+        };
+        let prepared = host.prepare(&first).map_err(ApiError::PluginRefused)?;
+        Ok::<_, ApiError>((bundled, Some(prepared)))
     })
     .await
     .map_err(|error| ApiError::Internal(error.to_string()))??;
@@ -61,7 +78,7 @@ pub(crate) async fn create_tenant(
         .store
         .create_tenant(&spec, &current.actor(), state.clock.now())
         .await?;
-    let revision = crate::service::bind_bundled(
+    crate::service::bind_bundled(
         &state.store,
         &spec.code,
         bundled,
@@ -69,12 +86,7 @@ pub(crate) async fn create_tenant(
         state.clock.now(),
     )
     .await?;
-    if let Some(revision) = revision {
-        let host = state.policies.clone();
-        let policy = tokio::task::spawn_blocking(move || host.prepare(&revision))
-            .await
-            .map_err(|error| ApiError::Internal(error.to_string()))?
-            .map_err(ApiError::PluginRefused)?;
+    if let Some(policy) = prepared {
         state.policies.install(&spec.code, policy);
     }
     let tenant = state.store.tenant(&spec.code).await?;
