@@ -58,6 +58,27 @@ async fn upload(
     .await
 }
 
+/// Uploads the test plugin, signed by the operator; its SHA-256.
+async fn upload_misbehaving(node: &TestNode, office: &str, operator: &SigningKey) -> String {
+    let plugin = wasm("test/misbehaving.wasm");
+    let signature = sign_package(operator, &plugin);
+    let stored = upload(node, office, "misbehaving", plugin, Some(&signature)).await;
+    stored.assert_ok()["sha256"].as_str().unwrap().to_owned()
+}
+
+/// Waits up to five seconds for `condition` to hold.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    mut condition: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..50 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
 fn region_targets(report: &Value) -> Vec<f64> {
     report["regions"]
         .as_array()
@@ -370,14 +391,7 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
     let office = node
         .account(Some("421300"), "office", Role::OfficeAdmin)
         .await;
-    let plugin = wasm("test/misbehaving.wasm");
-    let signature = sign_package(&operator, &plugin);
-    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
-        .await
-        .body["sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sha256 = upload_misbehaving(&node, &office, &operator).await;
     let bound = node
         .call(
             Method::PUT,
@@ -474,14 +488,7 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
     let ezhou = node
         .account(Some("420700"), "office", Role::OfficeAdmin)
         .await;
-    let plugin = wasm("test/misbehaving.wasm");
-    let signature = sign_package(&operator, &plugin);
-    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
-        .await
-        .body["sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sha256 = upload_misbehaving(&node, &office, &operator).await;
     node.call(
         Method::PUT,
         "/api/v1/tenants/421300/policy",
@@ -525,14 +532,7 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
         .unwrap()
         .to_owned();
     assert!(why.contains("3 failures in a row"), "{why}");
-    let mut recorded = false;
-    for _ in 0..50 {
-        if node.count("policy_switch_offs").await == 1 {
-            recorded = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let recorded = eventually(|| async { node.count("policy_switch_offs").await == 1 }).await;
     assert!(recorded, "the switch-off is stored");
     node.verify().await;
     node.stop().await;
@@ -642,14 +642,7 @@ async fn a_replica_follows_a_policy_change_made_through_another() {
     };
     assert!(replica_targets().await.iter().all(|t| *t == 0.13));
 
-    let plugin = wasm("test/misbehaving.wasm");
-    let signature = sign_package(&operator, &plugin);
-    let sha256 = upload(&node, &office, "misbehaving", plugin, Some(&signature))
-        .await
-        .body["sha256"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sha256 = upload_misbehaving(&node, &office, &operator).await;
     node.call(
         Method::PUT,
         "/api/v1/tenants/421300/policy",
@@ -658,14 +651,8 @@ async fn a_replica_follows_a_policy_change_made_through_another() {
     )
     .await
     .assert_ok();
-    let mut followed = false;
-    for _ in 0..50 {
-        if replica_targets().await.iter().all(|t| *t == 0.4242) {
-            followed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let followed =
+        eventually(|| async { replica_targets().await.iter().all(|t| *t == 0.4242) }).await;
     assert!(followed, "the replica runs revision 2");
 
     node.call(
@@ -676,14 +663,8 @@ async fn a_replica_follows_a_policy_change_made_through_another() {
     )
     .await
     .assert_ok();
-    let mut followed = false;
-    for _ in 0..50 {
-        if replica_targets().await.iter().all(|t| *t == 0.13) {
-            followed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let followed =
+        eventually(|| async { replica_targets().await.iter().all(|t| *t == 0.13) }).await;
     assert!(followed, "the replica is back on revision 1");
     replica
         .shutdown(std::time::Duration::from_secs(5))

@@ -472,7 +472,10 @@ impl TestNode {
                  WHERE counted.c IS NULL OR kept.n IS NULL OR counted.c <> kept.n",
             )
             .await;
-            assert_eq!(mismatched, 0, "tallies of tenant {tenant} differ from a count");
+            assert_eq!(
+                mismatched, 0,
+                "tallies of tenant {tenant} differ from a count"
+            );
             let units = scalar("SELECT COUNT(*) AS n FROM units WHERE tenant_code = $1").await;
             let unit_events = scalar(
                 "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'unit.create'",
