@@ -9,7 +9,7 @@ use zhiyuan_domain::{
     Actor, InvalidInput, Password, Role, Rule, TenantCode, TenantConfig, TenantSpec, Timestamp,
     Username,
 };
-use zhiyuan_store::{NewPlugin, NewUser, Store, StoredUser};
+use zhiyuan_store::{NewPlugin, NewUser, Store, StoreError, StoredUser};
 
 use crate::auth::hash_password;
 use crate::schemas::{SchemaId, Schemas};
@@ -296,38 +296,30 @@ pub fn check_bundled_bindings(
     Ok(checked)
 }
 
-/// Stores the checked bundled plugins of a new tenant and makes them its first revision.
-pub async fn bind_bundled(
+/// Creates a tenant with the checked bundled plugins its document binds as its first policy
+/// revision, in one transaction.
+pub async fn create_tenant(
     store: &Store,
-    tenant: &TenantCode,
-    checked: Vec<(Binding, PluginPackage, PluginManifest)>,
+    spec: &TenantSpec,
+    bundled: &[(Binding, PluginPackage, PluginManifest)],
     actor: &Actor,
     at: Timestamp,
-) -> Result<(), ApiError> {
-    if checked.is_empty() {
-        return Ok(());
-    }
-    let mut bindings = Vec::new();
-    for (binding, package, manifest) in &checked {
-        store
-            .store_plugin(
-                tenant,
-                NewPlugin {
-                    name: &package.name,
-                    version: &package.version,
-                    manifest,
-                    content: &package.bytes,
-                    signature: None,
-                },
-                actor,
-                at,
-            )
-            .await?;
-        bindings.push(binding.clone());
-    }
-    let revision = store.next_policy_revision(tenant).await?;
+) -> Result<(), StoreError> {
+    let plugins: Vec<NewPlugin<'_>> = bundled
+        .iter()
+        .map(|(_, package, manifest)| NewPlugin {
+            name: &package.name,
+            version: &package.version,
+            manifest,
+            content: &package.bytes,
+            signature: None,
+        })
+        .collect();
+    let bindings: Vec<Binding> = bundled
+        .iter()
+        .map(|(binding, _, _)| binding.clone())
+        .collect();
     store
-        .add_policy_revision(tenant, revision, &bindings, actor, at)
-        .await?;
-    Ok(())
+        .create_tenant_with_policy(spec, &plugins, &bindings, actor, at)
+        .await
 }

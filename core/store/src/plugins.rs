@@ -83,60 +83,8 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let NewPlugin {
-            name,
-            version,
-            manifest,
-            content,
-            signature,
-        } = plugin;
-        let hooks: Vec<&str> = manifest.hooks.iter().map(|hook| hook.as_str()).collect();
         let mut tx = self.begin_write().await?;
-        let stored = sqlx::query(
-            "INSERT INTO plugin_packages (tenant_code, sha256, name, version, wit_version, hooks, \
-             size, content, signed_by, signature, uploaded_at, uploaded_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (tenant_code, sha256) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(&manifest.sha256)
-        .bind(name)
-        .bind(version)
-        .bind(&manifest.wit_version)
-        .bind(hooks.join(","))
-        .bind(content.len() as i64)
-        .bind(content.to_vec())
-        .bind(manifest.signed_by.clone())
-        .bind(signature.map(str::to_owned))
-        .bind(at.unix_millis())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
-        let new = stored.rows_affected() == 1;
-        if new {
-            record(
-                &mut tx,
-                AuditRecord {
-                    tenant: Some(tenant),
-                    actor,
-                    action: "plugin.upload",
-                    entity_kind: "plugin",
-                    entity_id: manifest.sha256.clone(),
-                    before: None,
-                    after: Some(json!({
-                        "name": name,
-                        "version": version,
-                        "wit_version": manifest.wit_version,
-                        "hooks": hooks,
-                        "size": content.len(),
-                        "signed_by": manifest.signed_by,
-                    })),
-                    reason: None,
-                    at,
-                },
-            )
-            .await?;
-        }
+        let new = insert_plugin(&mut tx, tenant, plugin, actor, at).await?;
         tx.commit().await?;
         Ok(new)
     }
@@ -302,34 +250,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let encoded = serde_json::to_string(bindings).expect("bindings serialize");
-        sqlx::query(
-            "INSERT INTO policy_revisions (tenant_code, revision, bindings, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(tenant.as_str())
-        .bind(revision as i64)
-        .bind(encoded)
-        .bind(at.unix_millis())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
-        let before = activate(&mut tx, tenant, revision, at).await?;
-        record(
-            &mut tx,
-            AuditRecord {
-                tenant: Some(tenant),
-                actor,
-                action: "policy.bind",
-                entity_kind: "policy",
-                entity_id: revision.to_string(),
-                before: before.map(|r| json!({ "revision": r })),
-                after: Some(json!({ "revision": revision, "bindings": bindings })),
-                reason: None,
-                at,
-            },
-        )
-        .await?;
+        insert_revision(&mut tx, tenant, revision, bindings, actor, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -436,4 +357,108 @@ async fn activate(
     .execute(&mut **tx)
     .await?;
     Ok(before)
+}
+
+/// Stores a package in the transaction of the change it belongs to; true when it was new.
+pub(crate) async fn insert_plugin(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    plugin: NewPlugin<'_>,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let NewPlugin {
+        name,
+        version,
+        manifest,
+        content,
+        signature,
+    } = plugin;
+    let hooks: Vec<&str> = manifest.hooks.iter().map(|hook| hook.as_str()).collect();
+    let stored = sqlx::query(
+        "INSERT INTO plugin_packages (tenant_code, sha256, name, version, wit_version, hooks, \
+         size, content, signed_by, signature, uploaded_at, uploaded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (tenant_code, sha256) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(&manifest.sha256)
+    .bind(name)
+    .bind(version)
+    .bind(&manifest.wit_version)
+    .bind(hooks.join(","))
+    .bind(content.len() as i64)
+    .bind(content.to_vec())
+    .bind(manifest.signed_by.clone())
+    .bind(signature.map(str::to_owned))
+    .bind(at.unix_millis())
+    .bind(&actor.name)
+    .execute(&mut **tx)
+    .await?;
+    let new = stored.rows_affected() == 1;
+    if new {
+        record(
+            tx,
+            AuditRecord {
+                tenant: Some(tenant),
+                actor,
+                action: "plugin.upload",
+                entity_kind: "plugin",
+                entity_id: manifest.sha256.clone(),
+                before: None,
+                after: Some(json!({
+                    "name": name,
+                    "version": version,
+                    "wit_version": manifest.wit_version,
+                    "hooks": hooks,
+                    "size": content.len(),
+                    "signed_by": manifest.signed_by,
+                })),
+                reason: None,
+                at,
+            },
+        )
+        .await?;
+    }
+    Ok(new)
+}
+
+/// Records a revision and puts it in force, in the transaction of the change it belongs to.
+pub(crate) async fn insert_revision(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    revision: u64,
+    bindings: &[Binding],
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let encoded = serde_json::to_string(bindings).expect("bindings serialize");
+    sqlx::query(
+        "INSERT INTO policy_revisions (tenant_code, revision, bindings, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant.as_str())
+    .bind(revision as i64)
+    .bind(encoded)
+    .bind(at.unix_millis())
+    .bind(&actor.name)
+    .execute(&mut **tx)
+    .await?;
+    let before = activate(tx, tenant, revision, at).await?;
+    record(
+        tx,
+        AuditRecord {
+            tenant: Some(tenant),
+            actor,
+            action: "policy.bind",
+            entity_kind: "policy",
+            entity_id: revision.to_string(),
+            before: before.map(|r| json!({ "revision": r })),
+            after: Some(json!({ "revision": revision, "bindings": bindings })),
+            reason: None,
+            at,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -32,6 +32,20 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        self.create_tenant_with_policy(spec, &[], &[], actor, at)
+            .await
+    }
+
+    /// Creates a tenant together with the plugins its first policy revision binds, in one
+    /// transaction: the tenant never exists without the policy its document asked for.
+    pub async fn create_tenant_with_policy(
+        &self,
+        spec: &TenantSpec,
+        plugins: &[crate::NewPlugin<'_>],
+        bindings: &[zhiyuan_domain::ports::Binding],
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         let keys = self.keys.for_tenant(&spec.code)?;
         let mut tx = self.begin_write().await?;
         let code = spec.code.as_str();
@@ -130,6 +144,12 @@ impl Store {
             },
         )
         .await?;
+        for plugin in plugins {
+            crate::plugins::insert_plugin(&mut tx, &spec.code, *plugin, actor, at).await?;
+        }
+        if !bindings.is_empty() {
+            crate::plugins::insert_revision(&mut tx, &spec.code, 1, bindings, actor, at).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

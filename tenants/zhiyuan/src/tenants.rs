@@ -34,20 +34,6 @@ pub fn parse_tenant_toml(schemas: &Schemas, text: &str) -> anyhow::Result<Tenant
     })
 }
 
-/// Creates the tenant unless one with its code exists. Answers whether it created it.
-pub async fn create_if_absent(
-    store: &Store,
-    spec: &TenantSpec,
-    actor: &Actor,
-    clock: &dyn Clock,
-) -> anyhow::Result<bool> {
-    match store.create_tenant(spec, actor, clock.now()).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::Unique(_)) => Ok(false),
-        Err(error) => Err(error).with_context(|| format!("creating tenant {}", spec.code)),
-    }
-}
-
 /// Creates the tenant, with the bundled plugins its file binds, unless it exists; nothing when a
 /// binding names a plugin the node does not ship. Answers whether it created it.
 async fn create(
@@ -58,13 +44,11 @@ async fn create(
     clock: &dyn Clock,
 ) -> anyhow::Result<bool> {
     let checked = crate::policy::check_bundled(host, spec)?;
-    if !create_if_absent(store, spec, actor, clock).await? {
-        return Ok(false);
+    match zhiyuan_api::service::create_tenant(store, spec, &checked, actor, clock.now()).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Unique(_)) => Ok(false),
+        Err(error) => Err(error).with_context(|| format!("creating tenant {}", spec.code)),
     }
-    zhiyuan_api::service::bind_bundled(store, &spec.code, checked, actor, clock.now())
-        .await
-        .map_err(|error| anyhow!("binding the plugins of tenant {}: {error}", spec.code))?;
-    Ok(true)
 }
 
 /// Loads the bundled tenants (if configured) and the configured tenant files.

@@ -74,14 +74,10 @@ pub(crate) async fn create_tenant(
     })
     .await
     .map_err(|error| ApiError::Internal(error.to_string()))??;
-    state
-        .store
-        .create_tenant(&spec, &current.actor(), state.clock.now())
-        .await?;
-    crate::service::bind_bundled(
+    crate::service::create_tenant(
         &state.store,
-        &spec.code,
-        bundled,
+        &spec,
+        &bundled,
         &current.actor(),
         state.clock.now(),
     )
