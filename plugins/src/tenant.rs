@@ -283,6 +283,10 @@ impl Policy for TenantPolicy {
         }
     }
 
+    fn revision(&self) -> u64 {
+        self.revision
+    }
+
     fn switched_off(&self, hook: Hook) -> Option<String> {
         self.bound
             .get(&hook)

@@ -195,9 +195,14 @@ pub trait Policy: Send + Sync {
     /// its version and the revision of the tenant's bindings.
     fn source(&self, hook: Hook) -> String;
 
-    /// Why a bound hook was switched off, if it was: it answers with the built-in default since.
+    /// Why a bound hook was switched off, if it was.
     fn switched_off(&self, _hook: Hook) -> Option<String> {
         None
+    }
+
+    /// The revision of the tenant's bindings this policy is; 0 for the built-in default alone.
+    fn revision(&self) -> u64 {
+        0
     }
 
     /// R12: is this a proper name for a team of this kind and unit?

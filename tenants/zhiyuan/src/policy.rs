@@ -128,6 +128,11 @@ pub fn keep_policies_current(
                     continue;
                 }
                 seen.insert(tenant.clone(), (revision, changed_at));
+                // Put in place already (by this node's API, or at start): a revision never
+                // changes, and reloading it would forget the failures counted so far.
+                if host.for_tenant(&tenant).revision() == revision {
+                    continue;
+                }
                 if let Err(error) = activate(&store, &host, &tenant, revision).await {
                     tracing::error!(%tenant, %error, "cannot load the policy in force");
                 }
