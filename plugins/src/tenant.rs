@@ -178,6 +178,33 @@ impl TenantPolicy {
         }
     }
 
+    /// Runs one of the two target hooks: one answer per thing asked about, each at most 100%.
+    fn run_targets(
+        &self,
+        hook: Hook,
+        asked: usize,
+        call: impl FnOnce(
+            &registration_targets::Guest,
+            &mut Store<CallState>,
+            &[Setting],
+        ) -> wasmtime::Result<Vec<Option<u32>>>,
+    ) -> Option<Result<Vec<Option<TargetRatio>>, PolicyFailure>> {
+        let answer = self.run(
+            hook,
+            |store, instance, plugin, settings| {
+                let indices = plugin
+                    .exports
+                    .targets
+                    .as_ref()
+                    .expect("bound hooks are exported");
+                let guest = indices.load(&mut *store, instance)?;
+                call(&guest, store, settings)
+            },
+            |targets| check_targets(targets, asked),
+        );
+        answer.map(|answer| answer.map(into_ratios))
+    }
+
     fn count_failure(&self, hook: Hook, bound: &Bound, failure: &PolicyFailure) {
         let Some(tenant) = &self.installed_for else {
             return;
@@ -339,26 +366,10 @@ impl Policy for TenantPolicy {
                 resident_population: region.resident_population,
             })
             .collect();
-        let answer = self.run(
-            Hook::RegionTarget,
-            |store, instance, plugin, settings| {
-                let indices = plugin
-                    .exports
-                    .targets
-                    .as_ref()
-                    .expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_region_targets(
-                    &mut *store,
-                    settings,
-                    &input,
-                )
-            },
-            |targets| check_targets(targets, input.len()),
-        );
-        match answer {
-            None => BuiltinPolicy.region_targets(regions),
-            Some(answer) => answer.map(into_ratios),
-        }
+        let answer = self.run_targets(Hook::RegionTarget, input.len(), |guest, store, settings| {
+            guest.call_region_targets(store, settings, &input)
+        });
+        answer.unwrap_or_else(|| BuiltinPolicy.region_targets(regions))
     }
 
     fn unit_targets(&self, units: &[UnitFacts]) -> Result<Vec<Option<TargetRatio>>, PolicyFailure> {
@@ -370,26 +381,10 @@ impl Policy for TenantPolicy {
                 staff: unit.staff,
             })
             .collect();
-        let answer = self.run(
-            Hook::UnitTarget,
-            |store, instance, plugin, settings| {
-                let indices = plugin
-                    .exports
-                    .targets
-                    .as_ref()
-                    .expect("bound hooks are exported");
-                indices.load(&mut *store, instance)?.call_unit_targets(
-                    &mut *store,
-                    settings,
-                    &input,
-                )
-            },
-            |targets| check_targets(targets, input.len()),
-        );
-        match answer {
-            None => BuiltinPolicy.unit_targets(units),
-            Some(answer) => answer.map(into_ratios),
-        }
+        let answer = self.run_targets(Hook::UnitTarget, input.len(), |guest, store, settings| {
+            guest.call_unit_targets(store, settings, &input)
+        });
+        answer.unwrap_or_else(|| BuiltinPolicy.unit_targets(units))
     }
 
     fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure> {
