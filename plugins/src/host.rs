@@ -64,6 +64,14 @@ impl Default for HostConfig {
     }
 }
 
+/// SHA-256 of each bundled package: they need no signature.
+static BUNDLED_DIGESTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    crate::BUNDLED
+        .iter()
+        .map(|(_, _, bytes)| hex::encode(Sha256::digest(bytes)))
+        .collect()
+});
+
 /// The versions of the zhiyuan:policy package this node runs, oldest first.
 pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0"];
 
@@ -161,10 +169,7 @@ impl WasmHost {
         &self,
         package: &PluginPackage,
     ) -> Result<Arc<Compiled>, PluginRefusal> {
-        let bundled = crate::BUNDLED
-            .iter()
-            .any(|(_, _, bytes)| hex::encode(Sha256::digest(bytes)) == package.sha256);
-        if self.inner.config.require_signatures && !bundled {
+        if self.inner.config.require_signatures && !BUNDLED_DIGESTS.contains(&package.sha256) {
             let signature = package
                 .signature
                 .as_deref()

@@ -18,7 +18,7 @@ use crate::host::{Compiled, HostInner, WasmHost};
 use crate::wit::v0_1_0::exports::zhiyuan::policy::{
     matching, registration_targets, service_records, star_levels, team_naming,
 };
-use crate::wit::v0_1_0::zhiyuan::policy::types::Setting;
+use crate::wit::v0_1_0::zhiyuan::policy::types::{self, Setting};
 use crate::wit::{self, CallState};
 use crate::{BUILTIN_NAME, BuiltinPolicy};
 
@@ -274,9 +274,18 @@ fn into_ratios(targets: Vec<Option<u32>>) -> Vec<Option<TargetRatio>> {
         .collect()
 }
 
-fn no_violation_blanks(
-    result: &Result<(), crate::wit::v0_1_0::zhiyuan::policy::types::Violation>,
-) -> Result<(), String> {
+/// A pass-or-refuse hook's answer in the domain's terms; none where the default answers.
+fn verdict(
+    answer: Option<Result<Result<(), types::Violation>, PolicyFailure>>,
+) -> Option<Result<(), PolicyError>> {
+    answer.map(|answer| match answer {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(violation)) => Err(PolicyError::Violation(wit::violation(violation))),
+        Err(failure) => Err(PolicyError::Failed(failure)),
+    })
+}
+
+fn no_violation_blanks(result: &Result<(), types::Violation>) -> Result<(), String> {
     match result {
         Err(v) if v.code.is_empty() || v.message_zh.is_empty() || v.message_en.is_empty() => {
             Err("a violation needs a code and messages in Chinese and English".into())
@@ -347,12 +356,7 @@ impl Policy for TenantPolicy {
             },
             no_violation_blanks,
         );
-        match answer {
-            None => BuiltinPolicy.check_team_name(kind, team_name, unit_name),
-            Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(violation))) => Err(PolicyError::Violation(wit::violation(violation))),
-            Some(Err(failure)) => Err(PolicyError::Failed(failure)),
-        }
+        verdict(answer).unwrap_or_else(|| BuiltinPolicy.check_team_name(kind, team_name, unit_name))
     }
 
     fn region_targets(
@@ -432,12 +436,7 @@ impl Policy for TenantPolicy {
             },
             no_violation_blanks,
         );
-        match answer {
-            None => BuiltinPolicy.check_service_record(record),
-            Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(violation))) => Err(PolicyError::Violation(wit::violation(violation))),
-            Some(Err(failure)) => Err(PolicyError::Failed(failure)),
-        }
+        verdict(answer).unwrap_or_else(|| BuiltinPolicy.check_service_record(record))
     }
 
     fn match_score(
