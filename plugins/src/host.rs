@@ -33,12 +33,10 @@ use crate::wit::{self, CallState};
 pub struct HostConfig {
     /// Where compiled artifacts are kept between runs; none keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
-    /// Wall-clock time a call may run.
+    /// CPU time a call may use.
     pub deadline: Duration,
     /// Linear memory a call may use.
     pub memory_cap: usize,
-    /// Instructions (roughly) a call may run; the deadline usually stops a runaway first.
-    pub fuel: u64,
     /// Consecutive failures after which a bound hook is switched off for its tenant.
     pub failure_threshold: u32,
     /// Keys whose signatures the node accepts on uploaded plugins.
@@ -55,12 +53,30 @@ impl Default for HostConfig {
             cache_dir: None,
             deadline: Duration::from_millis(10),
             memory_cap: 16 << 20,
-            fuel: 200_000_000,
             failure_threshold: 5,
             trusted_keys: Vec::new(),
             require_signatures: true,
             pool_size: 256,
         }
+    }
+}
+
+/// Calls stopped by the wall clock rather than their own CPU time run at most this many deadlines.
+const BACKSTOP_DEADLINES: u32 = 20;
+
+/// More WebAssembly operators a second than any core executes (a trillion: hundreds of times
+/// what today's fastest cores reach). Fuel is a backstop for the epoch deadline, never a
+/// limit that could fire first: a call gets this rate over its whole wall-clock backstop.
+const FUEL_PER_SECOND_BOUND: u128 = 1_000_000_000_000;
+
+impl HostConfig {
+    /// Fuel a call starts with: more than any machine burns before the deadline and its
+    /// wall-clock backstop have both passed, so that running out of it means the epoch
+    /// interruption itself failed.
+    pub fn fuel(&self) -> u64 {
+        let backstop = self.deadline * BACKSTOP_DEADLINES;
+        u64::try_from(backstop.as_nanos() * FUEL_PER_SECOND_BOUND / 1_000_000_000)
+            .unwrap_or(u64::MAX)
     }
 }
 
@@ -329,7 +345,7 @@ impl WasmHost {
         let mut store = Store::new(&inner.engine, call_state);
         store.limiter(|state| &mut state.limiter);
         store
-            .set_fuel(inner.config.fuel)
+            .set_fuel(inner.config.fuel())
             .expect("fuel is enabled on the engine");
         // The deadline is the call's own CPU time: on a busy machine a thread may wait for a core
         // longer than a plugin runs, and that wait is not the plugin's fault. Each epoch deadline
@@ -337,7 +353,7 @@ impl WasmHost {
         // twenty deadlines bounds a call whatever the machine's load.
         let budget = inner.config.deadline;
         let started = thread_cpu_time();
-        let backstop = Instant::now() + budget * 20;
+        let backstop = Instant::now() + budget * BACKSTOP_DEADLINES;
         store.set_epoch_deadline(deadline_ticks(budget));
         store.epoch_deadline_callback(move |mut context| {
             let used = thread_cpu_time().saturating_sub(started);
@@ -519,7 +535,7 @@ fn classify(inner: &HostInner, store: &Store<CallState>, error: &wasmtime::Error
             ms: inner.config.deadline.as_millis() as u64,
         },
         Some(Trap::OutOfFuel) => FailureReason::Fuel {
-            fuel: inner.config.fuel,
+            fuel: inner.config.fuel(),
         },
         _ => FailureReason::Trap {
             message: first_line(error),

@@ -298,7 +298,13 @@ fn a_plugin_that_loops_forever_is_stopped_at_its_deadline() {
     let started = Instant::now();
     let failure = policy.region_target(&city(), 1).unwrap_err();
     let took = started.elapsed();
-    assert_eq!(failure.reason, FailureReason::Deadline { ms: 10 });
+    // Time stops it: its own ten milliseconds of CPU, or, on a machine too busy to give it
+    // those, the wall-clock backstop, which is the node's trouble. Fuel is sized never to fire
+    // before either, whatever the machine's speed.
+    match &failure.reason {
+        FailureReason::Deadline { ms: 10 } | FailureReason::HostBusy { .. } => {}
+        other => panic!("stopped by {other:?}, not by time"),
+    }
     assert_eq!(
         (failure.tenant.as_str(), failure.plugin.as_str()),
         ("421300", "misbehaving")

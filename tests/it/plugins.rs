@@ -220,9 +220,12 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
             Some(json!({ "hook": "star-level", "input": { "service_minutes": 1, "registered_on": "2026-01-01", "as_of": "2026-11-29" }, "settings": { "mode": "loop" } })),
         )
         .await;
-    assert_eq!(
-        looping.assert_ok()["failure"]["reason"],
-        json!({ "kind": "deadline", "ms": 10 })
+    // Stopped by time: its ten milliseconds of CPU, or the wall-clock backstop on a machine too
+    // busy to give it those; never by fuel, whatever the machine's speed.
+    let reason = &looping.assert_ok()["failure"]["reason"];
+    assert!(
+        *reason == json!({ "kind": "deadline", "ms": 10 }) || reason["kind"] == "host_busy",
+        "{reason}"
     );
     let misfit = node
         .call(

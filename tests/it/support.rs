@@ -26,15 +26,12 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-/// Where a test's database lives; removing it removes the database.
-pub enum Database {
-    /// The folder is removed with its database file when the test ends.
-    Sqlite {
-        _folder: tempfile::TempDir,
-    },
-    Postgres {
-        name: String,
-    },
+/// Where a test's node keeps its data: a temporary folder of its own (keys, compiled plugins,
+/// and on SQLite the database file), and on PostgreSQL a database of its own. Dropping it
+/// removes both.
+pub struct Database {
+    _folder: tempfile::TempDir,
+    postgres: Option<String>,
 }
 
 impl Database {
@@ -44,12 +41,10 @@ impl Database {
             secure_cookies: false,
             ..NodeConfig::default()
         };
-        let database = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary folder");
-                config.data_dir = dir.path().to_owned();
-                Database::Sqlite { _folder: dir }
-            }
+        let folder = tempfile::tempdir().expect("temporary folder");
+        config.data_dir = folder.path().to_owned();
+        let postgres = match backend {
+            Backend::Sqlite => None,
             Backend::Postgres => {
                 let name = format!("zt_{}", uuid::Uuid::now_v7().simple());
                 let admin_url = postgres_admin_url();
@@ -61,10 +56,16 @@ impl Database {
                     .await
                     .expect("create test database");
                 config.database_url = Some(database_url(&admin_url, &name));
-                Database::Postgres { name }
+                Some(name)
             }
         };
-        (database, config)
+        (
+            Database {
+                _folder: folder,
+                postgres,
+            },
+            config,
+        )
     }
 
     /// A plain connection to the database, for checking what the node stored.
@@ -86,10 +87,9 @@ fn database_url(admin_url: &str, name: &str) -> String {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let Database::Postgres { name } = self else {
+        let Some(name) = self.postgres.clone() else {
             return;
         };
-        let name = name.clone();
         // Drop runs outside any async context it could block, so the clean-up gets a thread
         // and a runtime of its own.
         let _ = std::thread::spawn(move || {
@@ -392,8 +392,8 @@ impl TestNode {
     /// byte for byte, or every row of every PostgreSQL table as text.
     pub async fn scan_database_for(&self, needle: &str) -> Vec<String> {
         let mut found = Vec::new();
-        match &self.database {
-            Database::Sqlite { .. } => {
+        match &self.database.postgres {
+            None => {
                 for entry in std::fs::read_dir(&self.config.data_dir).unwrap() {
                     let path = entry.unwrap().path();
                     if path.is_file() {
@@ -407,7 +407,7 @@ impl TestNode {
                     }
                 }
             }
-            Database::Postgres { .. } => {
+            Some(_) => {
                 let url = self.config.database_url();
                 let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
                 let tables = sqlx::query(
