@@ -6,6 +6,9 @@
 //! `cargo bench -p zhiyuan --bench http_read` (ZHIYUAN_BENCH_SECONDS, ZHIYUAN_BENCH_CONCURRENCY
 //! to change the defaults of 10 s and 32 connections).
 
+#[path = "../it/described.rs"]
+#[allow(dead_code)]
+mod described;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
@@ -17,7 +20,7 @@ use axum::Json;
 use axum::routing::get;
 use serde_json::json;
 use support::{Backend, TestNode};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 struct Figures {
     requests: usize,
@@ -106,7 +109,7 @@ async fn bare_axum() -> String {
 async fn node_read(backend: Backend) -> (TestNode, String, String) {
     let node = TestNode::spawn(backend).await;
     let token = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
     let units = node.get("/api/v1/tenants/421300/units", &token).await;
     let id = units.body["items"][0]["id"].as_str().unwrap().to_owned();

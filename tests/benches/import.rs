@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p zhiyuan --bench import` (ZHIYUAN_BENCH_ROWS changes the 300,000).
 
+#[path = "../it/described.rs"]
+#[allow(dead_code)]
+mod described;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;

@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p zhiyuan --bench stats`
 
+#[path = "../it/described.rs"]
+#[allow(dead_code)]
+mod described;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
@@ -14,8 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sqlx::Connection;
 use support::{Backend, TestNode, resident_id};
-use zhiyuan_domain::{Actor, Role, TenantCode, Timestamp};
-use zhiyuan_forms::{ImportMode, ImportOptions};
+use zhiyuan_app::imports::{ImportMode, import_volunteers};
+use zhiyuan_domain::{Actor, GrantKind, TenantCode};
 
 const UNITS: usize = 2_000;
 const VOLUNTEERS: usize = 300_000;
@@ -82,7 +85,7 @@ fn volunteer_list() -> String {
 
 async fn report_times(backend: Backend) -> ((Duration, Duration), (Duration, Duration)) {
     let node = TestNode::spawn_empty(backend).await;
-    let operator = node.account(None, "operator", Role::Operator).await;
+    let operator = node.account_as(None, "operator", GrantKind::Operator).await;
     node.call(
         reqwest::Method::POST,
         "/api/v1/tenants",
@@ -92,18 +95,14 @@ async fn report_times(backend: Backend) -> ((Duration, Duration), (Duration, Dur
     .await
     .assert_ok();
     let actor = Actor::system("benchmark");
-    let options = ImportOptions {
-        mode: ImportMode::AllOrNothing,
-        actor: &actor,
-        at: Timestamp::from_unix_millis(support::TEST_EPOCH_MILLIS),
-        source: "bench",
-    };
     let tenant = TenantCode::parse("421300").unwrap();
-    let report = zhiyuan_forms::import_volunteers(
-        node.store(),
+    let report = import_volunteers(
+        node.app(),
         &tenant,
         volunteer_list(),
-        options,
+        ImportMode::AllOrNothing,
+        &actor,
+        "bench",
         &mut |_, _| {},
     )
     .await
@@ -130,7 +129,7 @@ async fn report_times(backend: Backend) -> ((Duration, Duration), (Duration, Dur
     }
     connection.close().await.unwrap();
     let office = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
 
     let with_plugins = measure(&node, &office, "suizhou-targets").await;

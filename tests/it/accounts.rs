@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 use crate::support::{TestNode, on_both_databases};
 
@@ -23,7 +23,7 @@ async fn federation_id(node: &TestNode, tenant: &str, token: &str) -> String {
 
 on_both_databases! {
     async fn signing_in_gives_a_token_and_a_strict_cookie_and_signing_out_ends_both(node: &TestNode) {
-        node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let login = node
             .call(
                 Method::POST,
@@ -58,14 +58,14 @@ on_both_databases! {
     }
 
     async fn sessions_expire(node: &TestNode) {
-        let token = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let token = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         node.get("/api/v1/session", &token).await.assert_ok();
         node.clock.advance_seconds(12 * 3600 + 1);
         node.get("/api/v1/session", &token).await.assert_problem(401, "unauthenticated");
     }
 
     async fn wrong_passwords_and_unknown_accounts_look_alike(node: &TestNode) {
-        node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         for (tenant, username, password) in [
             ("421300", "office", "not-the-password"),
             ("421300", "nobody", "office-password"),
@@ -85,7 +85,7 @@ on_both_databases! {
     }
 
     async fn repeated_failures_lock_the_account_for_a_while(node: &TestNode) {
-        node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let attempt = |password: &'static str| {
             node.call(
                 Method::POST,
@@ -106,7 +106,7 @@ on_both_databases! {
     }
 
     async fn repeated_failures_from_one_address_are_limited_across_accounts(node: &TestNode) {
-        node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         for attempt in 0..30 {
             let answer = node
                 .call(
@@ -130,7 +130,7 @@ on_both_databases! {
     }
 
     async fn an_office_admin_creates_accounts_and_reviewers_are_bound_to_a_body(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let federation = federation_id(node, "421300", &office).await;
         let create = |body: serde_json::Value| {
             node.call(Method::POST, "/api/v1/tenants/421300/users", Some(&office), Some(body))
@@ -159,7 +159,7 @@ on_both_databases! {
         .await;
         assert_eq!(body_for_volunteer.assert_problem(422, "body_only_for_reviewer").as_deref(), Some("/reviewing_body_id"));
 
-        let ezhou_office = node.account(Some("420700"), "office", Role::OfficeAdmin).await;
+        let ezhou_office = node.account_as(Some("420700"), "office", GrantKind::OfficeAdmin).await;
         let ezhou_federation = federation_id(node, "420700", &ezhou_office).await;
         let foreign_body = create(json!({
             "username": "wang.wu", "display_name": "王五", "role": "reviewer",
@@ -206,8 +206,8 @@ on_both_databases! {
     }
 
     async fn everyone_reads_their_own_account_but_not_others(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
-        let volunteer = node.account(Some("421300"), "volunteer", Role::Volunteer).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        let volunteer = node.account(Some("421300"), "volunteer", &[]).await;
         let me = node.get("/api/v1/session", &volunteer).await;
         let my_id = me.assert_ok()["user"]["id"].as_str().unwrap().to_owned();
         let office_id = node.get("/api/v1/session", &office).await.body["user"]["id"].as_str().unwrap().to_owned();

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 use crate::support::{application, on_both_databases, resident_id};
 
@@ -150,8 +150,8 @@ fn mutations(
 
 on_both_databases! {
     async fn every_body_endpoint_refuses_bad_bodies_and_writes_nothing(node: &TestNode) {
-        let operator = node.account(None, "operator", Role::Operator).await;
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let operator = node.account_as(None, "operator", GrantKind::Operator).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let unit_id = units.assert_ok()["items"][0]["id"].as_str().unwrap().to_owned();
         let (volunteer_id, _) = node
@@ -209,7 +209,7 @@ on_both_databases! {
     }
 
     async fn bad_path_and_query_parameters_are_named(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let cases = [
             ("/api/v1/tenants/42130x/regions", "path/tenant"),
             ("/api/v1/tenants/420000/regions", "path/tenant"),

@@ -1,9 +1,9 @@
 //! Bulk registration from units' CSV lists, and the registration form (R20).
 
-use zhiyuan_domain::{Actor, Role};
-use zhiyuan_forms::{ImportMode, ImportOptions, ImportReport};
+use zhiyuan_app::imports::{ImportMode, ImportReport, import_volunteers, registration_form};
+use zhiyuan_domain::{Actor, GrantKind};
 
-use crate::support::{TEST_EPOCH_MILLIS, TestNode, on_both_databases, resident_id};
+use crate::support::{TestNode, on_both_databases, resident_id};
 
 const HEADER: &str = "姓名,证件类型,证件号码,手机号码,所属区划,所属单位,技能,服务类别,可服务时间";
 
@@ -15,17 +15,13 @@ fn row(name: &str, id_number: &str, region: &str, unit: &str) -> String {
 
 async fn import(node: &TestNode, text: &str, mode: ImportMode) -> ImportReport {
     let actor = Actor::system("test import");
-    let options = ImportOptions {
-        mode,
-        actor: &actor,
-        at: zhiyuan_domain::Timestamp::from_unix_millis(TEST_EPOCH_MILLIS),
-        source: "list.csv",
-    };
-    zhiyuan_forms::import_volunteers(
-        node.store(),
+    import_volunteers(
+        node.app(),
         &suizhou(),
         text.to_owned(),
-        options,
+        mode,
+        &actor,
+        "list.csv",
         &mut |_, _| {},
     )
     .await
@@ -68,7 +64,7 @@ on_both_databases! {
         let refused = import(node, &text, ImportMode::AllOrNothing).await;
         assert_eq!(refused.rows, 7);
         assert_eq!(refused.imported, 0);
-        let found: Vec<_> = refused.errors.iter().map(|e| (e.line, e.column.as_str(), e.code)).collect();
+        let found: Vec<_> = refused.errors.iter().map(|e| (e.line, e.column.as_str(), e.code.as_str())).collect();
         assert_eq!(
             found,
             [
@@ -89,7 +85,7 @@ on_both_databases! {
         assert_eq!(again.imported, 0);
         assert_eq!(again.errors.iter().filter(|e| e.code == "id_number_registered").count(), 4);
 
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let listed = node.get("/api/v1/tenants/421300/volunteers", &office).await;
         let first = &listed.assert_ok()["items"][0];
         assert_eq!(first["name"], "张一");
@@ -116,11 +112,13 @@ on_both_databases! {
         let text = "name,id_kind,id_number,mobile,region\nJohn Smith,passport,E12345678,+85291234567,421300\n李雷,港澳居民来往内地通行证,H12345678,13900001111,随县\n";
         let report = import(node, text, ImportMode::AllOrNothing).await;
         assert_eq!((report.imported, report.errors.len()), (2, 0), "{:?}", report.errors);
-        let missing = zhiyuan_forms::import_volunteers(
-            node.store(),
+        let missing = import_volunteers(
+            node.app(),
             &suizhou(),
             "name,id_number\nA,B\n".to_owned(),
-            ImportOptions { mode: ImportMode::AllOrNothing, actor: &Actor::system("t"), at: zhiyuan_domain::Timestamp::from_unix_millis(0), source: "x" },
+            ImportMode::AllOrNothing,
+            &Actor::system("t"),
+            "x",
             &mut |_, _| {},
         )
         .await
@@ -135,25 +133,25 @@ on_both_databases! {
             row("王二", &resident_id("42130319900101038"), "421303", "随州市教育局"),
         ];
         import(node, &lines.join("\n"), ImportMode::AllOrNothing).await;
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let police = units.body["items"].as_array().unwrap().iter().find(|u| u["name"]["zh"] == "随州市公安局").unwrap()["id"]
             .as_str()
             .unwrap()
             .parse()
             .unwrap();
-        let rows = zhiyuan_forms::registration_form(node.store(), &suizhou(), Some(police)).await.unwrap();
+        let rows = registration_form(node.app(), &suizhou(), Some(police)).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].name, "王一");
         assert_eq!(rows[0].gender, "男");
-        assert_eq!(rows[0].birth_date, "1990-01", "year and month beside the masked number");
+        assert_eq!(rows[0].age_group, "36至59岁", "an age bracket beside the masked number");
         assert_eq!(rows[0].region, "曾都区");
         assert_eq!(rows[0].mobile, "138****1234");
-        assert!(rows[0].id_number.starts_with("4213**********"));
+        assert_eq!(rows[0].id_number, format!("{}{}", "*".repeat(16), &resident_id("42130319900101011")[16..]));
         assert_eq!(rows[0].service_categories, "社区服务、助老助残");
         let csv = String::from_utf8(zhiyuan_forms::to_csv(&rows).unwrap()).unwrap();
         assert!(csv.starts_with('\u{feff}'));
-        assert!(csv.contains("序号,姓名,性别,出生年月"));
+        assert!(csv.contains("序号,姓名,性别,年龄段"));
         assert!(!csv.contains(&resident_id("42130319900101011")));
         let xlsx = zhiyuan_forms::to_xlsx(&rows, "随州市志愿者注册登记表").unwrap();
         assert!(xlsx.starts_with(b"PK"), "an XLSX is a zip file");
@@ -281,12 +279,12 @@ fn the_command_line_imports_team_registrations() {
     let (ok, _, err) = run(
         &[
             "admin",
-            "create-user",
+            "create-account",
             "--tenant",
             "421300",
             "--username",
             "office",
-            "--role",
+            "--grant",
             "office_admin",
         ],
         "office-password-1\n",
@@ -386,7 +384,7 @@ fn the_command_line_imports_team_registrations() {
     );
     assert!(!ok);
     assert!(
-        err.contains("line 2, 队伍名称") && err.contains("team_name_taken"),
+        err.contains("line 2, 队伍名称") && err.contains("name_duplicate"),
         "a second import finds the names taken: {err}"
     );
 }

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 use crate::support::{TestNode, application, on_both_databases, resident_id};
 
@@ -148,12 +148,12 @@ fn method(name: &str) -> Method {
 
 on_both_databases! {
     async fn accounts_of_one_tenant_cannot_reach_another(node: &TestNode) {
-        let suizhou_office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let suizhou_office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let ids = suizhou_ids(node, &suizhou_office).await;
         let ezhou_tokens = [
-            node.account(Some("420700"), "office", Role::OfficeAdmin).await,
-            node.account(Some("420700"), "auditor", Role::Auditor).await,
-            node.account(Some("420700"), "volunteer", Role::Volunteer).await,
+            node.account_as(Some("420700"), "office", GrantKind::OfficeAdmin).await,
+            node.account_as(Some("420700"), "auditor", GrantKind::Auditor).await,
+            node.account(Some("420700"), "volunteer", &[]).await,
         ];
         let before = node.snapshot().await;
 
@@ -177,9 +177,9 @@ on_both_databases! {
     }
 
     async fn guessed_ids_of_another_tenant_are_not_found_in_ones_own(node: &TestNode) {
-        let suizhou_office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let suizhou_office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let ids = suizhou_ids(node, &suizhou_office).await;
-        let ezhou_office = node.account(Some("420700"), "office", Role::OfficeAdmin).await;
+        let ezhou_office = node.account_as(Some("420700"), "office", GrantKind::OfficeAdmin).await;
         let before = node.snapshot().await;
 
         for (method_name, template) in tenant_endpoints(node).await {
@@ -209,7 +209,7 @@ on_both_databases! {
     }
 
     async fn an_operator_sees_every_tenant(node: &TestNode) {
-        let operator = node.account(None, "operator", Role::Operator).await;
+        let operator = node.account_as(None, "operator", GrantKind::Operator).await;
         for tenant in ["421300", "420700"] {
             for what in ["regions", "units", "reviewing-bodies", "users", "audit-events"] {
                 let answer = node.get(&format!("/api/v1/tenants/{tenant}/{what}"), &operator).await;
@@ -217,7 +217,7 @@ on_both_databases! {
             }
         }
         node.get("/api/v1/operators", &operator).await.assert_ok();
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         node.get("/api/v1/operators", &office).await.assert_problem(403, "forbidden");
     }
 }

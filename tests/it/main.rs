@@ -2,6 +2,7 @@
 //! PostgreSQL, driven over HTTP as clients drive them. One test binary, with a module per
 //! capability.
 
+mod described;
 mod support;
 
 mod accounts;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 use zhiyuan_federation::multikey::SigningKey;
 use zhiyuan_plugins::sign_package;
 
@@ -100,7 +100,7 @@ fn unit_targets(report: &Value) -> Vec<f64> {
 async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
     let (node, operator) = node_with_operator(backend).await;
     let office = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
     let plugin = wasm("test/misbehaving.wasm");
 
@@ -370,7 +370,9 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
     }
 
     // Other roles may not touch policy.
-    let auditor = node.account(Some("421300"), "auditor", Role::Auditor).await;
+    let auditor = node
+        .account_as(Some("421300"), "auditor", GrantKind::Auditor)
+        .await;
     let forbidden = node
         .call(
             Method::PUT,
@@ -392,7 +394,7 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
     let (node, operator) = node_with_operator(backend).await;
     let node = Arc::new(node);
     let office = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
     let sha256 = upload_misbehaving(&node, &office, &operator).await;
     let bound = node
@@ -486,10 +488,10 @@ async fn switching_under_concurrent_requests_never_serves_a_mix(backend: Backend
 async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backend) {
     let (node, operator) = node_with_operator(backend).await;
     let office = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
     let ezhou = node
-        .account(Some("420700"), "office", Role::OfficeAdmin)
+        .account_as(Some("420700"), "office", GrantKind::OfficeAdmin)
         .await;
     let sha256 = upload_misbehaving(&node, &office, &operator).await;
     node.call(
@@ -543,7 +545,7 @@ async fn a_failing_plugin_is_kept_to_its_tenant_and_switched_off(backend: Backen
 
 async fn a_tenant_created_over_the_api_binds_the_bundled_plugins_it_names(backend: Backend) {
     let (node, _) = node_with_operator(backend).await;
-    let operator = node.account(None, "operator", Role::Operator).await;
+    let operator = node.account_as(None, "operator", GrantKind::Operator).await;
     let document = |plugin: &str| {
         json!({
             "code": "420800",
@@ -620,7 +622,7 @@ async fn a_tenant_created_over_the_api_binds_the_bundled_plugins_it_names(backen
 async fn a_replica_follows_a_policy_change_made_through_another() {
     let (node, operator) = node_with_operator(Backend::Postgres).await;
     let office = node
-        .account(Some("421300"), "office", Role::OfficeAdmin)
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
     let mut config = node.config.clone();
     config.listen = "127.0.0.1:0".parse().unwrap();

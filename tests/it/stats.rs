@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 use crate::support::{application, on_both_databases, resident_id};
 
@@ -18,7 +18,7 @@ fn line<'a>(lines: &'a Value, key: &str, value: &str) -> &'a Value {
 
 on_both_databases! {
     async fn the_report_counts_verified_volunteers_against_targets(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let police = units.assert_ok()["items"].as_array().unwrap().iter().find(|u| u["name"]["zh"] == "随州市公安局").unwrap().clone();
         let people = [
@@ -90,7 +90,7 @@ on_both_databases! {
         }
         assert_eq!(units.as_array().unwrap().last().unwrap()["name"], "随州市公安局", "the only unit with volunteers is the furthest ahead");
 
-        let volunteer = node.account(Some("421300"), "someone", Role::Volunteer).await;
+        let volunteer = node.account(Some("421300"), "someone", &[]).await;
         node.get("/api/v1/tenants/421300/stats/registration", &volunteer).await.assert_problem(403, "forbidden");
     }
 }

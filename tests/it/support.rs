@@ -208,8 +208,12 @@ impl TestNode {
         }
     }
 
+    pub fn app(&self) -> &zhiyuan_app::App {
+        &self.node.as_ref().expect("running").app
+    }
+
     pub fn store(&self) -> &zhiyuan_store::Store {
-        &self.node.as_ref().expect("running").store
+        &self.app().store
     }
 
     pub async fn stop(mut self) {
@@ -230,14 +234,14 @@ impl TestNode {
     ) -> Answer {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base_url));
+            .request(method.clone(), format!("{}{path}", self.base_url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        answer(request.send().await.expect("request sent")).await
+        answer(&method, path, request.send().await.expect("request sent")).await
     }
 
     /// Sends raw bytes with the given content type.
@@ -251,7 +255,7 @@ impl TestNode {
     ) -> Answer {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base_url))
+            .request(method.clone(), format!("{}{path}", self.base_url))
             .body(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -259,7 +263,7 @@ impl TestNode {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        answer(request.send().await.expect("request sent")).await
+        answer(&method, path, request.send().await.expect("request sent")).await
     }
 
     /// Sends raw bytes with extra headers.
@@ -273,13 +277,13 @@ impl TestNode {
     ) -> Answer {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base_url))
+            .request(method.clone(), format!("{}{path}", self.base_url))
             .bearer_auth(token)
             .body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        answer(request.send().await.expect("request sent")).await
+        answer(&method, path, request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -301,42 +305,47 @@ impl TestNode {
             .to_owned()
     }
 
-    /// Creates an account through the command-line path (as `zhiyuan admin create-user` does)
-    /// and signs it in.
+    /// Creates an account through the command line's path (as `zhiyuan admin create-account`
+    /// does), with these grants, and signs it in.
     pub async fn account(
         &self,
         tenant: Option<&str>,
         username: &str,
-        role: zhiyuan_domain::Role,
-    ) -> String {
-        self.account_with_body(tenant, username, role, None).await
-    }
-
-    pub async fn account_with_body(
-        &self,
-        tenant: Option<&str>,
-        username: &str,
-        role: zhiyuan_domain::Role,
-        reviewing_body: Option<uuid::Uuid>,
+        grants: &[(zhiyuan_domain::GrantKind, Option<zhiyuan_domain::Scope>)],
     ) -> String {
         let password = format!("{username}-password");
-        let request = zhiyuan_api::service::AccountRequest {
-            tenant: tenant.map(|code| zhiyuan_domain::TenantCode::parse(code).unwrap()),
+        let request = zhiyuan_app::accounts::AccountRequest {
             username: username.to_owned(),
             display_name: username.to_owned(),
-            role,
-            reviewing_body,
             password: password.clone(),
+            grants: grants
+                .iter()
+                .map(|(kind, scope)| zhiyuan_app::accounts::GrantRequest {
+                    kind: *kind,
+                    scope: *scope,
+                })
+                .collect(),
         };
-        zhiyuan_api::service::create_account(
-            self.store(),
+        let tenant_code = tenant.map(|code| zhiyuan_domain::TenantCode::parse(code).unwrap());
+        zhiyuan_app::accounts::create_account(
+            self.app(),
+            tenant_code.as_ref(),
             request,
             &zhiyuan_domain::Actor::system("test"),
-            Timestamp::from_unix_millis(TEST_EPOCH_MILLIS),
         )
         .await
         .expect("account created");
         self.login(tenant, username, &password).await
+    }
+
+    /// An account holding one grant over its tenant (or the node).
+    pub async fn account_as(
+        &self,
+        tenant: Option<&str>,
+        username: &str,
+        kind: zhiyuan_domain::GrantKind,
+    ) -> String {
+        self.account(tenant, username, &[(kind, None)]).await
     }
 
     /// Counts rows of a table, straight from the database.
@@ -357,11 +366,11 @@ impl TestNode {
             "regions",
             "units",
             "reviewing_bodies",
-            "users",
+            "accounts",
+            "grants",
             "volunteers",
             "tenant_data_keys",
             "teams",
-            "team_admins",
             "team_members",
             "team_certificates",
             "files",
@@ -498,13 +507,14 @@ impl TestNode {
                 created_with_tenant + unit_events,
                 "units of {tenant} without their audit event"
             );
-            let users = scalar("SELECT COUNT(*) AS n FROM users WHERE tenant_code = $1").await;
-            let user_events = scalar(
-                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'user.create'",
+            let accounts =
+                scalar("SELECT COUNT(*) AS n FROM accounts WHERE tenant_code = $1").await;
+            let account_events = scalar(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'account.create'",
             )
             .await;
             assert_eq!(
-                users, user_events,
+                accounts, account_events,
                 "accounts of {tenant} without their audit event"
             );
             let volunteers =
@@ -547,6 +557,15 @@ impl TestNode {
             .await
             .unwrap();
         assert_eq!(sqlx::Row::get::<i64, _>(&anonymous, "n"), 0);
+        // Every trail's chain holds from its first event.
+        for report in self.store().check_audit_trails(None).await.unwrap() {
+            assert!(
+                report.first_break.is_none(),
+                "audit trail {} broken: {:?}",
+                report.trail,
+                report.first_break
+            );
+        }
     }
 }
 
@@ -596,7 +615,9 @@ impl TestNode {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
+/// Reads an answer, and checks it against the OpenAPI document: its status must be one the
+/// operation lists, and its body must match the schema given for that status.
+async fn answer(method: &Method, path: &str, response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let content_type = headers
@@ -611,6 +632,7 @@ async fn answer(response: reqwest::Response) -> Answer {
         serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
+    crate::described::check_answer(method, path, status.as_u16(), &content_type, &body);
     Answer {
         status,
         content_type,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::{GrantKind, Scope};
 
 use crate::support::{Answer, TestNode, application, on_both_databases, resident_id};
 
@@ -118,8 +118,12 @@ async fn upload(node: &TestNode, token: &str, bytes: &[u8]) -> Answer {
 
 async fn reviewer(node: &TestNode, directory: &Directory, body: &str, username: &str) -> String {
     let id = directory.id(body).parse().unwrap();
-    node.account_with_body(Some("421300"), username, Role::Reviewer, Some(id))
-        .await
+    node.account(
+        Some("421300"),
+        username,
+        &[(GrantKind::Reviewer, Some(Scope::ReviewingBody(id)))],
+    )
+    .await
 }
 
 async fn queue(node: &TestNode, token: &str) -> Vec<String> {
@@ -160,7 +164,7 @@ async fn verified_volunteer(
 
 on_both_databases! {
     async fn an_unregistered_team_goes_to_the_federation_of_its_region(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let zengdu_federation = directory.id("曾都区志愿服务联合会");
         let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
@@ -202,7 +206,7 @@ on_both_databases! {
     }
 
     async fn every_crossed_level_and_wrong_choice_is_refused(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
         let png = upload(node, &applicant, PNG).await;
@@ -317,7 +321,7 @@ on_both_databases! {
     }
 
     async fn a_registered_team_goes_to_the_authority_of_its_region(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
 
@@ -359,7 +363,7 @@ on_both_databases! {
     }
 
     async fn a_rejected_team_corrects_and_resubmits_and_history_is_kept(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
         let (_, stranger) = node.apply_as_volunteer("421300", application("刘二", &resident_id("42130319900101038"), "liu.er")).await;
@@ -401,7 +405,7 @@ on_both_databases! {
     }
 
     async fn verified_volunteers_join_teams_and_admins_manage_them(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
         let (_, founder) = verified_volunteer(node, &office, "42130319900101011", "founder").await;
@@ -462,7 +466,7 @@ on_both_databases! {
     }
 
     async fn a_volunteer_is_offered_their_units_team_first(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let police = units.body["items"].as_array().unwrap().iter().find(|u| u["name"]["zh"] == "随州市公安局").unwrap()["id"].clone();
@@ -492,7 +496,7 @@ on_both_databases! {
 
     async fn two_levels_up_is_refused_in_a_deeper_hierarchy(node: &TestNode) {
         // A tenant whose development zone sits under a county: city > county > zone.
-        let operator = node.account(None, "operator", Role::Operator).await;
+        let operator = node.account_as(None, "operator", GrantKind::Operator).await;
         let tenant = json!({
             "code": "420900", "name": { "zh": "孝感市" },
             "regions": [
@@ -508,7 +512,7 @@ on_both_databases! {
             ]
         });
         node.call(Method::POST, "/api/v1/tenants", Some(&operator), Some(tenant)).await.assert_ok();
-        let office = node.account(Some("420900"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("420900"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "420900", &office).await;
         let mut volunteer = application("周周", &resident_id("42090219900101011"), "zhou");
         volunteer["region"] = json!("420971");

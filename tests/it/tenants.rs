@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use zhiyuan_domain::Role;
+use zhiyuan_domain::GrantKind;
 
 use crate::support::{TestNode, on_both_databases};
 
@@ -37,7 +37,7 @@ on_both_databases! {
         let suizhou = node.call(Method::GET, "/api/v1/tenants/421300", None, None).await;
         assert_eq!(suizhou.assert_ok()["name"]["zh"], "随州市");
 
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let regions = node.get("/api/v1/tenants/421300/regions", &office).await;
         let regions = regions.assert_ok()["items"].as_array().unwrap().clone();
         let names: Vec<_> = regions.iter().map(|r| r["name"]["zh"].as_str().unwrap()).collect();
@@ -63,7 +63,7 @@ on_both_databases! {
     }
 
     async fn an_operator_creates_a_tenant_once(node: &TestNode) {
-        let operator = node.account(None, "operator", Role::Operator).await;
+        let operator = node.account_as(None, "operator", GrantKind::Operator).await;
         let created = node
             .call(Method::POST, "/api/v1/tenants", Some(&operator), Some(tenant_document("420800")))
             .await;
@@ -80,7 +80,7 @@ on_both_databases! {
     }
 
     async fn a_tenant_document_that_breaks_a_rule_creates_nothing(node: &TestNode) {
-        let operator = node.account(None, "operator", Role::Operator).await;
+        let operator = node.account_as(None, "operator", GrantKind::Operator).await;
         let before = node.snapshot().await;
         let cases = [
             ("/regions/1/parent", "region_parent_unknown", {
@@ -112,7 +112,7 @@ on_both_databases! {
     }
 
     async fn an_office_admin_edits_units_and_regions_and_the_audit_trail_says_who(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let created = node
             .call(
                 Method::POST,
@@ -180,8 +180,8 @@ on_both_databases! {
     }
 
     async fn roles_that_may_not_write_are_refused(node: &TestNode) {
-        let volunteer = node.account(Some("421300"), "volunteer", Role::Volunteer).await;
-        let auditor = node.account(Some("421300"), "auditor", Role::Auditor).await;
+        let volunteer = node.account(Some("421300"), "volunteer", &[]).await;
+        let auditor = node.account_as(Some("421300"), "auditor", GrantKind::Auditor).await;
         let before = node.snapshot().await;
         for token in [&volunteer, &auditor] {
             let answer = node

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::Role;
+use zhiyuan_domain::{GrantKind, Scope};
 
 use crate::support::{TestNode, application, on_both_databases, resident_id};
 
@@ -60,7 +60,7 @@ on_both_databases! {
             .await
             .assert_problem(409, "volunteer_not_verified");
 
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let pending = node.get("/api/v1/tenants/421300/volunteers?status=pending", &office).await;
         let pending = pending.assert_ok()["items"].as_array().unwrap().clone();
         assert_eq!(pending.len(), 1);
@@ -98,8 +98,8 @@ on_both_databases! {
     }
 
     async fn of_two_verifiers_deciding_at_once_one_wins(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
-        let second = node.account(Some("421300"), "office2", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        let second = node.account_as(Some("421300"), "office2", GrantKind::OfficeAdmin).await;
         for round in 0..3 {
             let (volunteer, _) = node
                 .apply_as_volunteer("421300", application("并发", &resident_id(&format!("4213031990010102{round}")), &format!("racer{round}")))
@@ -118,7 +118,7 @@ on_both_databases! {
         let (volunteer, token) = node
             .apply_as_volunteer("421300", application("李四", &resident_id("42132119781111002"), "li.si"))
             .await;
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let no_reason = decide(node, &office, &volunteer, json!({ "decision": "reject" })).await;
         assert_eq!(no_reason.assert_problem(422, "reason_required").as_deref(), Some("/reason"));
         let blank = decide(node, &office, &volunteer, json!({ "decision": "reject", "reason": "  " })).await;
@@ -156,15 +156,15 @@ on_both_databases! {
     }
 
     async fn reviewers_verify_only_at_their_own_level(node: &TestNode) {
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let zengdu_office = body_id(node, &office, "civilisation_office", "421303").await;
         let city_office = body_id(node, &office, "civilisation_office", "421300").await;
         let suixian_office = body_id(node, &office, "civilisation_office", "421321").await;
         let federation = body_id(node, &office, "federation", "421300").await;
-        let zengdu = node.account_with_body(Some("421300"), "zengdu.reviewer", Role::Reviewer, Some(zengdu_office)).await;
-        let city = node.account_with_body(Some("421300"), "city.reviewer", Role::Reviewer, Some(city_office)).await;
-        let suixian = node.account_with_body(Some("421300"), "suixian.reviewer", Role::Reviewer, Some(suixian_office)).await;
-        let federation = node.account_with_body(Some("421300"), "fed.reviewer", Role::Reviewer, Some(federation)).await;
+        let zengdu = node.account(Some("421300"), "zengdu.reviewer", &[(GrantKind::Reviewer, Some(Scope::ReviewingBody(zengdu_office)))]).await;
+        let city = node.account(Some("421300"), "city.reviewer", &[(GrantKind::Reviewer, Some(Scope::ReviewingBody(city_office)))]).await;
+        let suixian = node.account(Some("421300"), "suixian.reviewer", &[(GrantKind::Reviewer, Some(Scope::ReviewingBody(suixian_office)))]).await;
+        let federation = node.account(Some("421300"), "fed.reviewer", &[(GrantKind::Reviewer, Some(Scope::ReviewingBody(federation)))]).await;
 
         let (in_zengdu, _) = node
             .apply_as_volunteer("421300", application("周一", &resident_id("42130319900101001"), "zhou.yi"))
@@ -211,8 +211,8 @@ on_both_databases! {
 
     async fn bad_applications_name_the_field_and_write_nothing(node: &TestNode) {
         // An account whose username an application below asks for again.
-        node.account(Some("421300"), "office", Role::OfficeAdmin).await;
-        let ezhou_office = node.account(Some("420700"), "office", Role::OfficeAdmin).await;
+        node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        let ezhou_office = node.account_as(Some("420700"), "office", GrantKind::OfficeAdmin).await;
         let ezhou_unit = node.get("/api/v1/tenants/420700/units", &ezhou_office).await.body["items"][0]["id"].clone();
         let valid = resident_id("42130319900307123");
         let before = node.snapshot().await;
@@ -261,7 +261,7 @@ on_both_databases! {
             ("passport", "E98765432".to_owned(), "421321"),
             ("hong_kong_macao_permit", "H87654321".to_owned(), "421381"),
         ];
-        let office = node.account(Some("421300"), "office", Role::OfficeAdmin).await;
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let mut responses = Vec::new();
         for (index, (kind, number, region)) in numbers.iter().enumerate() {
             let mut body = application("测试人", number, &format!("person{index}"));

@@ -1,17 +1,24 @@
 //! Extractors that turn what a client sent into checked values, or into a problem+json naming
 //! what is wrong. Handlers never see a raw body or path string.
+//!
+//! A JSON body is read within a size limit and a time limit, parsed refusing a member named
+//! twice (which parsers elsewhere would resolve differently), checked for control characters in
+//! every string (one rule of the domain for all text), checked against its JSON Schema, and only
+//! then deserialized. All of it happens after the request was authorised (`Access` runs first).
 
 use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use http_body_util::BodyExt;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 use uuid::Uuid;
-use zhiyuan_domain::{RegionCode, TenantCode};
+use zhiyuan_domain::{InvalidInput, RegionCode, Rule, TenantCode, is_forbidden_character};
 
 use crate::schemas::SchemaId;
 use crate::{ApiError, AppState};
@@ -41,10 +48,13 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
         }
         let bytes = read_body(request.into_body(), T::BODY_LIMIT).await?;
         let document = parse_json(&bytes)?;
+        check_strings(&document, &mut String::new())?;
         state.schemas.check(T::SCHEMA, &document)?;
         let value = serde_json::from_value(document).map_err(|error| ApiError::Schema {
             field: "/".into(),
@@ -58,8 +68,17 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
 /// still sending gets the answer rather than a reset connection.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Reads a body of at most `limit` bytes.
-pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+/// How long a client may take to send a whole body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads a body of at most `limit` bytes, within `BODY_TIMEOUT`.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    tokio::time::timeout(BODY_TIMEOUT, read_limited(body, limit))
+        .await
+        .map_err(|_| ApiError::RequestTimeout)?
+}
+
+async fn read_limited(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -83,16 +102,157 @@ pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, A
     Ok(bytes)
 }
 
-/// Parses JSON, reporting where it breaks but never what it contains.
+/// Parses JSON, refusing an object that names a member twice; reports where it breaks but
+/// never what it contains.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedJson {
-        detail: format!(
-            "line {}, column {}: {:?}",
-            error.line(),
-            error.column(),
-            error.classify()
-        ),
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Strict {
+        pointer: String::new(),
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value));
+    parsed.map_err(|error| {
+        let message = error.to_string();
+        match message.strip_prefix(DUPLICATE) {
+            Some(rest) => ApiError::DuplicateKey {
+                field: rest
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+            None => ApiError::MalformedJson {
+                detail: format!(
+                    "line {}, column {}: {:?}",
+                    error.line(),
+                    error.column(),
+                    error.classify()
+                ),
+            },
+        }
     })
+}
+
+const DUPLICATE: &str = "duplicate member ";
+
+/// Builds a `Value` as serde_json would, but refuses a member named twice, naming it by its
+/// JSON Pointer.
+struct Strict {
+    pointer: String,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Value, E> {
+        Number::from_f64(value)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("not a finite number"))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Strict {
+            pointer: format!("{}/{}", self.pointer, items.len()),
+        })? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let pointer = format!(
+                "{}/{}",
+                self.pointer,
+                key.replace('~', "~0").replace('/', "~1")
+            );
+            if object.contains_key(&key) {
+                return Err(A::Error::custom(format!("{DUPLICATE}{pointer}")));
+            }
+            let value = map.next_value_seed(Strict { pointer })?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Refuses control characters in every string of a document, keys included, naming the first
+/// by its JSON Pointer.
+fn check_strings(value: &Value, pointer: &mut String) -> Result<(), ApiError> {
+    let refuse = |pointer: &str| {
+        ApiError::from(InvalidInput::new(
+            if pointer.is_empty() { "/" } else { pointer },
+            Rule::ControlCharacter,
+        ))
+    };
+    match value {
+        Value::String(text) if text.chars().any(is_forbidden_character) => Err(refuse(pointer)),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let length = pointer.len();
+                pointer.push_str(&format!("/{index}"));
+                check_strings(item, pointer)?;
+                pointer.truncate(length);
+            }
+            Ok(())
+        }
+        Value::Object(members) => {
+            for (key, item) in members {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                if key.chars().any(is_forbidden_character) {
+                    return Err(refuse(pointer));
+                }
+                check_strings(item, pointer)?;
+                pointer.truncate(length);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The path parameters of a route, parsed on demand into their types.
@@ -121,10 +281,7 @@ impl PathParams {
     }
 
     pub fn tenant(&self) -> Result<TenantCode, ApiError> {
-        TenantCode::parse(self.get("tenant")?).map_err(|_| ApiError::BadPathParameter {
-            name: "tenant",
-            detail: "a tenant code is a six-digit division code",
-        })
+        parse_tenant(self.get("tenant")?)
     }
 
     pub fn region(&self, name: &'static str) -> Result<RegionCode, ApiError> {
@@ -156,5 +313,67 @@ impl PathParams {
             name,
             detail: "an id is a UUID",
         })
+    }
+}
+
+pub(crate) fn parse_tenant(code: &str) -> Result<TenantCode, ApiError> {
+    TenantCode::parse(code).map_err(|_| ApiError::BadPathParameter {
+        name: "tenant",
+        detail: "a tenant code is a six-digit division code",
+    })
+}
+
+/// The query of a route, deserialized, or a problem naming what is wrong with it.
+pub struct QueryOf<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryOf<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Query(query) =
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::BadQuery {
+                    detail: rejection.body_text(),
+                })?;
+        Ok(QueryOf(query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_named_twice_is_refused_by_its_pointer() {
+        match parse_json(br#"{"a": {"b": 1, "b": 2}}"#) {
+            Err(ApiError::DuplicateKey { field }) => assert_eq!(field, "/a/b"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json(br#"[{"x~y": 1, "x~y": 1}]"#) {
+            Err(ApiError::DuplicateKey { field }) => assert_eq!(field, "/0/x~0y"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse_json(br#"{"a": [1, 2.5, "x", null, true]}"#).unwrap(),
+            serde_json::json!({"a": [1, 2.5, "x", null, true]})
+        );
+        assert!(matches!(
+            parse_json(b"{} {}"),
+            Err(ApiError::MalformedJson { .. })
+        ));
+    }
+
+    #[test]
+    fn control_characters_are_refused_anywhere_in_a_document() {
+        let document = serde_json::json!({ "a": ["ok", "no\u{0}"] });
+        match check_strings(&document, &mut String::new()) {
+            Err(ApiError::App(zhiyuan_app::AppError::Invalid(invalid))) => {
+                assert_eq!(invalid.field, "/a/1");
+                assert_eq!(invalid.rule, Rule::ControlCharacter);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(check_strings(&serde_json::json!({"a": "line\nnext"}), &mut String::new()).is_ok());
     }
 }

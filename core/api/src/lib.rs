@@ -1,32 +1,31 @@
-//! The HTTP API of a Zhiyuan node.
+//! The HTTP API of a Zhiyuan node: a thin layer over the use cases of `zhiyuan-app`.
 //!
-//! Routes live in `routes`; request bodies pass their JSON Schema (`schemas`) and become domain
-//! types in the handlers; every failure becomes problem+json in `error`, the one place that maps
-//! errors to status codes. Use cases that the command line shares with HTTP (creating a tenant
-//! or an account) live in `service`, so both go one way.
+//! Every route takes `access::Access` first, which resolves who is asking and checks the
+//! permission table before the body is read; then its body passes its JSON Schema
+//! (`extract::Checked`); then one use case answers a typed view, which the OpenAPI document
+//! describes. Every failure becomes problem+json in `error`, the one place that maps errors to
+//! status codes.
 
-pub mod auth;
+pub mod access;
 mod error;
 pub mod extract;
 mod metrics;
 mod openapi;
 mod routes;
 pub mod schemas;
-pub mod service;
-pub mod team_import;
-pub mod teams;
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Request, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use zhiyuan_domain::Clock;
-use zhiyuan_store::Store;
+use zhiyuan_app::App;
 
+pub use access::RouteActions;
 pub use error::{ApiError, Messages, Problem};
 pub use metrics::Metrics;
 pub use openapi::openapi_document;
@@ -35,17 +34,20 @@ pub use schemas::{SchemaId, Schemas};
 /// Settings of the HTTP layer, from the node's configuration.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// How long a sign-in lasts.
-    pub session_ttl: Duration,
     /// Mark session cookies `Secure`; true unless the node serves plain HTTP on purpose.
     pub secure_cookies: bool,
+    /// The node serves TLS itself: answers carry HSTS.
+    pub tls: bool,
+    /// Proxies whose X-Forwarded-For the node believes, by address.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
-            session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: true,
+            tls: false,
+            trusted_proxies: Arc::default(),
         }
     }
 }
@@ -53,35 +55,22 @@ impl Default for ApiConfig {
 /// What every handler can reach. Built once by the node binary; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
+    pub app: App,
     pub schemas: Arc<Schemas>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ApiConfig>,
-    /// Real-name checks; the verifier's attestation unless an identity service is wired in.
-    pub identity_check: Arc<dyn zhiyuan_domain::ports::IdentityCheck>,
-    /// Each tenant's local rules (naming, targets, ...): built-in, or its WebAssembly plugins.
-    pub policies: Arc<dyn zhiyuan_domain::ports::PolicyHost>,
-    /// Changes of policy go one at a time, so that what is in force is what was committed last.
-    pub policy_changes: Arc<tokio::sync::Mutex<()>>,
+    /// The action of every route, from the OpenAPI document.
+    pub actions: Arc<RouteActions>,
 }
 
 impl AppState {
-    pub fn new(
-        store: Store,
-        clock: Arc<dyn Clock>,
-        config: ApiConfig,
-        policies: Arc<dyn zhiyuan_domain::ports::PolicyHost>,
-    ) -> Result<Self, String> {
+    pub fn new(app: App, config: ApiConfig) -> Result<Self, String> {
         Ok(AppState {
-            store,
-            clock,
+            app,
             schemas: Arc::new(Schemas::compile()?),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
-            identity_check: Arc::new(zhiyuan_domain::ports::VerifierAttestation),
-            policies,
-            policy_changes: Arc::default(),
+            actions: Arc::new(RouteActions::from_document(&openapi_document())?),
         })
     }
 }
@@ -89,8 +78,14 @@ impl AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API routes, health and metrics, with request ids, tracing spans,
-/// metrics and panic containment around every request.
+/// metrics, security headers and panic containment around every request.
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.tls.then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     routes::routes()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -101,6 +96,25 @@ pub fn router(state: AppState) -> Router {
                 "a handler panicked".into(),
             ))
         }))
+        // Answers carry tokens and personal data: never kept by a cache, never framed, never
+        // sniffed into another type, and no script runs from them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(tower::util::option_layer(hsts))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -112,11 +126,25 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!(
                     "request",
                     method = %request.method(),
-                    path = %request.uri().path(),
+                    path = ?request.uri().path(),
                     request_id,
                 )
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Only the metrics, for a listener of their own that the operator's scraper reaches.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(
+                |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    routes::health::metrics_text(&state)
+                },
+            ),
+        )
         .with_state(state)
 }

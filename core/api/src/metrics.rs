@@ -67,11 +67,18 @@ impl Metrics {
     }
 }
 
-/// Counts and times every request by its route template (not its path, which would let
-/// clients create unbounded label values).
+/// The methods the node serves, as labels; any other is `other`.
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Counts and times every request by its route template and method, each from a fixed set (a
+/// client's path or invented method would otherwise make new label values without bound).
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = METHODS
+        .into_iter()
+        .find(|known| *known == request.method().as_str())
+        .unwrap_or("other")
+        .to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()

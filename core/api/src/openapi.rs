@@ -1,6 +1,14 @@
+//! The OpenAPI 3.1 document: paths from the handlers' annotations, answers from the typed views,
+//! request bodies from the very JSON Schemas that validate them (OpenAPI 3.1 takes JSON Schema
+//! 2020-12 as it is). What every operation shares is added here in one place, from what the
+//! node does: the pattern of each path parameter, the problem answers each kind of operation can
+//! give, and who may call it (from the permission table, by the operation's action).
+
 use serde_json::{Value, json};
 use utoipa::OpenApi;
+use zhiyuan_domain::{Action, Who};
 
+use crate::error::Problem;
 use crate::routes;
 use crate::schemas::SchemaId;
 
@@ -8,17 +16,21 @@ use crate::schemas::SchemaId;
 #[openapi(
     info(
         title = "Zhiyuan node API",
-        description = "Volunteer service information system: tenants, accounts, regions and units. \
-                       Errors are RFC 9457 problem+json with `code`, `field` and `message` in zh-CN and en."
+        version = "1",
+        description = "Volunteer service information system: tenants, accounts and grants, regions, \
+                       units, volunteers and teams, local policy. Errors are RFC 9457 \
+                       problem+json with `code`, `field` and `message` in zh-CN and en. Each \
+                       operation's `operationId` is the action the permission table names."
     ),
     paths(
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,
         routes::health::openapi,
-        routes::accounts::login,
+        routes::accounts::sign_in,
         routes::accounts::current_session,
-        routes::accounts::logout,
+        routes::accounts::sign_out,
+        routes::accounts::sign_out_everywhere,
         routes::tenants::list_tenants,
         routes::tenants::create_tenant,
         routes::tenants::get_tenant,
@@ -30,10 +42,11 @@ use crate::schemas::SchemaId;
         routes::units::create_unit,
         routes::units::get_unit,
         routes::units::update_unit,
-        routes::accounts::list_users,
-        routes::accounts::create_user,
-        routes::accounts::get_user,
-        routes::accounts::list_operators,
+        routes::accounts::list_accounts,
+        routes::accounts::create_account,
+        routes::accounts::get_account,
+        routes::accounts::change_grants,
+        routes::accounts::list_node_accounts,
         routes::accounts::list_audit_events,
         routes::volunteers::register,
         routes::volunteers::list,
@@ -41,6 +54,7 @@ use crate::schemas::SchemaId;
         routes::volunteers::card,
         routes::volunteers::get,
         routes::volunteers::decide,
+        routes::volunteers::void,
         routes::teams::upload_file,
         routes::teams::get_file,
         routes::teams::apply,
@@ -62,53 +76,187 @@ use crate::schemas::SchemaId;
         routes::policy::get_policy,
         routes::policy::put_policy,
         routes::policy::switch_policy,
-    )
+    ),
+    components(schemas(Problem))
 )]
 struct ApiDoc;
 
-/// The OpenAPI document: paths from the handlers' annotations, request bodies from the very
-/// JSON Schemas that validate them (OpenAPI 3.1 takes JSON Schema 2020-12 as it is).
+/// The schema of each path parameter, by its name.
+fn path_parameter(name: &str) -> Value {
+    match name {
+        "tenant" => json!({ "type": "string", "pattern": "^[0-9]{6}$",
+            "description": "The tenant's GB/T 2260 division code." }),
+        "region" => json!({ "type": "string", "pattern": "^[0-9]{6}$",
+            "description": "A region's GB/T 2260 division code." }),
+        "sha256" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$",
+            "description": "A SHA-256, in lower-case hex." }),
+        _ => json!({ "type": "string", "format": "uuid" }),
+    }
+}
+
+/// The problem answers an operation can give, by what it does.
+fn problem_statuses(method: &str, public: bool, has_body: bool, action: Action) -> Vec<u16> {
+    let mut statuses = vec![400, 404, 500, 503];
+    if !public {
+        statuses.extend([401, 403]);
+    }
+    if has_body {
+        statuses.extend([408, 413, 415, 422]);
+    }
+    if method != "get" {
+        statuses.push(409);
+    }
+    if matches!(action, Action::SignIn | Action::RegisterVolunteer) {
+        statuses.extend([401, 403, 429]);
+    }
+    if matches!(action, Action::UploadFile | Action::UploadPlugin) {
+        statuses.push(422);
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    statuses
+}
+
+fn problem_description(status: u16) -> &'static str {
+    match status {
+        400 => "A path or query parameter, a header or the JSON itself is malformed",
+        401 => "Not signed in, or a wrong username or password",
+        403 => "The account's grants do not allow this, or a rule of who may act refuses it",
+        404 => "No such resource in the tenant",
+        408 => "The body was not sent in time",
+        409 => "It exists already, or it is not in the state the request needs",
+        413 => "The body is too large",
+        415 => "The body is not of the content type the operation takes",
+        422 => "A field breaks its schema or a rule (named by `field` and `code`)",
+        429 => "Too many attempts; see Retry-After",
+        503 => "The node cannot serve now (busy, a plugin failed, the database is away)",
+        _ => "The node failed; the cause is logged",
+    }
+}
+
+/// The OpenAPI document.
 pub fn openapi_document() -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    document["openapi"] = json!("3.1.0");
     for id in SchemaId::ALL {
-        let Ok(mut schema) = serde_json::from_str::<Value>(id.source()) else {
+        document["components"]["schemas"][id.title()] = component(id);
+    }
+    document["components"]["securitySchemes"] = json!({
+        "bearer": { "type": "http", "scheme": "bearer",
+            "description": "The token a sign-in answers." },
+        "session": { "type": "apiKey", "in": "cookie", "name": crate::access::SESSION_COOKIE,
+            "description": "The session cookie a sign-in sets." }
+    });
+    let problem = json!({ "$ref": "#/components/schemas/Problem" });
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return document;
+    };
+    for (path, operations) in paths.iter_mut() {
+        let Some(operations) = operations.as_object_mut() else {
             continue;
         };
-        if let Some(object) = schema.as_object_mut() {
-            object.remove("$schema");
+        for (method, operation) in operations.iter_mut() {
+            let Some(action) = operation["operationId"].as_str().and_then(Action::from_db) else {
+                continue;
+            };
+            let public = action.is_public();
+            add_path_parameters(path, operation);
+            let has_body = operation.get("requestBody").is_some();
+            if let Some(file) = operation["requestBody"]["description"]
+                .as_str()
+                .and_then(|description| description.strip_prefix("schemas/"))
+                && let Some(id) = SchemaId::ALL.into_iter().find(|id| id.file() == file)
+            {
+                operation["requestBody"] = json!({
+                    "description": format!("schemas/{file}"),
+                    "required": true,
+                    "content": { "application/json": {
+                        "schema": { "$ref": format!("#/components/schemas/{}", id.title()) }
+                    } }
+                });
+            }
+            for status in problem_statuses(method, public, has_body, action) {
+                let responses = &mut operation["responses"];
+                if responses.get(status.to_string()).is_none() {
+                    responses[status.to_string()] = json!({
+                        "description": problem_description(status),
+                        "content": { "application/problem+json": { "schema": problem } }
+                    });
+                }
+            }
+            operation["security"] = security(action);
+            operation["x-permitted"] = json!(action.open_to());
         }
-        document["components"]["schemas"][id.title()] = schema;
-    }
-    let reference =
-        |id: SchemaId| json!({ "$ref": format!("#/components/schemas/{}", id.title()) });
-    let bodies = [
-        ("/api/v1/session", "post", SchemaId::Login),
-        ("/api/v1/tenants", "post", SchemaId::TenantConfig),
-        (
-            "/api/v1/tenants/{tenant}/regions/{region}",
-            "patch",
-            SchemaId::RegionUpdate,
-        ),
-        (
-            "/api/v1/tenants/{tenant}/units",
-            "post",
-            SchemaId::UnitCreate,
-        ),
-        (
-            "/api/v1/tenants/{tenant}/units/{unit_id}",
-            "patch",
-            SchemaId::UnitUpdate,
-        ),
-        (
-            "/api/v1/tenants/{tenant}/users",
-            "post",
-            SchemaId::UserCreate,
-        ),
-    ];
-    for (path, method, id) in bodies {
-        let body = &mut document["paths"][path][method]["requestBody"];
-        body["content"] = json!({ "application/json": { "schema": reference(id) } });
-        body["required"] = json!(true);
     }
     document
+}
+
+/// Who may call an operation, as security requirements: nobody needs to sign in for a public
+/// one (though an account may), every other takes the bearer token or the session cookie.
+fn security(action: Action) -> Value {
+    let signed_in = json!([{ "bearer": [] }, { "session": [] }]);
+    if action.open_to().contains(&Who::Public) {
+        let mut anyone = vec![json!({})];
+        anyone.extend(signed_in.as_array().cloned().unwrap_or_default());
+        Value::Array(anyone)
+    } else {
+        signed_in
+    }
+}
+
+/// Declares each `{name}` of a path as a required path parameter with its pattern.
+fn add_path_parameters(path: &str, operation: &mut Value) {
+    let names: Vec<&str> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    let mut parameters: Vec<Value> = operation["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|parameter| parameter["in"] != "path")
+        .collect();
+    for name in names {
+        parameters.push(json!({
+            "name": name,
+            "in": "path",
+            "required": true,
+            "schema": path_parameter(name),
+        }));
+    }
+    operation["parameters"] = Value::Array(parameters);
+}
+
+/// A schema of `schemas/` as a component: its references within itself (`#/$defs/...`) made to
+/// point at where it now lives in the document.
+fn component(id: SchemaId) -> Value {
+    let Ok(mut schema) = serde_json::from_str::<Value>(id.source()) else {
+        return json!({});
+    };
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        object.remove("$id");
+    }
+    let base = format!("#/components/schemas/{}/$defs/", id.title());
+    rewrite_refs(&mut schema, &base);
+    schema
+}
+
+fn rewrite_refs(value: &mut Value, base: &str) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if key == "$ref"
+                    && let Some(target) = member.as_str().and_then(|r| r.strip_prefix("#/$defs/"))
+                {
+                    *member = json!(format!("{base}{target}"));
+                } else {
+                    rewrite_refs(member, base);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, base)),
+        _ => {}
+    }
 }

@@ -12,6 +12,8 @@ use axum::routing::{get, post};
 
 use crate::{ApiError, AppState};
 
+/// Every route, by its template; each handler's OpenAPI annotation names the action it
+/// performs (its `operation_id`), which `access::Access` checks against the permission table.
 pub(crate) fn routes() -> Router<AppState> {
     let tenant = Router::new()
         .route("/", get(tenants::get_tenant))
@@ -27,10 +29,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(units::get_unit).patch(units::update_unit),
         )
         .route(
-            "/users",
-            get(accounts::list_users).post(accounts::create_user),
+            "/accounts",
+            get(accounts::list_accounts).post(accounts::create_account),
         )
-        .route("/users/{user_id}", get(accounts::get_user))
+        .route("/accounts/{account_id}", get(accounts::get_account))
+        .route(
+            "/accounts/{account_id}/grants",
+            post(accounts::change_grants),
+        )
         .route("/audit-events", get(accounts::list_audit_events))
         .route(
             "/volunteers",
@@ -38,12 +44,13 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/volunteers/me", get(volunteers::me))
         .route("/volunteers/me/card", get(volunteers::card))
+        .route("/volunteers/me/teams", get(teams::my_teams))
         .route("/volunteers/{volunteer_id}", get(volunteers::get))
         .route(
             "/volunteers/{volunteer_id}/decision",
             post(volunteers::decide),
         )
-        .route("/volunteers/me/teams", get(teams::my_teams))
+        .route("/volunteers/{volunteer_id}/void", post(volunteers::void))
         .route("/files", post(teams::upload_file))
         .route("/files/{sha256}", get(teams::get_file))
         .route("/teams", get(teams::list).post(teams::apply))
@@ -76,21 +83,25 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/api/v1/session",
             get(accounts::current_session)
-                .post(accounts::login)
-                .delete(accounts::logout),
+                .post(accounts::sign_in)
+                .delete(accounts::sign_out),
+        )
+        .route(
+            "/api/v1/session/everywhere",
+            axum::routing::delete(accounts::sign_out_everywhere),
         )
         .route(
             "/api/v1/tenants",
             get(tenants::list_tenants).post(tenants::create_tenant),
         )
         .nest("/api/v1/tenants/{tenant}", tenant)
-        .route("/api/v1/operators", get(accounts::list_operators))
+        .route("/api/v1/node/accounts", get(accounts::list_node_accounts))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::NotFound
+    ApiError::NoRoute
 }
 
 async fn method_not_allowed() -> ApiError {

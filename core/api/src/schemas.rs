@@ -14,7 +14,8 @@ pub enum SchemaId {
     UnitCreate,
     UnitUpdate,
     RegionUpdate,
-    UserCreate,
+    AccountCreate,
+    GrantChanges,
     VolunteerRegister,
     Decision,
     TeamApply,
@@ -23,16 +24,18 @@ pub enum SchemaId {
     PolicyBindings,
     PolicySwitch,
     PluginDryRun,
+    Void,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 14] = [
+    pub const ALL: [SchemaId; 16] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
         SchemaId::UnitUpdate,
         SchemaId::RegionUpdate,
-        SchemaId::UserCreate,
+        SchemaId::AccountCreate,
+        SchemaId::GrantChanges,
         SchemaId::VolunteerRegister,
         SchemaId::Decision,
         SchemaId::TeamApply,
@@ -41,6 +44,7 @@ impl SchemaId {
         SchemaId::PolicyBindings,
         SchemaId::PolicySwitch,
         SchemaId::PluginDryRun,
+        SchemaId::Void,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -51,7 +55,8 @@ impl SchemaId {
             SchemaId::UnitCreate => "UnitCreate",
             SchemaId::UnitUpdate => "UnitUpdate",
             SchemaId::RegionUpdate => "RegionUpdate",
-            SchemaId::UserCreate => "UserCreate",
+            SchemaId::AccountCreate => "AccountCreate",
+            SchemaId::GrantChanges => "GrantChanges",
             SchemaId::VolunteerRegister => "VolunteerRegister",
             SchemaId::Decision => "Decision",
             SchemaId::TeamApply => "TeamApply",
@@ -60,6 +65,29 @@ impl SchemaId {
             SchemaId::PolicyBindings => "PolicyBindings",
             SchemaId::PolicySwitch => "PolicySwitch",
             SchemaId::PluginDryRun => "PluginDryRun",
+            SchemaId::Void => "Void",
+        }
+    }
+
+    /// The schema's file in `schemas/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            SchemaId::TenantConfig => "tenant-config.schema.json",
+            SchemaId::Login => "login.schema.json",
+            SchemaId::UnitCreate => "unit-create.schema.json",
+            SchemaId::UnitUpdate => "unit-update.schema.json",
+            SchemaId::RegionUpdate => "region-update.schema.json",
+            SchemaId::AccountCreate => "account-create.schema.json",
+            SchemaId::GrantChanges => "grant-changes.schema.json",
+            SchemaId::VolunteerRegister => "volunteer-register.schema.json",
+            SchemaId::Decision => "decision.schema.json",
+            SchemaId::TeamApply => "team-apply.schema.json",
+            SchemaId::MembershipDecision => "membership-decision.schema.json",
+            SchemaId::AdminAppoint => "admin-appoint.schema.json",
+            SchemaId::PolicyBindings => "policy-bindings.schema.json",
+            SchemaId::PolicySwitch => "policy-switch.schema.json",
+            SchemaId::PluginDryRun => "plugin-dry-run.schema.json",
+            SchemaId::Void => "void.schema.json",
         }
     }
 
@@ -70,7 +98,10 @@ impl SchemaId {
             SchemaId::UnitCreate => include_str!("../../../schemas/unit-create.schema.json"),
             SchemaId::UnitUpdate => include_str!("../../../schemas/unit-update.schema.json"),
             SchemaId::RegionUpdate => include_str!("../../../schemas/region-update.schema.json"),
-            SchemaId::UserCreate => include_str!("../../../schemas/user-create.schema.json"),
+            SchemaId::AccountCreate => {
+                include_str!("../../../schemas/account-create.schema.json")
+            }
+            SchemaId::GrantChanges => include_str!("../../../schemas/grant-changes.schema.json"),
             SchemaId::VolunteerRegister => {
                 include_str!("../../../schemas/volunteer-register.schema.json")
             }
@@ -85,6 +116,7 @@ impl SchemaId {
             }
             SchemaId::PolicySwitch => include_str!("../../../schemas/policy-switch.schema.json"),
             SchemaId::PluginDryRun => include_str!("../../../schemas/plugin-dry-run.schema.json"),
+            SchemaId::Void => include_str!("../../../schemas/void.schema.json"),
         }
     }
 }

@@ -1,64 +1,24 @@
 use std::fmt;
 
-use crate::stored::stored_names;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{InvalidInput, Rule};
 
 /// Who did something, as the audit trail records it: an account, or the node itself acting on
-/// an operator's command line (then `user_id` is empty and `name` says which command).
+/// an operator's command line (then `account_id` is empty and `name` says which command).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
-    pub user_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
     pub name: String,
 }
 
 impl Actor {
     pub fn system(command: &str) -> Self {
         Actor {
-            user_id: None,
+            account_id: None,
             name: format!("system:{command}"),
         }
-    }
-}
-
-/// What an account may do. Roles are checked at the API boundary and again, by tenant, in
-/// storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Volunteer,
-    TeamAdmin,
-    /// Acts for one reviewing body, at that body's level only.
-    Reviewer,
-    /// The city office (文明办, 民政局) administering a tenant.
-    OfficeAdmin,
-    /// The provincial operator hosting the node: node-wide, belongs to no tenant.
-    Operator,
-    /// Reads everything of a tenant, changes nothing.
-    Auditor,
-}
-
-stored_names!(Role {
-    Volunteer = "volunteer",
-    TeamAdmin = "team_admin",
-    Reviewer = "reviewer",
-    OfficeAdmin = "office_admin",
-    Operator = "operator",
-    Auditor = "auditor",
-});
-
-impl Role {
-    /// Only the operator stands above tenants.
-    pub fn is_node_wide(self) -> bool {
-        self == Role::Operator
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

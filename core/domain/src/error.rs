@@ -19,11 +19,9 @@ pub enum Rule {
     NameDuplicate,
     UsernameFormat,
     PasswordLength,
-    ReviewerNeedsBody,
+    GrantScope,
+    GrantTargetUnknown,
     ReviewingBodyUnknown,
-    BodyOnlyForReviewer,
-    OperatorHasNoTenant,
-    TenantRoleNeedsTenant,
     TenantUnknown,
     ResidentIdFormat,
     ResidentIdCheck,
@@ -50,7 +48,7 @@ pub enum Rule {
     OutsideReviewerLevel,
     VolunteerNotVerified,
     LiaisonNotApproved,
-    LiaisonNotFederationOrParent,
+    LiaisonNotAssociationOrParent,
     LiaisonSkipsLevel,
     LiaisonUnrelatedRegion,
     AuthorityNotOwnRegion,
@@ -79,6 +77,15 @@ pub enum Rule {
     NotTeamMember,
     IdDocumentKind,
     ServiceCategory,
+    ControlCharacter,
+    OwnApplication,
+    UploadQuota,
+    VolunteerRecordExists,
+    AccountDetailsRequired,
+    CertificatePath,
+    RegistrationVoided,
+    UnitKind,
+    LegalStatus,
 }
 
 impl Rule {
@@ -171,30 +178,20 @@ impl Rule {
                 "密码长度须为10至128个字符",
                 "a password has 10 to 128 characters",
             ),
-            Rule::ReviewerNeedsBody => (
-                "reviewer_needs_body",
-                "审核员须绑定一个审核机构",
-                "a reviewer must be bound to a reviewing body",
+            Rule::GrantScope => (
+                "grant_scope",
+                "权限与其范围不符:运营方和全节点审计员属于节点,市文明办管理员和审计员属于租户,审核员对应一个审核机构,团队管理员对应一个团队",
+                "a grant must fit its scope: operators and node auditors belong to the node, office admins and auditors to a tenant, a reviewer to a reviewing body, a team admin to a team",
+            ),
+            Rule::GrantTargetUnknown => (
+                "grant_target_unknown",
+                "权限所指的审核机构、团队或项目不属于本租户",
+                "the reviewing body, team or project of the grant is not one of the tenant's",
             ),
             Rule::ReviewingBodyUnknown => (
                 "reviewing_body_unknown",
                 "审核机构不属于本租户",
                 "the reviewing body is not one of the tenant's",
-            ),
-            Rule::BodyOnlyForReviewer => (
-                "body_only_for_reviewer",
-                "只有审核员可以绑定审核机构",
-                "only a reviewer is bound to a reviewing body",
-            ),
-            Rule::OperatorHasNoTenant => (
-                "operator_has_no_tenant",
-                "运营方账号不属于任何租户",
-                "an operator account belongs to no tenant",
-            ),
-            Rule::TenantRoleNeedsTenant => (
-                "tenant_role_needs_tenant",
-                "该角色的账号须属于一个租户",
-                "an account of this role belongs to a tenant",
             ),
             Rule::TenantUnknown => (
                 "tenant_unknown",
@@ -318,10 +315,10 @@ impl Rule {
                 "所选联络团体尚未通过审核",
                 "the chosen liaison team is not approved",
             ),
-            Rule::LiaisonNotFederationOrParent => (
-                "liaison_not_federation_or_parent",
+            Rule::LiaisonNotAssociationOrParent => (
+                "liaison_not_association_or_parent",
                 "联络团体须为上级团体或本地区的志愿服务联合会、协会",
-                "a liaison team is the team's parent or a volunteer federation or association",
+                "a liaison team is the team's parent or a volunteer service association",
             ),
             Rule::LiaisonSkipsLevel => (
                 "liaison_skips_level",
@@ -462,6 +459,51 @@ impl Rule {
                 "service_category",
                 "服务类别不在全国志愿服务信息系统的类别之中",
                 "not a service category of the national volunteer service system",
+            ),
+            Rule::ControlCharacter => (
+                "control_character",
+                "文本中不能含有控制字符(如空字符、退格、转义符)",
+                "text must not contain control characters (NUL, backspace, escape, ...)",
+            ),
+            Rule::OwnApplication => (
+                "own_application",
+                "不能审核本人提出的申请,也不能审核本人将要管理的团队",
+                "nobody decides an application they made or a team they will administer",
+            ),
+            Rule::UploadQuota => (
+                "upload_quota",
+                "上传文件数量或大小已达上限,请明天再试或联系市文明办",
+                "the upload quota is used up; try again tomorrow or ask the city office",
+            ),
+            Rule::VolunteerRecordExists => (
+                "volunteer_record_exists",
+                "该账号已提交过志愿者实名注册",
+                "this account has a volunteer registration already",
+            ),
+            Rule::AccountDetailsRequired => (
+                "account_details_required",
+                "未登录时须填写用户名和密码以创建账号",
+                "without signing in, give a username and a password for the new account",
+            ),
+            Rule::CertificatePath => (
+                "certificate_path",
+                "证书文件须是名单所在文件夹中的文件,且不超过5 MiB",
+                "a certificate file must be a file in the list's folder, at most 5 MiB",
+            ),
+            Rule::UnitKind => (
+                "unit_kind",
+                "类别应为党政机关、人民团体、企业、事业单位、社会组织、社区、学校或其他",
+                "the kind is an organ, a people's organisation, an enterprise, a public institution, a social organisation, a community, a school or other",
+            ),
+            Rule::LegalStatus => (
+                "legal_status",
+                "登记状态应为“已登记”或“未登记”",
+                "the legal status is registered or unregistered",
+            ),
+            Rule::RegistrationVoided => (
+                "registration_voided",
+                "该注册已作废",
+                "the registration has been voided",
             ),
         }
     }

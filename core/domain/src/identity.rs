@@ -11,7 +11,7 @@ use crate::area_codes;
 use crate::{InvalidInput, Rule};
 
 /// The kinds of identity document a volunteer may register with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdDocumentKind {
     /// 居民身份证: the 18-character resident ID of GB 11643.
@@ -48,7 +48,7 @@ impl IdDocumentKind {
 }
 
 /// Gender as a resident ID number records it (the parity of its 17th digit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Male,
@@ -167,14 +167,17 @@ impl IdNumber {
             .flatten()
     }
 
-    /// The number as people may see it. A resident ID keeps its first four and last four
-    /// characters (4213**********1234), as Chinese systems show them; shown beside it, a birth
-    /// date is cut to year and month (`birth_month`) so that the two never rebuild the number.
-    /// Shorter documents keep their first and last three characters at most, so that most of
-    /// the number stays hidden (E*****678).
+    /// The number as people may see it, and as it is stored in the clear. A resident ID keeps
+    /// its last two characters only (****************3X): its first six are the holder's
+    /// region, which is known anyway, the next eight a birth date, and the check character ties
+    /// the rest together, so each character shown removes far more candidates than it seems to.
+    /// With the last two shown, the region known and the age group known (the most that is ever
+    /// shown beside it), at least some fifty thousand numbers remain. Shorter documents carry no
+    /// facts of their holder and keep their first and last three characters at most
+    /// (E*****678).
     pub fn masked(&self) -> String {
         match self.kind {
-            IdDocumentKind::ResidentIdCard => mask(&self.number, 4, 4),
+            IdDocumentKind::ResidentIdCard => mask(&self.number, 0, 2),
             _ => mask(&self.number, 1, 3),
         }
     }
@@ -233,6 +236,12 @@ fn resident_id_facts(number: &str, today: Date) -> Result<ResidentIdFacts, Rule>
     Ok(facts)
 }
 
+/// The birth date a resident ID number carries, read from a number checked before (one opened
+/// from storage, say).
+pub fn resident_birth_date(number: &str) -> Option<Date> {
+    resident_id_facts_unchecked(number).map(|facts| facts.birth_date)
+}
+
 fn resident_id_facts_unchecked(number: &str) -> Option<ResidentIdFacts> {
     let year: i32 = number.get(6..10)?.parse().ok()?;
     let month: u8 = number.get(10..12)?.parse().ok()?;
@@ -272,14 +281,13 @@ mod tests {
         let passport =
             IdNumber::parse(IdDocumentKind::Passport, "E12345678", today(), "/n").unwrap();
         assert_eq!(passport.masked(), "E*****678");
-        let resident = IdNumber::parse(
-            IdDocumentKind::ResidentIdCard,
-            &with_check("42130319900307123"),
-            today(),
-            "/n",
-        )
-        .unwrap();
-        assert!(resident.masked().starts_with("4213**********"));
+        let number = with_check("42130319900307123");
+        let resident =
+            IdNumber::parse(IdDocumentKind::ResidentIdCard, &number, today(), "/n").unwrap();
+        assert_eq!(
+            resident.masked(),
+            format!("{}{}", "*".repeat(16), &number[16..])
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! `RegionCode` or a `Username` that exists is a valid one. This crate knows nothing of HTTP,
 //! SQL, WebAssembly or signatures; what it needs from them it states as ports (see `ports`).
 
+pub mod access;
 mod account;
 mod area_codes;
+mod audit;
 #[cfg(test)]
 mod check_tables;
 mod clock;
@@ -16,28 +18,33 @@ mod localized;
 pub mod ports;
 pub mod region;
 mod reviewing_body;
+mod schema;
 mod stored;
 mod team;
 pub mod tenant;
+mod text;
 mod unit;
 mod volunteer;
 
-pub use account::{Actor, Password, Role, Username};
+pub use access::{Action, Grant, GrantKind, PERMISSIONS, Principal, Scope, Who};
+pub use account::{Actor, Password, Username};
 pub use area_codes::{is_known as is_known_area_code, name_of as area_code_name};
+pub use audit::AuditAction;
 pub use clock::{Clock, FixedClock, Timestamp};
 pub use codes::{CreditCode, OrgCode};
 pub use error::{InvalidInput, Rule};
-pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask};
+pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resident_birth_date};
 pub use localized::LocalizedName;
 pub use region::{Region, RegionCode, RegionLevel};
-pub use reviewing_body::{ReviewingBody, ReviewingBodyKind};
+pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
 pub use team::{
-    LegalStatus, LiaisonCandidate, RegionTree, TeamStatus, check_authority, check_liaison,
-    parse_team_name,
+    KnownTeam, LegalStatus, LiaisonCandidate, NewTeam, RegionTree, TeamApplication,
+    TeamApplicationContext, TeamStatus, check_authority, check_liaison, parse_team_name,
 };
 pub use tenant::{TenantCode, TenantConfig, TenantSpec};
+pub use text::{check_characters, check_text, is_forbidden_character};
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
 pub use volunteer::{
-    MobileNumber, PersonName, ServiceCategory, VolunteerNumber, VolunteerStatus, birth_month,
-    parse_tags,
+    AgeGroup, MobileNumber, NewVolunteer, PersonName, ServiceCategory, VolunteerApplication,
+    VolunteerNumber, VolunteerStatus, parse_tags,
 };

@@ -5,7 +5,7 @@ use crate::{InvalidInput, Rule};
 const MAX_NAME_CHARS: usize = 100;
 
 /// A name shown to people: Chinese first, English where one is known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocalizedName {
     pub zh: String,

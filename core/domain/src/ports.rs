@@ -8,7 +8,9 @@ use time::Date;
 use crate::{CivilisationLevel, RegionCode, TenantCode, UnitKind};
 
 /// A target registration ratio, in basis points of the denominator (1300 = 13%).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct TargetRatio(pub u32);
 
 impl TargetRatio {
@@ -23,7 +25,7 @@ impl TargetRatio {
 }
 
 /// A policy violation worth showing to the person who caused it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
     pub code: String,
     /// The field at fault, as a JSON Pointer, where one is.
@@ -33,7 +35,19 @@ pub struct Violation {
 }
 
 /// The points where a tenant's policy decides. Each is a pure function of its inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Hook {
     /// R12: is this a proper name for the team?
@@ -132,7 +146,7 @@ pub struct MatchProfile {
 }
 
 /// Why a plugin gave no answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FailureReason {
     #[error("ran past its deadline of {ms} ms")]
@@ -297,7 +311,7 @@ pub enum HookCall {
 }
 
 /// A hook's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HookAnswer {
     /// The input passes.
@@ -357,7 +371,7 @@ impl HookCall {
 }
 
 /// What a tenant does when a bound plugin fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnFailure {
     /// Refuse the request with an error naming the plugin: a wrong answer is worse than none.
@@ -368,7 +382,7 @@ pub enum OnFailure {
 }
 
 /// A hook bound to a plugin of the tenant's, with the settings it is given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
     pub hook: Hook,
@@ -426,6 +440,9 @@ pub enum PluginRefusal {
     Conformance { hook: Hook, detail: String },
     #[error("the plugin does not implement hook {hook}")]
     MissingHook { hook: Hook },
+    /// Refused before compiling: more functions, code, memory or tables than a policy needs.
+    #[error("the component is larger than this node takes: {detail}")]
+    TooLarge { detail: String },
 }
 
 /// A tenant's bindings at one revision, with the packages they name.

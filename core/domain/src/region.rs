@@ -44,7 +44,7 @@ impl fmt::Display for RegionCode {
 }
 
 /// Where a region sits in a tenant's hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionLevel {
     /// A prefecture-level city (地级市).
@@ -63,7 +63,7 @@ stored_names!(RegionLevel {
 
 /// A region of a tenant with its resident population (常住人口), the denominator of its
 /// registration ratio.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Region {
     pub code: RegionCode,
     pub parent: Option<RegionCode>,

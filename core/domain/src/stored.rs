@@ -43,7 +43,9 @@ mod tests {
 
     #[test]
     fn stored_names_are_the_serde_names() {
-        agree(Role::ALL, Role::as_str, Role::from_db);
+        agree(GrantKind::ALL, GrantKind::as_str, GrantKind::from_db);
+        agree(Action::ALL, Action::as_str, Action::from_db);
+        agree(AuditAction::ALL, AuditAction::as_str, AuditAction::from_db);
         agree(UnitKind::ALL, UnitKind::as_str, UnitKind::from_db);
         agree(
             CivilisationLevel::ALL,

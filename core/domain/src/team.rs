@@ -4,11 +4,208 @@
 
 use crate::stored::stored_names;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::{InvalidInput, Region, RegionCode, Rule};
+use crate::{
+    CreditCode, InvalidInput, MobileNumber, OrgCode, PersonName, Region, RegionCode, ReviewingBody,
+    ReviewingBodyKind, Rule, UnitKind,
+};
+
+/// A team's application as given, over the API or as a row of a unit's list, before parsing.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TeamApplication {
+    pub name: String,
+    pub kind: UnitKind,
+    /// A volunteer service association, which other teams may choose as liaison.
+    #[serde(default)]
+    pub association: bool,
+    pub unit_id: Option<Uuid>,
+    pub region: String,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub legal_status: LegalStatus,
+    pub parent_team_id: Option<Uuid>,
+    pub liaison_team_id: Option<Uuid>,
+    pub registration_authority_id: Option<Uuid>,
+    pub credit_code: Option<String>,
+    pub org_code: Option<String>,
+    /// SHA-256 of certificate images uploaded before.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+/// A team's application, parsed and checked against R11.
+#[derive(Debug, Clone)]
+pub struct NewTeam {
+    pub name: String,
+    pub kind: UnitKind,
+    pub association: bool,
+    pub unit: Option<Uuid>,
+    pub region: RegionCode,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub legal_status: LegalStatus,
+    pub parent_team: Option<Uuid>,
+    pub liaison_team: Option<Uuid>,
+    pub registration_authority: Option<Uuid>,
+    pub credit_code: Option<CreditCode>,
+    pub org_code: Option<OrgCode>,
+    pub certificates: Vec<String>,
+}
+
+/// A team of the tenant as an application that names it sees it.
+#[derive(Debug, Clone)]
+pub struct KnownTeam {
+    pub id: Uuid,
+    pub status: TeamStatus,
+    pub association: bool,
+    pub region: RegionCode,
+}
+
+/// The tenant an application is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamApplicationContext<'a> {
+    pub regions: &'a [Region],
+    pub bodies: &'a [ReviewingBody],
+    pub teams: &'a [KnownTeam],
+    /// The team whose application is being corrected: it cannot name itself.
+    pub resubmitting: Option<Uuid>,
+}
+
+fn invalid(field: &str, rule: Rule) -> InvalidInput {
+    InvalidInput::new(field, rule)
+}
+
+impl TeamApplication {
+    /// Parses the application and checks who may review it (R11), naming the field at fault.
+    /// What it may be called (R12) is the tenant's policy, asked by the caller.
+    pub fn parse(self, context: &TeamApplicationContext<'_>) -> Result<NewTeam, InvalidInput> {
+        let name = parse_team_name(&self.name, "/name")?;
+        let region = RegionCode::parse(&self.region).map_err(|rule| invalid("/region", rule))?;
+        let contact_name = PersonName::parse(&self.contact_name, "/contact_name")?;
+        let contact_mobile = MobileNumber::parse(&self.contact_mobile, "/contact_mobile")?;
+        if !context.regions.iter().any(|known| known.code == region) {
+            return Err(invalid("/region", Rule::RegionUnknown));
+        }
+        let tree = RegionTree::new(context.regions);
+        let named = |id: Uuid| {
+            context
+                .teams
+                .iter()
+                .find(|team| team.id == id && Some(team.id) != context.resubmitting)
+        };
+        let mut new = NewTeam {
+            name,
+            kind: self.kind,
+            association: self.association,
+            unit: self.unit_id,
+            region: region.clone(),
+            contact_name: contact_name.as_str().to_owned(),
+            contact_mobile: contact_mobile.as_str().to_owned(),
+            legal_status: self.legal_status,
+            parent_team: None,
+            liaison_team: None,
+            registration_authority: None,
+            credit_code: None,
+            org_code: None,
+            certificates: Vec::new(),
+        };
+        if let Some(parent) = self.parent_team_id {
+            named(parent).ok_or_else(|| invalid("/parent_team_id", Rule::ParentUnknown))?;
+            new.parent_team = Some(parent);
+        }
+        match self.legal_status {
+            LegalStatus::Unregistered => {
+                if self.registration_authority_id.is_some() {
+                    return Err(invalid(
+                        "/registration_authority_id",
+                        Rule::UnregisteredTeamTakesLiaison,
+                    ));
+                }
+                let liaison_id = self.liaison_team_id.ok_or_else(|| {
+                    invalid("/liaison_team_id", Rule::UnregisteredTeamTakesLiaison)
+                })?;
+                let liaison = named(liaison_id)
+                    .ok_or_else(|| invalid("/liaison_team_id", Rule::LiaisonUnknown))?;
+                let candidate = LiaisonCandidate {
+                    status: liaison.status,
+                    association: liaison.association,
+                    region: liaison.region.clone(),
+                    declared_parent: new.parent_team == Some(liaison.id),
+                };
+                let has_association = |code: &RegionCode| {
+                    context.teams.iter().any(|team| {
+                        team.association
+                            && team.status == TeamStatus::Approved
+                            && &team.region == code
+                    })
+                };
+                check_liaison(&tree, &region, &candidate, has_association)
+                    .map_err(|rule| invalid("/liaison_team_id", rule))?;
+                new.liaison_team = Some(liaison_id);
+            }
+            LegalStatus::Registered => {
+                if self.liaison_team_id.is_some() {
+                    return Err(invalid(
+                        "/liaison_team_id",
+                        Rule::RegisteredTeamTakesAuthority,
+                    ));
+                }
+                let authority_id = self.registration_authority_id.ok_or_else(|| {
+                    invalid(
+                        "/registration_authority_id",
+                        Rule::RegisteredTeamTakesAuthority,
+                    )
+                })?;
+                let authority = context
+                    .bodies
+                    .iter()
+                    .find(|body| body.id == authority_id)
+                    .ok_or_else(|| {
+                        invalid("/registration_authority_id", Rule::ReviewingBodyUnknown)
+                    })?;
+                if authority.kind != ReviewingBodyKind::RegistrationAuthority {
+                    return Err(invalid(
+                        "/registration_authority_id",
+                        Rule::AuthorityWrongKind,
+                    ));
+                }
+                let has_authority = |code: &RegionCode| {
+                    context.bodies.iter().any(|body| {
+                        body.kind == ReviewingBodyKind::RegistrationAuthority
+                            && &body.region == code
+                    })
+                };
+                check_authority(&tree, &region, &authority.region, has_authority)
+                    .map_err(|rule| invalid("/registration_authority_id", rule))?;
+                new.registration_authority = Some(authority_id);
+                if self.credit_code.is_none() && self.org_code.is_none() {
+                    return Err(invalid("/credit_code", Rule::RegisteredTeamNeedsCode));
+                }
+                if let Some(credit) = &self.credit_code {
+                    let code =
+                        CreditCode::parse(credit).map_err(|rule| invalid("/credit_code", rule))?;
+                    if !code.is_civil_affairs_registered() {
+                        return Err(invalid("/credit_code", Rule::CreditCodeNotCivilAffairs));
+                    }
+                    new.credit_code = Some(code);
+                }
+                if let Some(org) = &self.org_code {
+                    new.org_code =
+                        Some(OrgCode::parse(org).map_err(|rule| invalid("/org_code", rule))?);
+                }
+                if self.certificates.is_empty() {
+                    return Err(invalid("/certificates", Rule::CertificatesRequired));
+                }
+                new.certificates = self.certificates;
+            }
+        }
+        Ok(new)
+    }
+}
 
 /// 登记状态: whether the team is registered with civil affairs as a legal person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LegalStatus {
     /// 已登记的社会组织: reviewed by the registration authority (民政局) of its region.
@@ -22,7 +219,7 @@ stored_names!(LegalStatus {
     Unregistered = "unregistered",
 });
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamStatus {
     Pending,
@@ -100,27 +297,27 @@ impl<'a> RegionTree<'a> {
 #[derive(Debug, Clone)]
 pub struct LiaisonCandidate {
     pub status: TeamStatus,
-    /// A volunteer federation or an (industry) association.
-    pub federation: bool,
+    /// A volunteer service association (志愿服务联合会/协会), regional or of an industry.
+    pub association: bool,
     pub region: RegionCode,
     /// The applicant names this team as its parent team.
     pub declared_parent: bool,
 }
 
 /// R11, unregistered teams: the liaison is the team's approved parent (in its own region or the
-/// one directly above), or the federation of its own region, or, only where its region has no
-/// federation, the federation of the region directly above.
+/// one directly above), or the association of its own region, or, only where its region has no
+/// association, the association of the region directly above.
 pub fn check_liaison(
     tree: &RegionTree<'_>,
     team_region: &RegionCode,
     liaison: &LiaisonCandidate,
-    has_federation: impl Fn(&RegionCode) -> bool,
+    has_association: impl Fn(&RegionCode) -> bool,
 ) -> Result<(), Rule> {
     if liaison.status != TeamStatus::Approved {
         return Err(Rule::LiaisonNotApproved);
     }
-    let allowed = if liaison.federation {
-        tree.nearest_with(team_region, has_federation)
+    let allowed = if liaison.association {
+        tree.nearest_with(team_region, has_association)
     } else if liaison.declared_parent {
         if &liaison.region == team_region {
             Some(team_region)
@@ -128,7 +325,7 @@ pub fn check_liaison(
             tree.parent(team_region)
         }
     } else {
-        return Err(Rule::LiaisonNotFederationOrParent);
+        return Err(Rule::LiaisonNotAssociationOrParent);
     };
     match allowed {
         Some(allowed) if allowed == &liaison.region => Ok(()),
@@ -176,19 +373,19 @@ mod tests {
         RegionCode::parse(value).unwrap()
     }
 
-    fn federation(at: &str) -> LiaisonCandidate {
+    fn association(at: &str) -> LiaisonCandidate {
         LiaisonCandidate {
             status: TeamStatus::Approved,
-            federation: true,
+            association: true,
             region: code(at),
             declared_parent: false,
         }
     }
 
     #[test]
-    fn the_nearest_federation_and_no_other() {
+    fn the_nearest_association_and_no_other() {
         // Suizhou (421300) over Zengdu (421303) and the high-tech zone (421371); the zone has no
-        // federation of its own.
+        // association of its own.
         let regions = [
             region("421300", None),
             region("421303", Some("421300")),
@@ -197,36 +394,36 @@ mod tests {
         let tree = RegionTree::new(&regions);
         let has = |r: &RegionCode| r.as_str() == "421300" || r.as_str() == "421303";
         assert_eq!(
-            check_liaison(&tree, &code("421303"), &federation("421303"), has),
+            check_liaison(&tree, &code("421303"), &association("421303"), has),
             Ok(())
         );
         assert_eq!(
-            check_liaison(&tree, &code("421303"), &federation("421300"), has),
+            check_liaison(&tree, &code("421303"), &association("421300"), has),
             Err(Rule::LiaisonSkipsLevel)
         );
         assert_eq!(
-            check_liaison(&tree, &code("421371"), &federation("421300"), has),
+            check_liaison(&tree, &code("421371"), &association("421300"), has),
             Ok(())
         );
         assert_eq!(
-            check_liaison(&tree, &code("421371"), &federation("421303"), has),
+            check_liaison(&tree, &code("421371"), &association("421303"), has),
             Err(Rule::LiaisonUnrelatedRegion)
         );
         let pending = LiaisonCandidate {
             status: TeamStatus::Pending,
-            ..federation("421303")
+            ..association("421303")
         };
         assert_eq!(
             check_liaison(&tree, &code("421303"), &pending, has),
             Err(Rule::LiaisonNotApproved)
         );
         let peer = LiaisonCandidate {
-            federation: false,
-            ..federation("421303")
+            association: false,
+            ..association("421303")
         };
         assert_eq!(
             check_liaison(&tree, &code("421303"), &peer, has),
-            Err(Rule::LiaisonNotFederationOrParent)
+            Err(Rule::LiaisonNotAssociationOrParent)
         );
         let parent = LiaisonCandidate {
             declared_parent: true,
@@ -246,7 +443,7 @@ mod tests {
         let none = |_: &RegionCode| false;
         let city_parent = LiaisonCandidate {
             status: TeamStatus::Approved,
-            federation: false,
+            association: false,
             region: code("421300"),
             declared_parent: true,
         };
@@ -255,11 +452,11 @@ mod tests {
             Err(Rule::LiaisonSkipsLevel)
         );
         assert_eq!(
-            check_liaison(&tree, &code("421399"), &federation("421300"), none),
+            check_liaison(&tree, &code("421399"), &association("421300"), none),
             Err(Rule::LiaisonSkipsLevel)
         );
         assert_eq!(
-            check_liaison(&tree, &code("421399"), &federation("421303"), none),
+            check_liaison(&tree, &code("421399"), &association("421303"), none),
             Ok(())
         );
     }

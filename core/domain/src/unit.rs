@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{InvalidInput, LocalizedName, RegionCode, Rule};
 
 /// What kind of employer a unit (单位) is; the same kinds classify teams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// Party or government organ (党政机关).
@@ -37,7 +37,7 @@ stored_names!(UnitKind {
 });
 
 /// The civilised-unit title (文明单位) a unit holds; it sets the unit's registration target (R17).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CivilisationLevel {
     National,
@@ -54,7 +54,7 @@ stored_names!(CivilisationLevel {
 });
 
 /// A unit's headcount (干部职工), the denominator of its registration ratio: never zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Staff(u32);
 
@@ -73,7 +73,7 @@ impl Staff {
 }
 
 /// An employer whose staff register as volunteers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: Uuid,
     pub name: LocalizedName,

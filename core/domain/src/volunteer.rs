@@ -5,8 +5,67 @@ use crate::stored::stored_names;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::{InvalidInput, Rule};
+use crate::{IdDocumentKind, IdNumber, InvalidInput, RegionCode, Rule};
+
+/// A real-name application as a person (or a unit's list) gives it, before parsing: the one
+/// way an application over the API and a row of an imported list become a `NewVolunteer`.
+#[derive(Debug, Clone)]
+pub struct VolunteerApplication {
+    pub name: String,
+    pub id_kind: IdDocumentKind,
+    pub id_number: String,
+    pub mobile: String,
+    pub region: String,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub availability: Option<String>,
+}
+
+/// A real-name application, parsed.
+#[derive(Debug, Clone)]
+pub struct NewVolunteer {
+    pub name: PersonName,
+    pub id_number: IdNumber,
+    pub mobile: MobileNumber,
+    pub region: RegionCode,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub availability: Option<String>,
+}
+
+impl VolunteerApplication {
+    /// Parses every field, naming the first one at fault.
+    pub fn parse(self, today: time::Date) -> Result<NewVolunteer, InvalidInput> {
+        let availability = self
+            .availability
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty());
+        if let Some(text) = &availability {
+            crate::check_text(text, 200, "/availability")?;
+        }
+        let mut service_categories = Vec::with_capacity(self.service_categories.len());
+        for category in self.service_categories {
+            if !service_categories.contains(&category) {
+                service_categories.push(category);
+            }
+        }
+        Ok(NewVolunteer {
+            name: PersonName::parse(&self.name, "/name")?,
+            id_number: IdNumber::parse(self.id_kind, &self.id_number, today, "/id_number")?,
+            mobile: MobileNumber::parse(&self.mobile, "/mobile")?,
+            region: RegionCode::parse(&self.region)
+                .map_err(|rule| InvalidInput::new("/region", rule))?,
+            unit: self.unit,
+            skills: parse_tags(&self.skills, "/skills")?,
+            service_categories,
+            availability,
+        })
+    }
+}
 
 /// A real name as on an identity document: Chinese names, with the middle dot of names of
 /// ethnic minorities and foreigners (阿卜杜勒·艾尼), and names in Latin letters.
@@ -98,7 +157,7 @@ impl MobileNumber {
 }
 
 /// The service categories of the national volunteer system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceCategory {
     /// 社区服务
@@ -131,19 +190,54 @@ pub enum ServiceCategory {
 }
 
 /// Where a volunteer's registration stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VolunteerStatus {
     Pending,
     Verified,
     Rejected,
+    /// Set aside by the city office: a registration made with someone else's document, or one
+    /// the person challenged at the office with their document in hand.
+    Voided,
 }
 
 stored_names!(VolunteerStatus {
     Pending = "pending",
     Verified = "verified",
     Rejected = "rejected",
+    Voided = "voided",
 });
+
+/// How old a volunteer is, in the brackets that staff see instead of a birth date: narrow
+/// enough for the rules that depend on age (minors need a guardian's consent), wide enough
+/// that beside a masked number and a region it leaves the number unguessable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeGroup {
+    /// Under 18.
+    Minor,
+    /// 18 to 35.
+    Youth,
+    /// 36 to 59.
+    MiddleAged,
+    /// 60 and over.
+    Senior,
+}
+
+impl AgeGroup {
+    pub fn of(birth_date: time::Date, today: time::Date) -> AgeGroup {
+        let mut age = today.year() - birth_date.year();
+        if (today.month() as u8, today.day()) < (birth_date.month() as u8, birth_date.day()) {
+            age -= 1;
+        }
+        match age {
+            ..18 => AgeGroup::Minor,
+            18..=35 => AgeGroup::Youth,
+            36..=59 => AgeGroup::MiddleAged,
+            _ => AgeGroup::Senior,
+        }
+    }
+}
 
 /// A volunteer's public number: stable for life, never derived from the identity number, and
 /// carried by transferred records so the same person is recognised in every region. Sixteen
@@ -190,11 +284,6 @@ fn mod_11_2(digits: &str) -> char {
         10 => 'X',
         check => char::from_digit(check, 10).unwrap_or('0'),
     }
-}
-
-/// A birth date as staff see it beside a masked identity number: year and month only.
-pub fn birth_month(birth_date: &str) -> String {
-    birth_date.chars().take(7).collect()
 }
 
 /// A short list of free-text tags (skills): each 1 to 30 characters, at most 20 of them.

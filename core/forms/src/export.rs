@@ -1,18 +1,16 @@
+//! The volunteer registration form (志愿者注册登记表) as CSV and XLSX.
+
 use rust_xlsxwriter::{Format, Workbook};
-use uuid::Uuid;
-use zhiyuan_domain::{IdDocumentKind, TenantCode, VolunteerStatus};
-use zhiyuan_store::{Store, VolunteerFilter};
 
 use crate::FormError;
-use crate::import::CATEGORY_LABELS;
 
-/// One line of the registration form. Identity and mobile numbers are masked: the form travels
-/// by e-mail and on paper.
+/// One line of the registration form. Identity and mobile numbers are masked and the age is a
+/// bracket: the form travels by e-mail and on paper.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormRow {
     pub name: String,
     pub gender: String,
-    pub birth_date: String,
+    pub age_group: String,
     pub id_kind: String,
     pub id_number: String,
     pub mobile: String,
@@ -28,7 +26,7 @@ const HEADERS: [&str; 13] = [
     "序号",
     "姓名",
     "性别",
-    "出生年月",
+    "年龄段",
     "证件类型",
     "证件号码",
     "手机号码",
@@ -40,96 +38,12 @@ const HEADERS: [&str; 13] = [
     "注册日期",
 ];
 
-/// The volunteers of a tenant, or of one unit, as the form lists them.
-pub async fn registration_form(
-    store: &Store,
-    tenant: &TenantCode,
-    unit: Option<Uuid>,
-) -> Result<Vec<FormRow>, FormError> {
-    let regions = store.regions(tenant).await?;
-    let units = store.units(tenant).await?;
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
-        let filter = VolunteerFilter {
-            unit,
-            limit: 10_000,
-            offset,
-            ..VolunteerFilter::default()
-        };
-        let page = store.volunteers(tenant, &filter).await?;
-        if page.is_empty() {
-            break;
-        }
-        offset += page.len() as u32;
-        for volunteer in page {
-            rows.push(FormRow {
-                gender: match volunteer.gender.map(|gender| gender.as_str()) {
-                    Some("male") => "男".into(),
-                    Some("female") => "女".into(),
-                    _ => String::new(),
-                },
-                // Year and month: beside the masked identity number, a full date would rebuild it.
-                birth_date: volunteer
-                    .birth_date
-                    .as_deref()
-                    .map(zhiyuan_domain::birth_month)
-                    .unwrap_or_default(),
-                id_kind: kind_label(volunteer.id_kind).into(),
-                id_number: volunteer.id_number_masked.clone(),
-                mobile: zhiyuan_domain::mask(&volunteer.mobile, 3, 4),
-                region: regions
-                    .iter()
-                    .find(|region| region.code == volunteer.region)
-                    .map(|region| region.name.zh.clone())
-                    .unwrap_or_else(|| volunteer.region.to_string()),
-                unit: volunteer
-                    .unit
-                    .and_then(|id| units.iter().find(|unit| unit.id == id))
-                    .map(|unit| unit.name.zh.clone())
-                    .unwrap_or_default(),
-                volunteer_number: volunteer.volunteer_number.clone().unwrap_or_default(),
-                status: match volunteer.status {
-                    VolunteerStatus::Pending => "待认证",
-                    VolunteerStatus::Verified => "已认证",
-                    VolunteerStatus::Rejected => "未通过",
-                }
-                .into(),
-                service_categories: volunteer
-                    .service_categories
-                    .iter()
-                    .filter_map(|category| {
-                        CATEGORY_LABELS
-                            .iter()
-                            .find(|(c, _, _)| c == category)
-                            .map(|(_, zh, _)| *zh)
-                    })
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                applied_on: volunteer.applied_at.shanghai_date().to_string(),
-                name: volunteer.name,
-            });
-        }
-    }
-    Ok(rows)
-}
-
-fn kind_label(kind: IdDocumentKind) -> &'static str {
-    match kind {
-        IdDocumentKind::ResidentIdCard => "居民身份证",
-        IdDocumentKind::HongKongMacaoPermit => "港澳居民来往内地通行证",
-        IdDocumentKind::TaiwanPermit => "台湾居民来往大陆通行证",
-        IdDocumentKind::Passport => "护照",
-        IdDocumentKind::ForeignPermanentResidentId => "外国人永久居留身份证",
-    }
-}
-
 fn cells(index: usize, row: &FormRow) -> [String; 13] {
     [
         (index + 1).to_string(),
         row.name.clone(),
         row.gender.clone(),
-        row.birth_date.clone(),
+        row.age_group.clone(),
         row.id_kind.clone(),
         row.id_number.clone(),
         row.mobile.clone(),

@@ -1,19 +1,22 @@
-//! The registration forms of Zhiyuan (R20): bulk import of the volunteer lists units keep, and
-//! export of the volunteer registration form (志愿者注册登记表).
+//! The file formats of the registration forms (R20): the CSV lists units keep, read in UTF-8
+//! or GB18030 with their columns found by header, and the volunteer registration form
+//! (志愿者注册登记表) written as CSV and XLSX.
 //!
-//! Import reads CSV in UTF-8 (with or without a byte-order mark) or GB18030, the encoding
-//! spreadsheets on Chinese Windows save by default; every row is parsed with the same domain
-//! rules as an application over the API, and errors name their line and column.
+//! This crate reads and writes files; what an imported row means and who may import it is the
+//! application layer's (`zhiyuan-app`).
 
 mod export;
-mod import;
+mod labels;
+mod list;
 
-pub use export::{FormRow, registration_form, to_csv, to_xlsx};
-pub use import::{
-    ImportMode, ImportOptions, ImportReport, RowError, VOLUNTEER_COLUMNS, decode, import_volunteers,
+pub use export::{FormRow, to_csv, to_xlsx};
+pub use labels::{
+    CATEGORY_LABELS, age_group_label, category_label, gender_label, id_kind_label, parse_category,
+    parse_id_kind, parse_legal_status, parse_unit_kind, split_list, status_label,
 };
+pub use list::{Column, ListReader, ListRow, RowError, TEAM_COLUMNS, VOLUNTEER_COLUMNS, decode};
 
-/// What can stop a whole import or export (a bad row is a `RowError`, not this).
+/// What stops a whole file from being read or written (a bad row is a `RowError`, not this).
 #[derive(Debug, thiserror::Error)]
 pub enum FormError {
     #[error("the file has no header row")]
@@ -22,10 +25,6 @@ pub enum FormError {
     MissingColumn(&'static str, &'static str),
     #[error("the file is not CSV: {0}")]
     Csv(#[from] csv::Error),
-    #[error(transparent)]
-    Store(#[from] zhiyuan_store::StoreError),
-    #[error("the row parser stopped: {0}")]
-    Parser(String),
     #[error("writing XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }

@@ -1,20 +1,25 @@
+//! The audit trail: every change written in the transaction that makes it, numbered per tenant
+//! (and for the node) and chained by hashes, so that an event changed, removed or reordered
+//! afterwards shows.
+
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
-use zhiyuan_domain::{Actor, TenantCode, Timestamp};
+use zhiyuan_domain::{Actor, AuditAction, TenantCode, Timestamp};
 
-use crate::rows::{optional_text, optional_uuid, text, timestamp, uuid};
-use crate::{Store, StoreError};
+use crate::rows::{int, optional_text, optional_uuid, text, timestamp, uuid};
+use crate::{Store, StoreError, realm};
 
 /// One change, as it goes into the audit trail: who, when, what, and the entity before and after.
 #[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {
+    /// The tenant whose trail records it; `None` for the node's own.
     pub tenant: Option<&'a TenantCode>,
     pub actor: &'a Actor,
-    pub action: &'static str,
-    pub entity_kind: &'static str,
+    pub action: AuditAction,
     pub entity_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
@@ -26,44 +31,171 @@ pub struct AuditRecord<'a> {
 /// One change, as the audit trail shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEvent {
+    /// Its place in the tenant's trail, from 1.
+    pub seq: u64,
     pub id: Uuid,
-    pub actor_id: Option<Uuid>,
+    pub actor_account_id: Option<Uuid>,
     pub actor_name: String,
-    pub action: String,
+    pub action: AuditAction,
     pub entity_kind: String,
     pub entity_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub reason: Option<String>,
     pub at: Timestamp,
+    /// SHA-256 (hex) over the event and the hash of the one before it.
+    pub hash: String,
+}
+
+/// Where a trail's chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainBreak {
+    /// The first event whose place or hash is not what the chain says.
+    pub seq: u64,
+    pub id: Option<Uuid>,
+    pub problem: ChainProblem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainProblem {
+    /// The event's content or place no longer gives its hash: it was changed, or moved (its
+    /// number and the hash before it are part of what its hash covers).
+    Changed,
+    /// Events are missing before this one, or at the end of the trail.
+    Removed,
+}
+
+/// A trail checked from its first event: how many events, and the first break if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    /// The tenant's code, or `node`.
+    pub trail: String,
+    pub events: u64,
+    pub first_break: Option<ChainBreak>,
 }
 
 /// Writes the event in the transaction of the change it records, so neither exists without the
-/// other.
+/// other. The trail's head row is updated first: it holds the transaction's lock on the trail,
+/// so events of a tenant are numbered and chained one after the other.
 pub(crate) async fn record(
     tx: &mut Transaction<'static, Any>,
     record: AuditRecord<'_>,
 ) -> Result<(), StoreError> {
+    let trail = realm(record.tenant);
     sqlx::query(
-        "INSERT INTO audit_events (id, tenant_code, actor_id, actor_name, action, entity_kind, \
-         entity_id, before_json, after_json, reason, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_heads (tenant_code, seq, hash) VALUES ($1, 0, '') \
+         ON CONFLICT (tenant_code) DO NOTHING",
     )
-    .bind(Uuid::now_v7().to_string())
-    .bind(record.tenant.map(|tenant| tenant.as_str().to_owned()))
-    .bind(record.actor.user_id.map(|id| id.to_string()))
-    .bind(record.actor.name.clone())
-    .bind(record.action)
-    .bind(record.entity_kind)
-    .bind(record.entity_id)
-    .bind(record.before.map(|value| value.to_string()))
-    .bind(record.after.map(|value| value.to_string()))
-    .bind(record.reason)
-    .bind(record.at.unix_millis())
+    .bind(trail)
     .execute(&mut **tx)
     .await?;
+    let head = sqlx::query(
+        "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_code = $1 RETURNING seq, hash",
+    )
+    .bind(trail)
+    .fetch_one(&mut **tx)
+    .await?;
+    let seq = int(&head, "seq")?;
+    let previous = text(&head, "hash")?;
+    let stored = StoredEvent {
+        seq,
+        id: Uuid::now_v7().to_string(),
+        actor_account_id: record.actor.account_id.map(|id| id.to_string()),
+        actor_name: record.actor.name.clone(),
+        action: record.action.as_str().to_owned(),
+        entity_kind: record.action.entity_kind().to_owned(),
+        entity_id: record.entity_id,
+        before_json: record.before.map(|value| value.to_string()),
+        after_json: record.after.map(|value| value.to_string()),
+        reason: record.reason,
+        at: record.at.unix_millis(),
+    };
+    let hash = stored.hash(&previous);
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_code, seq, id, actor_account_id, actor_name, action, \
+         entity_kind, entity_id, before_json, after_json, reason, at, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(trail)
+    .bind(stored.seq)
+    .bind(&stored.id)
+    .bind(&stored.actor_account_id)
+    .bind(&stored.actor_name)
+    .bind(&stored.action)
+    .bind(&stored.entity_kind)
+    .bind(&stored.entity_id)
+    .bind(&stored.before_json)
+    .bind(&stored.after_json)
+    .bind(&stored.reason)
+    .bind(stored.at)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE tenant_code = $2")
+        .bind(&hash)
+        .bind(trail)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
+
+/// An event as stored, column by column: what its hash covers, byte for byte.
+#[derive(Debug, Clone, Serialize)]
+struct StoredEvent {
+    seq: i64,
+    id: String,
+    actor_account_id: Option<String>,
+    actor_name: String,
+    action: String,
+    entity_kind: String,
+    entity_id: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    reason: Option<String>,
+    at: i64,
+}
+
+impl StoredEvent {
+    /// SHA-256 over the hash of the event before (empty for the first) and the event's columns
+    /// as a JSON array, in a fixed order.
+    fn hash(&self, previous: &str) -> String {
+        let columns = serde_json::json!([
+            previous,
+            self.seq,
+            self.id,
+            self.actor_account_id,
+            self.actor_name,
+            self.action,
+            self.entity_kind,
+            self.entity_id,
+            self.before_json,
+            self.after_json,
+            self.reason,
+            self.at,
+        ]);
+        hex::encode(Sha256::digest(columns.to_string().as_bytes()))
+    }
+
+    fn from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+        Ok(StoredEvent {
+            seq: int(row, "seq")?,
+            id: text(row, "id")?,
+            actor_account_id: optional_text(row, "actor_account_id")?,
+            actor_name: text(row, "actor_name")?,
+            action: text(row, "action")?,
+            entity_kind: text(row, "entity_kind")?,
+            entity_id: text(row, "entity_id")?,
+            before_json: optional_text(row, "before_json")?,
+            after_json: optional_text(row, "after_json")?,
+            reason: optional_text(row, "reason")?,
+            at: int(row, "at")?,
+        })
+    }
+}
+
+const EVENT_COLUMNS: &str = "seq, id, actor_account_id, actor_name, action, entity_kind, \
+    entity_id, before_json, after_json, reason, at, hash";
 
 impl Store {
     /// The newest events of a tenant first.
@@ -72,17 +204,148 @@ impl Store {
         tenant: &TenantCode,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, actor_id, actor_name, action, entity_kind, entity_id, before_json, \
-             after_json, reason, at FROM audit_events WHERE tenant_code = $1 ORDER BY at DESC, id DESC \
-             LIMIT $2",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE tenant_code = $1 \
+             ORDER BY seq DESC LIMIT $2"
+        ))
         .bind(tenant.as_str())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(audit_event).collect()
     }
+
+    /// Chains the events written before the trail was chained (numbered by the migration, with
+    /// no hash yet), for every trail, and sets each trail's head. Runs at start-up; a trail
+    /// chained already is left as it is.
+    pub async fn chain_audit_trails(&self) -> Result<(), StoreError> {
+        let trails = sqlx::query(
+            "SELECT DISTINCT tenant_code FROM audit_events WHERE hash IS NULL ORDER BY tenant_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for trail in trails {
+            let trail = text(&trail, "tenant_code")?;
+            let mut tx = self.begin_write().await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM audit_events WHERE tenant_code = $1 ORDER BY seq"
+            ))
+            .bind(&trail)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut previous = String::new();
+            let mut last = 0;
+            for row in &rows {
+                let event = StoredEvent::from_row(row)?;
+                let hash = match optional_text(row, "hash")? {
+                    Some(hash) => hash,
+                    None => {
+                        let hash = event.hash(&previous);
+                        sqlx::query(
+                            "UPDATE audit_events SET hash = $1 WHERE tenant_code = $2 AND seq = $3",
+                        )
+                        .bind(&hash)
+                        .bind(&trail)
+                        .bind(event.seq)
+                        .execute(&mut *tx)
+                        .await?;
+                        hash
+                    }
+                };
+                previous = hash;
+                last = event.seq;
+            }
+            sqlx::query(
+                "INSERT INTO audit_heads (tenant_code, seq, hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant_code) DO UPDATE SET seq = $2, hash = $3",
+            )
+            .bind(&trail)
+            .bind(last)
+            .bind(&previous)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Walks every trail (or one tenant's) from its first event and names the first event that
+    /// was changed, removed or reordered.
+    pub async fn check_audit_trails(
+        &self,
+        tenant: Option<&TenantCode>,
+    ) -> Result<Vec<ChainReport>, StoreError> {
+        let trails: Vec<String> = match tenant {
+            Some(tenant) => vec![tenant.as_str().to_owned()],
+            None => sqlx::query("SELECT tenant_code FROM audit_heads ORDER BY tenant_code")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| text(row, "tenant_code"))
+                .collect::<Result<_, _>>()?,
+        };
+        let mut reports = Vec::new();
+        for trail in trails {
+            // Read as of one moment, so that events written meanwhile do not look like a break.
+            let mut tx = self.pool.begin().await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM audit_events WHERE tenant_code = $1 ORDER BY seq"
+            ))
+            .bind(&trail)
+            .fetch_all(&mut *tx)
+            .await?;
+            let head = sqlx::query("SELECT seq FROM audit_heads WHERE tenant_code = $1")
+                .bind(&trail)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| int(&row, "seq"))
+                .transpose()?
+                .unwrap_or(0);
+            tx.commit().await?;
+            reports.push(ChainReport {
+                events: rows.len() as u64,
+                first_break: first_break(&rows, head)?,
+                trail,
+            });
+        }
+        Ok(reports)
+    }
+}
+
+/// The first place where a trail's events, in the order of their numbers, stop forming the
+/// chain: a number skipped or missing at the end (removed), or a hash that the event's content,
+/// number and predecessor do not give (changed or moved).
+fn first_break(rows: &[AnyRow], head: i64) -> Result<Option<ChainBreak>, StoreError> {
+    let mut previous = String::new();
+    let mut expected = 1;
+    for row in rows {
+        let event = StoredEvent::from_row(row)?;
+        let stored_hash = optional_text(row, "hash")?.unwrap_or_default();
+        let problem = if event.seq != expected {
+            Some(ChainProblem::Removed)
+        } else if event.hash(&previous) != stored_hash {
+            Some(ChainProblem::Changed)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Ok(Some(ChainBreak {
+                seq: u64::try_from(expected).unwrap_or(0),
+                id: Uuid::parse_str(&event.id).ok(),
+                problem,
+            }));
+        }
+        previous = stored_hash;
+        expected += 1;
+    }
+    if head >= expected {
+        return Ok(Some(ChainBreak {
+            seq: u64::try_from(expected).unwrap_or(0),
+            id: None,
+            problem: ChainProblem::Removed,
+        }));
+    }
+    Ok(None)
 }
 
 fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
@@ -94,16 +357,20 @@ fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
             })
             .transpose()
     };
+    let action = text(row, "action")?;
     Ok(AuditEvent {
+        seq: u64::try_from(int(row, "seq")?).unwrap_or(0),
         id: uuid(row, "id")?,
-        actor_id: optional_uuid(row, "actor_id")?,
+        actor_account_id: optional_uuid(row, "actor_account_id")?,
         actor_name: text(row, "actor_name")?,
-        action: text(row, "action")?,
+        action: AuditAction::from_db(&action)
+            .ok_or_else(|| StoreError::Corrupt(format!("audit action {action:?}")))?,
         entity_kind: text(row, "entity_kind")?,
         entity_id: text(row, "entity_id")?,
         before: json("before_json")?,
         after: json("after_json")?,
         reason: optional_text(row, "reason")?,
         at: timestamp(row, "at")?,
+        hash: optional_text(row, "hash")?.unwrap_or_default(),
     })
 }

@@ -28,7 +28,7 @@ pub enum UniqueField {
     UnitName,
     ReviewingBodyName,
     Username,
-    /// One registration per identity document per tenant.
+    /// One verified registration per identity document per tenant.
     IdNumber,
     /// One volunteer record per account.
     VolunteerAccount,
@@ -83,10 +83,13 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         "tenants_pkey" | "tenants_code_key" => Some(UniqueField::TenantCode),
         "units_tenant_code_name_zh_key" => Some(UniqueField::UnitName),
         "reviewing_bodies_tenant_code_name_zh_key" => Some(UniqueField::ReviewingBodyName),
-        "users_tenant_code_username_key" | "users_username_key" => Some(UniqueField::Username),
-        "volunteers_tenant_code_id_number_index_key" => Some(UniqueField::IdNumber),
-        "volunteers_user_id_key" => Some(UniqueField::VolunteerAccount),
-        "volunteers_volunteer_number_key" => Some(UniqueField::VolunteerNumber),
+        "accounts_tenant_code_username_key" => Some(UniqueField::Username),
+        // PostgreSQL names the partial index; SQLite names its columns.
+        "volunteers_one_registration" | "volunteers_tenant_code_id_number_index_key" => {
+            Some(UniqueField::IdNumber)
+        }
+        "volunteers_tenant_code_account_id_key" => Some(UniqueField::VolunteerAccount),
+        "volunteers_tenant_code_volunteer_number_key" => Some(UniqueField::VolunteerNumber),
         "teams_tenant_code_name_key" => Some(UniqueField::TeamName),
         "team_members_pkey" | "team_members_tenant_code_team_id_volunteer_id_key" => {
             Some(UniqueField::Membership)
@@ -116,8 +119,8 @@ mod tests {
             Some("tenants_code_key".to_owned())
         );
         assert_eq!(
-            constraint_name(Some("users_username_key"), "duplicate key value"),
-            Some("users_username_key".to_owned())
+            constraint_name(Some("volunteers_one_registration"), "duplicate key value"),
+            Some("volunteers_one_registration".to_owned())
         );
     }
 }

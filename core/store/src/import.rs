@@ -7,13 +7,13 @@ use std::collections::HashSet;
 use serde_json::json;
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
-use zhiyuan_domain::{Actor, TenantCode, Timestamp, VolunteerStatus};
+use zhiyuan_domain::{Actor, AuditAction, NewVolunteer, TenantCode, Timestamp, VolunteerStatus};
 
 use crate::audit::{AuditRecord, record};
-use crate::volunteers::{NewVolunteer, id_number_index};
+use crate::volunteers::id_number_index;
 use crate::{Backend, Store, StoreError, TenantKeys};
 
-/// Rows per INSERT: 1,000 rows of 17 values stay below the bind limits of SQLite (32766) and
+/// Rows per INSERT: 1,000 rows of 16 values stay below the bind limits of SQLite (32766) and
 /// PostgreSQL (65535).
 pub const IMPORT_BATCH: usize = 1000;
 
@@ -75,10 +75,15 @@ impl Store {
     ) -> Result<VolunteerImport, StoreError> {
         let keys = self.verify_data_key(tenant).await?;
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("SELECT id_number_index FROM volunteers WHERE tenant_code = $1")
-            .bind(tenant.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        // A list registers documents not registered yet: pending or verified registrations
+        // count as registered, rejected and voided ones do not.
+        let rows = sqlx::query(
+            "SELECT id_number_index FROM volunteers WHERE tenant_code = $1 \
+             AND status IN ('pending', 'verified')",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
         let taken = rows
             .iter()
             .map(|row| {
@@ -138,10 +143,10 @@ impl VolunteerImport {
             let mut sql = String::with_capacity(128 + batch.len() * 80);
             sql.push_str(
                 "INSERT INTO volunteers (tenant_code, id, name, id_kind, id_number_sealed, \
-                 id_number_index, id_number_masked, birth_date, gender, mobile, region_code, \
+                 id_number_index, id_number_masked, gender, mobile, region_code, \
                  unit_id, skills, service_categories, availability, status, applied_at) VALUES ",
             );
-            const COLUMNS: usize = 17;
+            const COLUMNS: usize = 16;
             for row in 0..batch.len() {
                 if row > 0 {
                     sql.push_str(", ");
@@ -176,7 +181,6 @@ impl VolunteerImport {
                     .bind(prepared.sealed.clone())
                     .bind(prepared.index.clone())
                     .bind(volunteer.id_number.masked())
-                    .bind(facts.map(|facts| facts.birth_date.to_string()))
                     .bind(facts.map(|facts| facts.gender.as_str()))
                     .bind(volunteer.mobile.as_str().to_owned())
                     .bind(volunteer.region.as_str().to_owned())
@@ -209,8 +213,7 @@ impl VolunteerImport {
             AuditRecord {
                 tenant: Some(&tenant),
                 actor,
-                action: "volunteer.import",
-                entity_kind: "volunteer",
+                action: AuditAction::VolunteerImport,
                 entity_id: tenant.as_str().to_owned(),
                 before: None,
                 after: Some(json!({ "imported": self.imported, "source": source })),

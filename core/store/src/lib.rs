@@ -26,18 +26,26 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use accounts::{LoginFailureCounts, NewUser, Session, StoredUser};
-pub use audit::{AuditEvent, AuditRecord};
+pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
+pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
 pub use keys::{KeyRing, TenantKeys};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
-pub use teams::{Membership, MembershipStatus, NewTeam, TeamRecord};
+pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;
-pub use volunteers::{
-    NewVolunteer, VolunteerApplication, VolunteerDecision, VolunteerFilter, VolunteerRecord,
-};
+pub use volunteers::{Registrant, VolunteerDecision, VolunteerFilter, VolunteerRecord};
+
+/// The realm of the node's own accounts, sessions and audit events: stored where a tenant's
+/// code would be, so that every such row has one. No tenant can take it: tenant codes are six
+/// digits.
+pub const NODE_REALM: &str = "node";
+
+/// The value of `tenant_code` for a tenant's rows, or the node's.
+pub(crate) fn realm(tenant: Option<&zhiyuan_domain::TenantCode>) -> &str {
+    tenant.map_or(NODE_REALM, zhiyuan_domain::TenantCode::as_str)
+}
 
 /// Set on every SQLite connection. A 64 MiB page cache keeps the indexes of a city's
 /// volunteers in memory while they are written (SQLite's default of 2 MiB makes a bulk import
@@ -134,10 +142,7 @@ impl Store {
 
     /// Applies the migrations this backend has not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrations::for_backend(self.backend)
-            .run(&self.pool)
-            .await?;
-        Ok(())
+        migrations::run(&self.pool, self.backend).await
     }
 
     /// Answers when the database does: the readiness check.

@@ -1,8 +1,9 @@
 use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
 
-use crate::Backend;
+use crate::{Backend, StoreError};
 
 /// Embedded in the binary so that a node migrates its database with nothing else on disk.
 const SQLITE: &[(i64, &str, &str)] = &[
@@ -31,7 +32,17 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "verified_tallies",
         include_str!("../migrations/sqlite/0005_verified_tallies.sql"),
     ),
+    (
+        6,
+        "accounts_and_grants",
+        include_str!("../migrations/sqlite/0006_accounts_and_grants.sql"),
+    ),
 ];
+
+/// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
+/// only outside a transaction, while sqlx runs every SQLite migration inside one; the store
+/// applies them itself (`apply_rebuilding`).
+const SQLITE_REBUILDING: &[i64] = &[6];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -59,6 +70,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "verified_tallies",
         include_str!("../migrations/postgres/0005_verified_tallies.sql"),
     ),
+    (
+        6,
+        "accounts_and_grants",
+        include_str!("../migrations/postgres/0006_accounts_and_grants.sql"),
+    ),
 ];
 
 pub(crate) fn for_backend(backend: Backend) -> Migrator {
@@ -83,4 +99,94 @@ pub(crate) fn for_backend(backend: Backend) -> Migrator {
         ),
         ..Migrator::DEFAULT
     }
+}
+
+/// Applies the migrations this backend has not run yet. On SQLite, a migration that builds
+/// tables anew is applied by `apply_rebuilding` once every migration before it has run.
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let migrator = for_backend(backend);
+    if backend == Backend::Sqlite {
+        for version in SQLITE_REBUILDING {
+            let Some(migration) = migrator
+                .migrations
+                .iter()
+                .find(|migration| migration.version == *version)
+            else {
+                continue;
+            };
+            if applied(pool, *version).await? {
+                continue;
+            }
+            let earlier = Migrator {
+                migrations: Cow::Owned(
+                    migrator
+                        .migrations
+                        .iter()
+                        .filter(|migration| migration.version < *version)
+                        .cloned()
+                        .collect(),
+                ),
+                ..Migrator::DEFAULT
+            };
+            earlier.run(pool).await?;
+            apply_rebuilding(pool, migration).await?;
+        }
+    }
+    migrator.run(pool).await?;
+    Ok(())
+}
+
+async fn applied(pool: &AnyPool, version: i64) -> Result<bool, StoreError> {
+    let table = sqlx::query(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    Ok(
+        sqlx::query("SELECT 1 FROM _sqlx_migrations WHERE version = $1 AND success")
+            .bind(version)
+            .fetch_optional(pool)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Runs a migration with foreign keys off, in one transaction with the row sqlx would record
+/// for it, and commits only when every foreign key holds.
+async fn apply_rebuilding(pool: &AnyPool, migration: &Migration) -> Result<(), StoreError> {
+    let mut connection = pool.acquire().await?;
+    connection.execute("PRAGMA foreign_keys = OFF").await?;
+    let applied = async {
+        connection.execute("BEGIN IMMEDIATE").await?;
+        connection.execute(&*migration.sql).await?;
+        let broken = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_optional(&mut *connection)
+            .await?;
+        if broken.is_some() {
+            return Err(StoreError::Corrupt(format!(
+                "migration {} leaves a foreign key broken",
+                migration.version
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES ($1, $2, TRUE, $3, -1)",
+        )
+        .bind(migration.version)
+        .bind(migration.description.to_string())
+        .bind(migration.checksum.to_vec())
+        .execute(&mut *connection)
+        .await?;
+        connection.execute("COMMIT").await?;
+        Ok(())
+    }
+    .await;
+    if applied.is_err() {
+        let _ = connection.execute("ROLLBACK").await;
+    }
+    connection.execute("PRAGMA foreign_keys = ON").await?;
+    applied
 }

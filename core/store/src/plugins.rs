@@ -7,7 +7,7 @@ use serde_json::json;
 use zhiyuan_domain::ports::{
     Binding, Hook, PluginManifest, PluginPackage, PolicyRevision, SwitchOff,
 };
-use zhiyuan_domain::{Actor, TenantCode, Timestamp};
+use zhiyuan_domain::{Actor, AuditAction, TenantCode, Timestamp};
 
 use crate::audit::{AuditRecord, record};
 use crate::rows::{int, optional_text, text, timestamp};
@@ -271,8 +271,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "policy.switch",
-                entity_kind: "policy",
+                action: AuditAction::PolicySwitch,
                 entity_id: revision.to_string(),
                 before: before.map(|r| json!({ "revision": r })),
                 after: Some(json!({ "revision": revision })),
@@ -308,8 +307,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(&switch_off.tenant),
                 actor: &Actor::system("plugin-host"),
-                action: "policy.switch_off",
-                entity_kind: "policy",
+                action: AuditAction::PolicySwitchOff,
                 entity_id: switch_off.revision.to_string(),
                 before: None,
                 after: Some(json!({ "hook": switch_off.hook, "revision": switch_off.revision })),
@@ -402,8 +400,7 @@ pub(crate) async fn insert_plugin(
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "plugin.upload",
-                entity_kind: "plugin",
+                action: AuditAction::PluginUpload,
                 entity_id: manifest.sha256.clone(),
                 before: None,
                 after: Some(json!({
@@ -450,8 +447,7 @@ pub(crate) async fn insert_revision(
         AuditRecord {
             tenant: Some(tenant),
             actor,
-            action: "policy.bind",
-            entity_kind: "policy",
+            action: AuditAction::PolicyBind,
             entity_id: revision.to_string(),
             before: before.map(|r| json!({ "revision": r })),
             after: Some(json!({ "revision": revision, "bindings": bindings })),

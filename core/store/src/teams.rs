@@ -4,9 +4,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, CreditCode, InvalidInput, LegalStatus, OrgCode, RegionCode, Rule, TeamStatus,
-    TenantCode, Timestamp, UnitKind,
+    Actor, AuditAction, Grant, GrantKind, InvalidInput, LegalStatus, NewTeam, RegionCode, Rule,
+    Scope, TeamStatus, TenantCode, Timestamp, UnitKind,
 };
+
+use crate::accounts::insert_grant;
 
 use crate::audit::{AuditRecord, record};
 use crate::rows::{
@@ -15,32 +17,13 @@ use crate::rows::{
 use crate::tenants::check_region_and_unit;
 use crate::{Store, StoreError};
 
-/// A team's application, parsed and checked against R11 by the caller.
-#[derive(Debug, Clone)]
-pub struct NewTeam {
-    pub name: String,
-    pub kind: UnitKind,
-    pub federation: bool,
-    pub unit: Option<Uuid>,
-    pub region: RegionCode,
-    pub contact_name: String,
-    pub contact_mobile: String,
-    pub legal_status: LegalStatus,
-    pub parent_team: Option<Uuid>,
-    pub liaison_team: Option<Uuid>,
-    pub registration_authority: Option<Uuid>,
-    pub credit_code: Option<CreditCode>,
-    pub org_code: Option<OrgCode>,
-    /// SHA-256 of certificate images uploaded before.
-    pub certificates: Vec<String>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamRecord {
     pub id: Uuid,
     pub name: String,
     pub kind: UnitKind,
-    pub federation: bool,
+    /// A volunteer service association, which other teams may choose as liaison.
+    pub association: bool,
     pub unit: Option<Uuid>,
     pub region: RegionCode,
     pub contact_name: String,
@@ -51,8 +34,10 @@ pub struct TeamRecord {
     pub registration_authority: Option<Uuid>,
     pub credit_code: Option<String>,
     pub org_code: Option<String>,
-    /// For a federation of the tenant's configuration: the reviewing body it acts as.
+    /// For an association of the tenant's configuration: the reviewing body it acts as.
     pub reviewing_body: Option<Uuid>,
+    /// The account that applied, who becomes the team's first admin.
+    pub applicant: Option<Uuid>,
     pub status: TeamStatus,
     pub decision_reason: Option<String>,
     pub submitted_at: Timestamp,
@@ -104,9 +89,10 @@ pub struct Membership {
     pub decided_at: Option<Timestamp>,
 }
 
-const TEAM_COLUMNS: &str = "id, name, kind, federation, unit_id, region_code, contact_name, \
+const TEAM_COLUMNS: &str = "id, name, kind, association, unit_id, region_code, contact_name, \
     contact_mobile, legal_status, parent_team_id, liaison_team_id, registration_authority_id, \
-    credit_code, org_code, reviewing_body_id, status, decision_reason, submitted_at, decided_at";
+    credit_code, org_code, reviewing_body_id, applicant_id, status, decision_reason, submitted_at, \
+    decided_at";
 
 impl Store {
     /// Stores an uploaded file under its hash, with the audit event of who uploaded it; storing
@@ -140,8 +126,7 @@ impl Store {
                 AuditRecord {
                     tenant: Some(tenant),
                     actor,
-                    action: "file.upload",
-                    entity_kind: "file",
+                    action: AuditAction::FileUpload,
                     entity_id: sha256.to_owned(),
                     before: None,
                     after: Some(json!({ "media_type": media_type, "size": content.len() })),
@@ -175,6 +160,17 @@ impl Store {
         ))
     }
 
+    /// Bytes of the files a tenant holds.
+    pub async fn file_bytes(&self, tenant: &TenantCode) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM files WHERE tenant_code = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(int(&row, "n")?).unwrap_or(0))
+    }
+
     /// Registers a team's application (pending); the applicant becomes its first admin.
     pub async fn create_team(
         &self,
@@ -188,23 +184,23 @@ impl Store {
         check_region_and_unit(&mut tx, tenant, &team.region, team.unit).await?;
         let id = Uuid::now_v7();
         write_team(&mut tx, tenant, id, team, at, false).await?;
-        sqlx::query(
-            "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(tenant.as_str())
-        .bind(id.to_string())
-        .bind(applicant.to_string())
-        .bind(at.unix_millis())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE teams SET applicant_id = $1 WHERE tenant_code = $2 AND id = $3")
+            .bind(applicant.to_string())
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let admin = Grant {
+            kind: GrantKind::TeamAdmin,
+            scope: Scope::Team(id),
+        };
+        insert_grant(&mut tx, tenant.as_str(), applicant, admin, actor, at).await?;
         let created = read_team(&mut tx, tenant, id).await?;
         audit_team(
             &mut tx,
             tenant,
             actor,
-            "team.apply",
+            AuditAction::TeamApply,
             None,
             &created,
             None,
@@ -240,7 +236,7 @@ impl Store {
             &mut tx,
             tenant,
             actor,
-            "team.resubmit",
+            AuditAction::TeamResubmit,
             Some(&before),
             &after,
             None,
@@ -259,7 +255,7 @@ impl Store {
         Ok(team)
     }
 
-    /// Every team of the tenant, federations included, without certificates.
+    /// Every team of the tenant, associations included, without certificates.
     pub async fn teams(&self, tenant: &TenantCode) -> Result<Vec<TeamRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 ORDER BY name"
@@ -272,26 +268,32 @@ impl Store {
             .collect()
     }
 
-    /// The pending applications an account decides: registered teams that chose the reviewing
-    /// body it acts for as their registration authority, unregistered teams whose liaison is the
-    /// federation that body is, and teams whose liaison is a team the account administers.
+    /// The pending applications an account decides: registered teams that chose a reviewing
+    /// body it reviews for as their registration authority, unregistered teams whose liaison is
+    /// the association such a body is, and teams whose liaison is a team the account
+    /// administers. Its own applications are not among them.
     pub async fn team_review_queue(
         &self,
         tenant: &TenantCode,
-        user: Uuid,
-        body: Option<Uuid>,
+        account: Uuid,
     ) -> Result<Vec<TeamRecord>, StoreError> {
-        // A NULL body matches nothing, so an account acting for no body sees its teams' only.
         let rows = sqlx::query(&format!(
-            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' AND \
-             (registration_authority_id = $2 \
-              OR liaison_team_id IN (SELECT id FROM teams WHERE tenant_code = $1 AND reviewing_body_id = $2) \
-              OR liaison_team_id IN (SELECT team_id FROM team_admins WHERE tenant_code = $1 AND user_id = $3)) \
+            "SELECT {TEAM_COLUMNS} FROM teams WHERE tenant_code = $1 AND status = 'pending' \
+             AND (applicant_id IS NULL OR applicant_id <> $2) AND ( \
+               'reviewing_body:' || registration_authority_id IN ( \
+                 SELECT scope FROM grants WHERE tenant_code = $1 AND account_id = $2 \
+                 AND kind = 'reviewer') \
+               OR liaison_team_id IN ( \
+                 SELECT id FROM teams WHERE tenant_code = $1 AND 'reviewing_body:' || reviewing_body_id IN ( \
+                   SELECT scope FROM grants WHERE tenant_code = $1 AND account_id = $2 \
+                   AND kind = 'reviewer')) \
+               OR 'team:' || liaison_team_id IN ( \
+                 SELECT scope FROM grants WHERE tenant_code = $1 AND account_id = $2 \
+                 AND kind = 'team_admin')) \
              ORDER BY submitted_at, id"
         ))
         .bind(tenant.as_str())
-        .bind(body.map(|body| body.to_string()))
-        .bind(user.to_string())
+        .bind(account.to_string())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -337,9 +339,9 @@ impl Store {
         }
         let after = read_team(&mut tx, tenant, id).await?;
         let action = if status == TeamStatus::Approved {
-            "team.approve"
+            AuditAction::TeamApprove
         } else {
-            "team.reject"
+            AuditAction::TeamReject
         };
         audit_team(
             &mut tx,
@@ -356,58 +358,21 @@ impl Store {
         Ok(after)
     }
 
-    pub async fn team_admins(
-        &self,
-        tenant: &TenantCode,
-        team: Uuid,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        let rows = sqlx::query("SELECT user_id FROM team_admins WHERE tenant_code = $1 AND team_id = $2 ORDER BY appointed_at")
-            .bind(tenant.as_str())
-            .bind(team.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|row| uuid(row, "user_id")).collect()
-    }
-
-    pub async fn is_team_admin(
-        &self,
-        tenant: &TenantCode,
-        team: Uuid,
-        user: Uuid,
-    ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "SELECT 1 FROM team_admins WHERE tenant_code = $1 AND team_id = $2 AND user_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(team.to_string())
-        .bind(user.to_string())
-        .fetch_optional(&self.pool)
-        .await?
-        .is_some())
-    }
-
-    /// Makes a member's account an admin of the team.
+    /// Makes an account an admin of the team: a grant over the team.
     pub async fn appoint_team_admin(
         &self,
         tenant: &TenantCode,
         team: Uuid,
-        user: Uuid,
+        account: Uuid,
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let appointed = sqlx::query(
-            "INSERT INTO team_admins (tenant_code, team_id, user_id, appointed_at, appointed_by) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_code, team_id, user_id) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(team.to_string())
-        .bind(user.to_string())
-        .bind(at.unix_millis())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
-        if appointed.rows_affected() == 0 {
+        let admin = Grant {
+            kind: GrantKind::TeamAdmin,
+            scope: Scope::Team(team),
+        };
+        if !insert_grant(&mut tx, tenant.as_str(), account, admin, actor, at).await? {
             // An admin already: nothing changes, nothing to record.
             return Ok(());
         }
@@ -416,11 +381,10 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "team.appoint_admin",
-                entity_kind: "team",
+                action: AuditAction::TeamAppointAdmin,
                 entity_id: team.to_string(),
                 before: None,
-                after: Some(json!({ "admin": user })),
+                after: Some(json!({ "admin": account })),
                 reason: None,
                 at,
             },
@@ -481,7 +445,7 @@ impl Store {
             &mut tx,
             tenant,
             actor,
-            "membership.apply",
+            AuditAction::MembershipApply,
             existing.as_ref(),
             &after,
             at,
@@ -536,11 +500,11 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let action = match to {
-            MembershipStatus::Member => "membership.accept",
-            MembershipStatus::Rejected => "membership.reject",
-            MembershipStatus::Removed => "membership.remove",
-            MembershipStatus::Left => "membership.leave",
-            MembershipStatus::Applied => "membership.apply",
+            MembershipStatus::Member => AuditAction::MembershipAccept,
+            MembershipStatus::Rejected => AuditAction::MembershipReject,
+            MembershipStatus::Removed => AuditAction::MembershipRemove,
+            MembershipStatus::Left => AuditAction::MembershipLeave,
+            MembershipStatus::Applied => AuditAction::MembershipApply,
         };
         audit_membership(&mut tx, tenant, actor, action, Some(&before), &after, at).await?;
         tx.commit().await?;
@@ -603,13 +567,13 @@ async fn write_team(
         }
     }
     let statement = if replace {
-        "UPDATE teams SET name = $3, kind = $4, federation = $5, unit_id = $6, region_code = $7, \
+        "UPDATE teams SET name = $3, kind = $4, association = $5, unit_id = $6, region_code = $7, \
          contact_name = $8, contact_mobile = $9, legal_status = $10, parent_team_id = $11, \
          liaison_team_id = $12, registration_authority_id = $13, credit_code = $14, org_code = $15, \
          status = 'pending', decision_reason = NULL, submitted_at = $16, decided_at = NULL, \
          decided_by = NULL WHERE tenant_code = $1 AND id = $2 AND status = 'rejected'"
     } else {
-        "INSERT INTO teams (tenant_code, id, name, kind, federation, unit_id, region_code, \
+        "INSERT INTO teams (tenant_code, id, name, kind, association, unit_id, region_code, \
          contact_name, contact_mobile, legal_status, parent_team_id, liaison_team_id, \
          registration_authority_id, credit_code, org_code, status, submitted_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16)"
@@ -619,7 +583,7 @@ async fn write_team(
         .bind(id.to_string())
         .bind(&team.name)
         .bind(team.kind.as_str())
-        .bind(i64::from(team.federation))
+        .bind(i64::from(team.association))
         .bind(team.unit.map(|unit| unit.to_string()))
         .bind(team.region.as_str())
         .bind(&team.contact_name)
@@ -712,7 +676,7 @@ async fn audit_team(
     tx: &mut Transaction<'static, Any>,
     tenant: &TenantCode,
     actor: &Actor,
-    action: &'static str,
+    action: AuditAction,
     before: Option<&TeamRecord>,
     after: &TeamRecord,
     reason: Option<String>,
@@ -729,7 +693,6 @@ async fn audit_team(
             tenant: Some(tenant),
             actor,
             action,
-            entity_kind: "team",
             entity_id: after.id.to_string(),
             before: before.map(masked),
             after: Some(masked(after)),
@@ -744,7 +707,7 @@ async fn audit_membership(
     tx: &mut Transaction<'static, Any>,
     tenant: &TenantCode,
     actor: &Actor,
-    action: &'static str,
+    action: AuditAction,
     before: Option<&Membership>,
     after: &Membership,
     at: Timestamp,
@@ -755,7 +718,6 @@ async fn audit_membership(
             tenant: Some(tenant),
             actor,
             action,
-            entity_kind: "membership",
             entity_id: format!("{}/{}", after.team_id, after.volunteer_id),
             before: before.map(|membership| json!(membership)),
             after: Some(json!(after)),
@@ -773,7 +735,7 @@ fn team_record(row: &AnyRow, certificates: Vec<String>) -> Result<TeamRecord, St
         id: uuid(row, "id")?,
         name: text(row, "name")?,
         kind: enumerated(row, "kind", UnitKind::from_db)?,
-        federation: int(row, "federation")? == 1,
+        association: int(row, "association")? == 1,
         unit: optional_uuid(row, "unit_id")?,
         region: region_code(row, "region_code")?,
         contact_name: text(row, "contact_name")?,
@@ -785,6 +747,7 @@ fn team_record(row: &AnyRow, certificates: Vec<String>) -> Result<TeamRecord, St
         credit_code: optional_text(row, "credit_code")?,
         org_code: optional_text(row, "org_code")?,
         reviewing_body: optional_uuid(row, "reviewing_body_id")?,
+        applicant: optional_uuid(row, "applicant_id")?,
         status: enumerated(row, "status", TeamStatus::from_db)?,
         decision_reason: optional_text(row, "decision_reason")?,
         submitted_at: timestamp(row, "submitted_at")?,

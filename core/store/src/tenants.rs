@@ -3,8 +3,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, InvalidInput, LocalizedName, Region, RegionCode, RegionLevel, ReviewingBody,
-    ReviewingBodyKind, Rule, TenantCode, TenantSpec, Timestamp,
+    Actor, AuditAction, InvalidInput, LocalizedName, Region, RegionCode, RegionLevel,
+    ReviewingBody, ReviewingBodyKind, Rule, TenantCode, TenantSpec, Timestamp,
 };
 
 use crate::audit::{AuditRecord, record};
@@ -104,11 +104,11 @@ impl Store {
             .bind(body.region.as_str())
             .execute(&mut *tx)
             .await?;
-            // A federation is also a team: the liaison team of unregistered teams in its region,
-            // under the same id.
-            if body.kind == ReviewingBodyKind::Federation {
+            // An association is also a team: the liaison team of unregistered teams in its
+            // region, under the same id.
+            if body.kind == ReviewingBodyKind::Association {
                 sqlx::query(
-                    "INSERT INTO teams (tenant_code, id, name, kind, federation, region_code, \
+                    "INSERT INTO teams (tenant_code, id, name, kind, association, region_code, \
                      contact_name, contact_mobile, legal_status, reviewing_body_id, status, \
                      submitted_at, decided_at, decided_by) \
                      VALUES ($1, $2, $3, 'social_organisation', 1, $4, $3, '', 'registered', $2, \
@@ -129,8 +129,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(&spec.code),
                 actor,
-                action: "tenant.create",
-                entity_kind: "tenant",
+                action: AuditAction::TenantCreate,
                 entity_id: code.to_owned(),
                 before: None,
                 after: Some(json!({
@@ -155,10 +154,12 @@ impl Store {
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantSummary>, StoreError> {
-        let rows =
-            sqlx::query("SELECT code, name_zh, name_en, created_at FROM tenants ORDER BY code")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT code, name_zh, name_en, created_at FROM tenants WHERE code <> 'node' \
+                 ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(tenant_summary).collect()
     }
 
@@ -240,8 +241,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "region.update",
-                entity_kind: "region",
+                action: AuditAction::RegionUpdate,
                 entity_id: code.as_str().to_owned(),
                 before: Some(json!({ "resident_population": before.resident_population })),
                 after: Some(json!({ "resident_population": after.resident_population })),

@@ -4,7 +4,8 @@ use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::tenant::UnitSpec;
 use zhiyuan_domain::{
-    Actor, CivilisationLevel, LocalizedName, Staff, TenantCode, Timestamp, Unit, UnitKind,
+    Actor, AuditAction, CivilisationLevel, LocalizedName, Staff, TenantCode, Timestamp, Unit,
+    UnitKind,
 };
 
 use crate::audit::{AuditRecord, record};
@@ -37,8 +38,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "unit.create",
-                entity_kind: "unit",
+                action: AuditAction::UnitCreate,
                 entity_id: unit.id.to_string(),
                 before: None,
                 after: Some(json!(unit)),
@@ -117,8 +117,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "unit.update",
-                entity_kind: "unit",
+                action: AuditAction::UnitUpdate,
                 entity_id: id.to_string(),
                 before: Some(json!(before)),
                 after: Some(json!(after)),

@@ -3,95 +3,31 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, Gender, IdDocumentKind, IdNumber, InvalidInput, MobileNumber, PersonName, RegionCode,
+    Actor, AuditAction, Gender, IdDocumentKind, IdNumber, InvalidInput, NewVolunteer, RegionCode,
     Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
 };
 
-use crate::accounts::{NewUser, insert_user};
+use crate::accounts::{NewAccount, insert_account};
 use crate::audit::{AuditRecord, record};
 use crate::rows::{
     enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
 };
 use crate::{Store, StoreError};
 
-/// A real-name application, parsed.
-#[derive(Debug, Clone)]
-pub struct NewVolunteer {
-    pub name: PersonName,
-    pub id_number: IdNumber,
-    pub mobile: MobileNumber,
-    pub region: RegionCode,
-    pub unit: Option<Uuid>,
-    pub skills: Vec<String>,
-    pub service_categories: Vec<ServiceCategory>,
-    pub availability: Option<String>,
-}
-
-/// A real-name application as a person (or a unit's list) gives it, before parsing: the one
-/// way an application over the API and a row of an imported list become a `NewVolunteer`.
-#[derive(Debug, Clone)]
-pub struct VolunteerApplication {
-    pub name: String,
-    pub id_kind: zhiyuan_domain::IdDocumentKind,
-    pub id_number: String,
-    pub mobile: String,
-    pub region: String,
-    pub unit: Option<Uuid>,
-    pub skills: Vec<String>,
-    pub service_categories: Vec<zhiyuan_domain::ServiceCategory>,
-    pub availability: Option<String>,
-}
-
-impl VolunteerApplication {
-    /// Parses every field, naming the first one at fault.
-    pub fn parse(self, today: time::Date) -> Result<NewVolunteer, InvalidInput> {
-        let availability = self
-            .availability
-            .map(|text| text.trim().to_owned())
-            .filter(|text| !text.is_empty());
-        if availability
-            .as_ref()
-            .is_some_and(|text| text.chars().count() > 200)
-        {
-            return Err(InvalidInput::new("/availability", Rule::TextTooLong));
-        }
-        let mut service_categories = Vec::with_capacity(self.service_categories.len());
-        for category in self.service_categories {
-            if !service_categories.contains(&category) {
-                service_categories.push(category);
-            }
-        }
-        Ok(NewVolunteer {
-            name: zhiyuan_domain::PersonName::parse(&self.name, "/name")?,
-            id_number: zhiyuan_domain::IdNumber::parse(
-                self.id_kind,
-                &self.id_number,
-                today,
-                "/id_number",
-            )?,
-            mobile: zhiyuan_domain::MobileNumber::parse(&self.mobile, "/mobile")?,
-            region: zhiyuan_domain::RegionCode::parse(&self.region)
-                .map_err(|rule| InvalidInput::new("/region", rule))?,
-            unit: self.unit,
-            skills: zhiyuan_domain::parse_tags(&self.skills, "/skills")?,
-            service_categories,
-            availability,
-        })
-    }
-}
-
-/// A volunteer as stored. The identity number is here only masked; the full mobile number is
-/// here, and the API decides who sees it.
+/// A volunteer as stored. The identity number is here only masked; the birth date is read from
+/// the sealed number and never serialized; the full mobile number is here, and the use cases
+/// decide who sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct VolunteerRecord {
     pub id: Uuid,
-    pub user_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
     pub volunteer_number: Option<String>,
     pub card_serial: i64,
     pub name: String,
     pub id_kind: IdDocumentKind,
     pub id_number_masked: String,
-    pub birth_date: Option<String>,
+    #[serde(skip)]
+    pub birth_date: Option<time::Date>,
     pub gender: Option<Gender>,
     pub mobile: String,
     pub region: RegionCode,
@@ -103,9 +39,22 @@ pub struct VolunteerRecord {
     pub decision_reason: Option<String>,
     pub applied_at: Timestamp,
     pub decided_at: Option<Timestamp>,
+    /// Other registrations, pending or verified, with the same identity document.
+    pub same_document: u64,
 }
 
-/// A verifier's decision on an application.
+/// Whose account a registration is made with.
+#[derive(Debug, Clone)]
+pub enum Registrant {
+    /// A new account, created with the registration.
+    NewAccount(NewAccount),
+    /// The signed-in account of the applicant.
+    Account(Uuid),
+    /// None: a row of a unit's list.
+    Listed,
+}
+
+/// A reviewer's decision on an application.
 #[derive(Debug, Clone)]
 pub enum VolunteerDecision {
     /// Verified, with the public number to give (the caller draws it; a clash is retried).
@@ -126,17 +75,21 @@ pub struct VolunteerFilter {
     pub offset: u32,
 }
 
-const COLUMNS: &str = "id, user_id, volunteer_number, card_serial, name, id_kind, id_number_masked, \
-    birth_date, gender, mobile, region_code, unit_id, skills, service_categories, availability, \
-    status, decision_reason, applied_at, decided_at";
+const COLUMNS: &str = "v.id, v.account_id, v.volunteer_number, v.card_serial, v.name, v.id_kind, \
+    v.id_number_masked, v.id_number_sealed, v.gender, v.mobile, v.region_code, v.unit_id, v.skills, \
+    v.service_categories, v.availability, v.status, v.decision_reason, v.applied_at, v.decided_at, \
+    (SELECT COUNT(*) FROM volunteers other WHERE other.tenant_code = v.tenant_code \
+       AND other.id_number_index = v.id_number_index AND other.id <> v.id \
+       AND other.status IN ('pending', 'verified')) AS same_document";
 
 impl Store {
-    /// Registers an application (pending), with the applicant's account when it comes with one.
+    /// Registers an application (pending), with the account it is made with. Another
+    /// application with the same document blocks nothing: only one of them can be verified.
     pub async fn register_volunteer(
         &self,
         tenant: &TenantCode,
         volunteer: &NewVolunteer,
-        account: Option<&NewUser>,
+        registrant: &Registrant,
         actor: &Actor,
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
@@ -144,16 +97,21 @@ impl Store {
         let mut tx = self.begin_write().await?;
         crate::tenants::check_region_and_unit(&mut tx, tenant, &volunteer.region, volunteer.unit)
             .await?;
-        let user_id = match account {
-            Some(account) => Some(insert_user(&mut tx, account, actor, at).await?.id),
-            None => None,
+        let account_id = match registrant {
+            Registrant::NewAccount(account) => {
+                Some(insert_account(&mut tx, account, actor, at).await?.id)
+            }
+            Registrant::Account(id) => Some(*id),
+            Registrant::Listed => None,
         };
-        let record = insert_volunteer(&mut tx, tenant, &keys, volunteer, user_id, at).await?;
+        let mut record =
+            insert_volunteer(&mut tx, tenant, &keys, volunteer, account_id, at).await?;
+        record.same_document = same_document(&mut tx, tenant, record.id).await?;
         record_change(
             &mut tx,
             tenant,
             actor,
-            "volunteer.register",
+            AuditAction::VolunteerRegister,
             &record,
             None,
             None,
@@ -169,31 +127,34 @@ impl Store {
         tenant: &TenantCode,
         id: Uuid,
     ) -> Result<VolunteerRecord, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
         ))
         .bind(tenant.as_str())
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        volunteer_record(&row)
+        volunteer_record(&row, tenant, &keys)
     }
 
-    pub async fn volunteer_of_user(
+    /// The volunteer record of an account.
+    pub async fn volunteer_of_account(
         &self,
         tenant: &TenantCode,
-        user_id: Uuid,
+        account_id: Uuid,
     ) -> Result<VolunteerRecord, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND user_id = $2"
+            "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.account_id = $2"
         ))
         .bind(tenant.as_str())
-        .bind(user_id.to_string())
+        .bind(account_id.to_string())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        volunteer_record(&row)
+        volunteer_record(&row, tenant, &keys)
     }
 
     pub async fn volunteers(
@@ -201,15 +162,16 @@ impl Store {
         tenant: &TenantCode,
         filter: &VolunteerFilter,
     ) -> Result<Vec<VolunteerRecord>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1");
+        let keys = self.keys.for_tenant(tenant)?;
+        let mut sql = format!("SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1");
         let mut binds: Vec<String> = vec![tenant.as_str().to_owned()];
         if let Some(status) = filter.status {
             binds.push(status.as_str().to_owned());
-            sql.push_str(&format!(" AND status = ${}", binds.len()));
+            sql.push_str(&format!(" AND v.status = ${}", binds.len()));
         }
         if let Some(unit) = filter.unit {
             binds.push(unit.to_string());
-            sql.push_str(&format!(" AND unit_id = ${}", binds.len()));
+            sql.push_str(&format!(" AND v.unit_id = ${}", binds.len()));
         }
         if let Some(regions) = &filter.region_within {
             if regions.is_empty() {
@@ -223,12 +185,12 @@ impl Store {
                 })
                 .collect();
             sql.push_str(&format!(
-                " AND region_code IN ({})",
+                " AND v.region_code IN ({})",
                 placeholders.join(", ")
             ));
         }
         sql.push_str(&format!(
-            " ORDER BY applied_at, id LIMIT {} OFFSET {}",
+            " ORDER BY v.applied_at, v.id LIMIT {} OFFSET {}",
             filter.limit.max(1),
             filter.offset
         ));
@@ -237,10 +199,13 @@ impl Store {
             query = query.bind(bind);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(volunteer_record).collect()
+        rows.iter()
+            .map(|row| volunteer_record(row, tenant, &keys))
+            .collect()
     }
 
-    /// Records a verifier's decision on a pending application.
+    /// Records a reviewer's decision on a pending application. Verifying one whose document
+    /// is verified already fails on the index that keeps one verified registration a document.
     pub async fn decide_volunteer(
         &self,
         tenant: &TenantCode,
@@ -249,16 +214,17 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM volunteers WHERE tenant_code = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
         ))
         .bind(tenant.as_str())
         .bind(id.to_string())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let before = volunteer_record(&row)?;
+        let before = volunteer_record(&row, tenant, &keys)?;
         if before.status != VolunteerStatus::Pending {
             return Err(StoreError::Invalid(InvalidInput::new(
                 "/decision",
@@ -270,13 +236,13 @@ impl Store {
                 VolunteerStatus::Verified,
                 Some(number.as_str().to_owned()),
                 None,
-                "volunteer.verify",
+                AuditAction::VolunteerVerify,
             ),
             VolunteerDecision::Reject { reason } => (
                 VolunteerStatus::Rejected,
                 None,
                 Some(reason.clone()),
-                "volunteer.reject",
+                AuditAction::VolunteerReject,
             ),
         };
         let decided = sqlx::query(
@@ -324,6 +290,66 @@ impl Store {
         Ok(after)
     }
 
+    /// Voids a registration, pending or verified: one made with someone else's document, or
+    /// challenged at the office by the person presenting it. The reason is recorded.
+    pub async fn void_volunteer(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+        reason: &str,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<VolunteerRecord, StoreError> {
+        let keys = self.keys.for_tenant(tenant)?;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before = volunteer_record(&row, tenant, &keys)?;
+        let voided = sqlx::query(
+            "UPDATE volunteers SET status = 'voided', decision_reason = $1, decided_at = $2, \
+             decided_by = $3 WHERE tenant_code = $4 AND id = $5 \
+             AND status IN ('pending', 'verified')",
+        )
+        .bind(reason)
+        .bind(at.unix_millis())
+        .bind(&actor.name)
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if voided.rows_affected() != 1 {
+            return Err(StoreError::Invalid(InvalidInput::new(
+                "/reason",
+                Rule::AlreadyDecided,
+            )));
+        }
+        let after = VolunteerRecord {
+            status: VolunteerStatus::Voided,
+            decision_reason: Some(reason.to_owned()),
+            decided_at: Some(at),
+            ..before.clone()
+        };
+        record_change(
+            &mut tx,
+            tenant,
+            actor,
+            AuditAction::VolunteerVoid,
+            &after,
+            Some(&before),
+            Some(reason.to_owned()),
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// The text of a volunteer card's QR code: the volunteer number, the card's serial (raised
     /// when a card is reissued, which voids the old one) and a MAC under the tenant's key, so
     /// that a scanned card is checked without storing any secret of it.
@@ -364,8 +390,7 @@ impl Store {
             AuditRecord {
                 tenant: Some(tenant),
                 actor,
-                action: "volunteer.reveal_id_number",
-                entity_kind: "volunteer",
+                action: AuditAction::VolunteerRevealIdNumber,
                 entity_id: id.to_string(),
                 before: None,
                 after: None,
@@ -384,20 +409,20 @@ pub(crate) async fn insert_volunteer(
     tenant: &TenantCode,
     keys: &crate::TenantKeys,
     volunteer: &NewVolunteer,
-    user_id: Option<Uuid>,
+    account_id: Option<Uuid>,
     at: Timestamp,
 ) -> Result<VolunteerRecord, StoreError> {
     let id = Uuid::now_v7();
     let facts = volunteer.id_number.resident_facts();
     let record = VolunteerRecord {
         id,
-        user_id,
+        account_id,
         volunteer_number: None,
         card_serial: 0,
         name: volunteer.name.as_str().to_owned(),
         id_kind: volunteer.id_number.kind(),
         id_number_masked: volunteer.id_number.masked(),
-        birth_date: facts.map(|facts| facts.birth_date.to_string()),
+        birth_date: facts.map(|facts| facts.birth_date),
         gender: facts.map(|facts| facts.gender),
         mobile: volunteer.mobile.as_str().to_owned(),
         region: volunteer.region.clone(),
@@ -409,22 +434,22 @@ pub(crate) async fn insert_volunteer(
         decision_reason: None,
         applied_at: at,
         decided_at: None,
+        same_document: 0,
     };
     sqlx::query(
-        "INSERT INTO volunteers (tenant_code, id, user_id, name, id_kind, id_number_sealed, \
-         id_number_index, id_number_masked, birth_date, gender, mobile, region_code, unit_id, \
+        "INSERT INTO volunteers (tenant_code, id, account_id, name, id_kind, id_number_sealed, \
+         id_number_index, id_number_masked, gender, mobile, region_code, unit_id, \
          skills, service_categories, availability, status, applied_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .bind(user_id.map(|id| id.to_string()))
+    .bind(account_id.map(|id| id.to_string()))
     .bind(&record.name)
     .bind(record.id_kind.as_str())
     .bind(keys.seal(tenant, "id_number", volunteer.id_number.expose()))
     .bind(hex::encode(id_number_index(keys, &volunteer.id_number)))
     .bind(&record.id_number_masked)
-    .bind(record.birth_date.clone())
     .bind(record.gender.map(|gender| gender.as_str().to_owned()))
     .bind(&record.mobile)
     .bind(record.region.as_str())
@@ -447,13 +472,33 @@ pub(crate) fn id_number_index(keys: &crate::TenantKeys, id_number: &IdNumber) ->
     )
 }
 
-/// Audit events carry the record as the API shows it to office staff: masked.
+/// Other registrations, pending or verified, with the document of this one.
+async fn same_document(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: &TenantCode,
+    id: Uuid,
+) -> Result<u64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM volunteers other JOIN volunteers v \
+         ON other.tenant_code = v.tenant_code AND other.id_number_index = v.id_number_index \
+         WHERE v.tenant_code = $1 AND v.id = $2 AND other.id <> v.id \
+         AND other.status IN ('pending', 'verified')",
+    )
+    .bind(tenant.as_str())
+    .bind(id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(u64::try_from(int(&row, "n")?).unwrap_or(0))
+}
+
+/// Audit events carry the record as office staff see it: number masked, mobile masked, no
+/// birth date.
 #[allow(clippy::too_many_arguments)]
 async fn record_change(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     tenant: &TenantCode,
     actor: &Actor,
-    action: &'static str,
+    action: AuditAction,
     after: &VolunteerRecord,
     before: Option<&VolunteerRecord>,
     reason: Option<String>,
@@ -462,12 +507,6 @@ async fn record_change(
     let masked = |record: &VolunteerRecord| {
         let mut value = json!(record);
         value["mobile"] = json!(zhiyuan_domain::mask(&record.mobile, 3, 4));
-        value["birth_date"] = json!(
-            record
-                .birth_date
-                .as_deref()
-                .map(zhiyuan_domain::birth_month)
-        );
         value
     };
     record(
@@ -476,7 +515,6 @@ async fn record_change(
             tenant: Some(tenant),
             actor,
             action,
-            entity_kind: "volunteer",
             entity_id: after.id.to_string(),
             before: before.map(masked),
             after: Some(masked(after)),
@@ -487,22 +525,35 @@ async fn record_change(
     .await
 }
 
-fn volunteer_record(row: &AnyRow) -> Result<VolunteerRecord, StoreError> {
+/// A volunteer row; the birth date comes from the sealed number, opened with the tenant's key.
+fn volunteer_record(
+    row: &AnyRow,
+    tenant: &TenantCode,
+    keys: &crate::TenantKeys,
+) -> Result<VolunteerRecord, StoreError> {
     let list = |column: &str| -> Result<serde_json::Value, StoreError> {
         serde_json::from_str(&text(row, column)?)
             .map_err(|_| StoreError::Corrupt(format!("{column} is not JSON")))
     };
     let decided_at =
         sqlx::Row::try_get::<Option<i64>, _>(row, "decided_at")?.map(Timestamp::from_unix_millis);
+    let id_kind = enumerated(row, "id_kind", IdDocumentKind::from_db)?;
+    let birth_date = if id_kind == IdDocumentKind::ResidentIdCard {
+        let sealed: Vec<u8> = sqlx::Row::try_get(row, "id_number_sealed")?;
+        let number = keys.open(tenant, "id_number", &sealed)?;
+        zhiyuan_domain::resident_birth_date(&number)
+    } else {
+        None
+    };
     Ok(VolunteerRecord {
         id: uuid(row, "id")?,
-        user_id: optional_uuid(row, "user_id")?,
+        account_id: optional_uuid(row, "account_id")?,
         volunteer_number: optional_text(row, "volunteer_number")?,
         card_serial: int(row, "card_serial")?,
         name: text(row, "name")?,
-        id_kind: enumerated(row, "id_kind", IdDocumentKind::from_db)?,
+        id_kind,
         id_number_masked: text(row, "id_number_masked")?,
-        birth_date: optional_text(row, "birth_date")?,
+        birth_date,
         gender: optional_text(row, "gender")?
             .as_deref()
             .and_then(Gender::from_db),
@@ -518,6 +569,7 @@ fn volunteer_record(row: &AnyRow) -> Result<VolunteerRecord, StoreError> {
         decision_reason: optional_text(row, "decision_reason")?,
         applied_at: timestamp(row, "applied_at")?,
         decided_at,
+        same_document: u64::try_from(int(row, "same_document")?).unwrap_or(0),
     })
 }
 

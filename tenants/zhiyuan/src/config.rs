@@ -32,6 +32,14 @@ pub struct NodeConfig {
     /// share a database must share their keys, so give them here.
     pub data_keys: std::collections::HashMap<String, String>,
     pub plugins: PluginsConfig,
+    /// Addresses of the reverse proxies in front of the node, whose X-Forwarded-For it
+    /// believes; from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve /metrics without a session on this address too (for the operator's scraper); on
+    /// the main address it takes an operator's session.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
 }
 
 /// How the node runs tenants' policy plugins.
@@ -44,7 +52,7 @@ pub struct PluginsConfig {
     pub require_signatures: bool,
     /// Where compiled plugins are kept between runs (default: `<data_dir>/plugin-cache`).
     pub cache_dir: Option<PathBuf>,
-    /// Wall-clock time a hook call may take.
+    /// CPU time a hook call may take.
     pub deadline_ms: u64,
     /// Memory a hook call may use.
     pub memory_cap_mib: u64,
@@ -85,6 +93,9 @@ impl Default for NodeConfig {
             secure_cookies: true,
             data_keys: std::collections::HashMap::new(),
             plugins: PluginsConfig::default(),
+            trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            max_connections: 1024,
         }
     }
 }
@@ -144,6 +155,9 @@ impl NodeConfig {
         }
         if config.plugins.failure_threshold == 0 {
             bail!("plugins.failure_threshold must be at least 1");
+        }
+        if config.max_connections == 0 {
+            bail!("max_connections must be at least 1");
         }
         Ok(config)
     }

@@ -1,165 +1,278 @@
-//! The demo data set: one account of every role, with fresh passwords printed at each start,
-//! so that a first look at a node shows something real.
+//! The demo data set: accounts holding every kind of grant, with fresh passwords printed at
+//! each start, a team, and registered volunteers, so that a first look at a node shows
+//! something real. Everything is made through the same use cases as over the API.
 
 use anyhow::{Context, anyhow};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use zhiyuan_api::auth::hash_password;
-use zhiyuan_api::service::{AccountRequest, create_account};
+use zhiyuan_app::App;
+use zhiyuan_app::accounts::{AccountRequest, GrantRequest};
 use zhiyuan_domain::{
-    Actor, Clock, IdDocumentKind, Password, ReviewingBodyKind, Role, ServiceCategory, TenantCode,
-    Username, VolunteerNumber,
+    Actor, GrantKind, IdDocumentKind, LegalStatus, Password, ReviewingBodyKind, Scope,
+    ServiceCategory, TeamApplication, TeamStatus, TenantCode, UnitKind, Username,
+    VolunteerApplication, VolunteerNumber,
 };
-use zhiyuan_store::{NewUser, Store, VolunteerApplication, VolunteerDecision, VolunteerFilter};
+use zhiyuan_store::{NewAccount, Registrant, VolunteerDecision, VolunteerFilter};
 
 /// A demo account and the password it was given this time.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
     pub tenant: Option<TenantCode>,
     pub username: String,
-    pub role: Role,
+    /// What it may do, in words.
+    pub grants: String,
     pub password: String,
-}
-
-struct PlannedAccount {
-    tenant: Option<TenantCode>,
-    username: &'static str,
-    display_name: &'static str,
-    role: Role,
-    reviewing_body: Option<uuid::Uuid>,
 }
 
 const SUIZHOU: &str = "421300";
 const EZHOU: &str = "420700";
 
-/// Creates the demo accounts, or gives existing ones a new password.
-pub async fn seed(store: &Store, clock: &dyn Clock) -> anyhow::Result<Vec<DemoAccount>> {
-    let suizhou = TenantCode::parse(SUIZHOU).map_err(|e| anyhow!("{e:?}"))?;
-    let ezhou = TenantCode::parse(EZHOU).map_err(|e| anyhow!("{e:?}"))?;
-    let city_federation = store
-        .reviewing_bodies(&suizhou)
-        .await?
-        .into_iter()
-        .find(|body| body.kind == ReviewingBodyKind::Federation && body.region == *suizhou.region())
-        .context("the Suizhou tenant has no city federation; is it loaded?")?;
+/// The demo team, which the demo volunteer administers.
+const DEMO_TEAM: &str = "曾都区阳光志愿服务队";
 
-    let account = |tenant: Option<&TenantCode>,
-                   username: &'static str,
-                   display_name: &'static str,
-                   role: Role| {
-        PlannedAccount {
-            tenant: tenant.cloned(),
-            username,
-            display_name,
-            role,
-            reviewing_body: None,
-        }
+fn password() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
+}
+
+fn tenant(code: &str) -> anyhow::Result<TenantCode> {
+    TenantCode::parse(code).map_err(|rule| anyhow!("{code}: {}", rule.message_en()))
+}
+
+fn grant(kind: GrantKind, scope: Option<Scope>) -> GrantRequest {
+    GrantRequest { kind, scope }
+}
+
+/// Creates the demo accounts, or gives existing ones a new password.
+pub async fn seed(app: &App) -> anyhow::Result<Vec<DemoAccount>> {
+    let suizhou = tenant(SUIZHOU)?;
+    let ezhou = tenant(EZHOU)?;
+    let bodies = app.store.reviewing_bodies(&suizhou).await?;
+    let city_body = |kind: ReviewingBodyKind| {
+        bodies
+            .iter()
+            .find(|body| body.kind == kind && body.region == *suizhou.region())
+            .map(|body| Scope::ReviewingBody(body.id))
+            .with_context(|| format!("the Suizhou tenant has no city {}", kind.as_str()))
     };
-    let plan = [
-        account(None, "operator", "湖北省运营方", Role::Operator),
-        account(
+    let plan: Vec<(Option<&TenantCode>, &str, &str, Vec<GrantRequest>)> = vec![
+        (
+            None,
+            "operator",
+            "湖北省运营方",
+            vec![grant(GrantKind::Operator, None)],
+        ),
+        (
             Some(&suizhou),
             "office",
             "随州市文明办管理员",
-            Role::OfficeAdmin,
+            vec![grant(GrantKind::OfficeAdmin, None)],
         ),
-        PlannedAccount {
-            reviewing_body: Some(city_federation.id),
-            ..account(
-                Some(&suizhou),
-                "federation.reviewer",
-                "随州市志愿服务联合会审核员",
-                Role::Reviewer,
-            )
-        },
-        account(
+        (
             Some(&suizhou),
-            "team.admin",
-            "志愿服务队管理员",
-            Role::TeamAdmin,
+            "reviewer",
+            "随州市文明办审核员",
+            vec![grant(
+                GrantKind::Reviewer,
+                Some(city_body(ReviewingBodyKind::CivilisationOffice)?),
+            )],
         ),
-        account(Some(&suizhou), "volunteer", "张三", Role::Volunteer),
-        account(Some(&suizhou), "auditor", "审计员", Role::Auditor),
-        account(
+        (
+            Some(&suizhou),
+            "association.reviewer",
+            "随州市志愿服务联合会审核员",
+            vec![grant(
+                GrantKind::Reviewer,
+                Some(city_body(ReviewingBodyKind::Association)?),
+            )],
+        ),
+        (
+            Some(&suizhou),
+            "auditor",
+            "审计员",
+            vec![grant(GrantKind::Auditor, None)],
+        ),
+        (
             Some(&ezhou),
             "office",
             "鄂州市文明办管理员",
-            Role::OfficeAdmin,
+            vec![grant(GrantKind::OfficeAdmin, None)],
         ),
     ];
     let actor = Actor::system("demo");
     let mut accounts = Vec::new();
-    for PlannedAccount {
-        tenant,
-        username,
-        display_name,
-        role,
-        reviewing_body,
-    } in plan
-    {
-        let tenant = tenant.as_ref();
-        let password: String = rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(16)
-            .map(char::from)
-            .collect();
-        let parsed_username = Username::parse(username, "/username")?;
-        match store.user_for_login(tenant, &parsed_username).await? {
-            Some((user, _)) => {
-                let hash = hash_password(&Password::parse(&password, "/password")?)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                store
-                    .set_password_hash(user.id, &hash, &actor, clock.now())
-                    .await?;
+    for (tenant, username, display_name, grants) in plan {
+        let password = password();
+        let described = describe(&grants);
+        set_or_create(app, tenant, username, &password, &actor, || {
+            AccountRequest {
+                username: username.to_owned(),
+                display_name: display_name.to_owned(),
+                password: password.clone(),
+                grants,
             }
-            None if role == Role::Volunteer => {
-                // The demo volunteer is a verified volunteer, with a number and a card.
-                let hash = hash_password(&Password::parse(&password, "/password")?)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                let tenant = tenant.context("a volunteer belongs to a tenant")?;
-                let account = NewUser {
-                    tenant: Some(tenant.clone()),
-                    username: parsed_username.clone(),
-                    display_name: display_name.to_owned(),
-                    role,
-                    reviewing_body: None,
-                    password_hash: hash,
-                };
-                let person = DemoPerson {
-                    name: display_name,
-                    first17: "42130319900307123",
-                    region: "421303",
-                    unit: None,
-                    verified: true,
-                };
-                person
-                    .register(store, tenant, Some(&account), &actor, clock)
-                    .await?;
-            }
-            None => {
-                let request = AccountRequest {
-                    tenant: tenant.cloned(),
-                    username: username.to_owned(),
-                    display_name: display_name.to_owned(),
-                    role,
-                    reviewing_body,
-                    password: password.clone(),
-                };
-                create_account(store, request, &actor, clock.now())
-                    .await
-                    .map_err(|e| anyhow!("demo account {username}: {e}"))?;
-            }
-        }
+        })
+        .await?;
         accounts.push(DemoAccount {
             tenant: tenant.cloned(),
             username: username.to_owned(),
-            role,
+            grants: described,
             password,
         });
     }
+    accounts.push(seed_volunteer(app, &suizhou, &actor).await?);
     Ok(accounts)
+}
+
+fn describe(grants: &[GrantRequest]) -> String {
+    grants
+        .iter()
+        .map(|grant| grant.kind.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Gives an existing account a new password, or creates it.
+async fn set_or_create(
+    app: &App,
+    tenant: Option<&TenantCode>,
+    username: &str,
+    password: &str,
+    actor: &Actor,
+    request: impl FnOnce() -> AccountRequest,
+) -> anyhow::Result<bool> {
+    let parsed = Username::parse(username, "/username")?;
+    match app.store.account_for_sign_in(tenant, &parsed).await? {
+        Some((account, _)) => {
+            let hash = app
+                .passwords
+                .hash(&Password::parse(password, "/password")?)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            app.store
+                .set_password_hash(tenant, account.id, &hash, actor, app.clock.now())
+                .await?;
+            Ok(false)
+        }
+        None => {
+            zhiyuan_app::accounts::create_account(app, tenant, request(), actor)
+                .await
+                .map_err(|e| anyhow!("demo account {username}: {e}"))?;
+            Ok(true)
+        }
+    }
+}
+
+/// The demo volunteer: one account that is a verified volunteer with a card and the admin of
+/// an approved team.
+async fn seed_volunteer(
+    app: &App,
+    suizhou: &TenantCode,
+    actor: &Actor,
+) -> anyhow::Result<DemoAccount> {
+    let username = "volunteer";
+    let password = password();
+    let parsed = Username::parse(username, "/username")?;
+    match app
+        .store
+        .account_for_sign_in(Some(suizhou), &parsed)
+        .await?
+    {
+        Some((account, _)) => {
+            let hash = app
+                .passwords
+                .hash(&Password::parse(&password, "/password")?)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            app.store
+                .set_password_hash(Some(suizhou), account.id, &hash, actor, app.clock.now())
+                .await?;
+        }
+        None => {
+            let account = NewAccount {
+                tenant: Some(suizhou.clone()),
+                username: parsed,
+                display_name: "张三".to_owned(),
+                password_hash: app
+                    .passwords
+                    .hash(&Password::parse(&password, "/password")?)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?,
+                grants: Vec::new(),
+            };
+            let person = DemoPerson {
+                name: "张三",
+                first17: "42130319900307123",
+                region: "421303",
+                unit: None,
+                verified: true,
+            };
+            let account_id = person
+                .register(app, suizhou, Registrant::NewAccount(account), actor)
+                .await?
+                .context("the demo volunteer has an account")?;
+            seed_team(app, suizhou, account_id, actor).await?;
+        }
+    }
+    Ok(DemoAccount {
+        tenant: Some(suizhou.clone()),
+        username: username.to_owned(),
+        grants: "volunteer, team_admin".to_owned(),
+        password,
+    })
+}
+
+/// A team of Zengdu district, its liaison the district's association, approved.
+async fn seed_team(
+    app: &App,
+    suizhou: &TenantCode,
+    admin: uuid::Uuid,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    let liaison = app
+        .store
+        .teams(suizhou)
+        .await?
+        .into_iter()
+        .find(|team| team.association && team.region.as_str() == "421303")
+        .context("Zengdu district has no volunteer service association")?;
+    let application = TeamApplication {
+        name: DEMO_TEAM.to_owned(),
+        kind: UnitKind::SocialOrganisation,
+        association: false,
+        unit_id: None,
+        region: "421303".to_owned(),
+        contact_name: "张三".to_owned(),
+        contact_mobile: "13800001234".to_owned(),
+        legal_status: LegalStatus::Unregistered,
+        parent_team_id: None,
+        liaison_team_id: Some(liaison.id),
+        registration_authority_id: None,
+        credit_code: None,
+        org_code: None,
+        certificates: Vec::new(),
+    };
+    let team = zhiyuan_app::teams::check_application(app, suizhou, application, None)
+        .await
+        .map_err(|e| anyhow!("demo team: {e}"))?;
+    let created = app
+        .store
+        .create_team(suizhou, &team, admin, actor, app.clock.now())
+        .await?;
+    app.store
+        .decide_team(
+            suizhou,
+            created.id,
+            TeamStatus::Approved,
+            None,
+            actor,
+            app.clock.now(),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A demo volunteer: a real-looking name and a valid resident ID number.
@@ -217,15 +330,14 @@ const PEOPLE: [DemoPerson; 6] = [
 ];
 
 impl DemoPerson {
-    /// Registers the person (with an account when given one) and, if so planned, verifies them.
+    /// Registers the person and, if so planned, verifies them; answers their account's id.
     async fn register(
         &self,
-        store: &Store,
+        app: &App,
         tenant: &TenantCode,
-        account: Option<&NewUser>,
+        registrant: Registrant,
         actor: &Actor,
-        clock: &dyn Clock,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<uuid::Uuid>> {
         let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         let sum: u32 = self
             .first17
@@ -239,7 +351,8 @@ impl DemoPerson {
             b"10X98765432"[(sum % 11) as usize] as char
         );
         let unit = match self.unit {
-            Some(name) => store
+            Some(name) => app
+                .store
                 .units(tenant)
                 .await?
                 .into_iter()
@@ -261,42 +374,44 @@ impl DemoPerson {
             ],
             availability: Some("周末".to_owned()),
         };
+        let now = app.clock.now();
         let volunteer = application
-            .parse(clock.now().shanghai_date())
+            .parse(now.shanghai_date())
             .map_err(|e| anyhow!("demo person {}: {e}", self.name))?;
-        let record = store
-            .register_volunteer(tenant, &volunteer, account, actor, clock.now())
+        let record = app
+            .store
+            .register_volunteer(tenant, &volunteer, &registrant, actor, now)
             .await?;
         if self.verified {
             let number = VolunteerNumber::new(tenant, rand::random::<u32>());
-            store
+            app.store
                 .decide_volunteer(
                     tenant,
                     record.id,
                     &VolunteerDecision::Verify(number),
                     actor,
-                    clock.now(),
+                    now,
                 )
                 .await?;
         }
-        Ok(())
+        Ok(record.account_id)
     }
 }
 
 /// Volunteers, verified and pending, for a first look at the Suizhou tenant, once.
-pub async fn seed_people(store: &Store, clock: &dyn Clock) -> anyhow::Result<usize> {
-    let suizhou = TenantCode::parse(SUIZHOU).map_err(|e| anyhow!("{e:?}"))?;
+pub async fn seed_people(app: &App) -> anyhow::Result<usize> {
+    let suizhou = tenant(SUIZHOU)?;
     let filter = VolunteerFilter {
         limit: 100,
         ..VolunteerFilter::default()
     };
-    if store.volunteers(&suizhou, &filter).await?.len() > 1 {
+    if app.store.volunteers(&suizhou, &filter).await?.len() > 1 {
         return Ok(0);
     }
     let actor = Actor::system("demo");
     for person in &PEOPLE {
         person
-            .register(store, &suizhou, None, &actor, clock)
+            .register(app, &suizhou, Registrant::Listed, &actor)
             .await?;
     }
     Ok(PEOPLE.len())
@@ -306,8 +421,8 @@ pub async fn seed_people(store: &Store, clock: &dyn Clock) -> anyhow::Result<usi
 pub fn credentials_table(accounts: &[DemoAccount]) -> String {
     let mut table = String::from("Demo accounts (passwords are new at every start):\n");
     table.push_str(&format!(
-        "  {:<8} {:<22} {:<14} {}\n",
-        "tenant", "username", "role", "password"
+        "  {:<8} {:<22} {:<24} {}\n",
+        "tenant", "username", "grants", "password"
     ));
     for account in accounts {
         let tenant = account
@@ -316,11 +431,8 @@ pub fn credentials_table(accounts: &[DemoAccount]) -> String {
             .map(TenantCode::as_str)
             .unwrap_or("(node)");
         table.push_str(&format!(
-            "  {:<8} {:<22} {:<14} {}\n",
-            tenant,
-            account.username,
-            account.role.as_str(),
-            account.password
+            "  {:<8} {:<22} {:<24} {}\n",
+            tenant, account.username, account.grants, account.password
         ));
     }
     table

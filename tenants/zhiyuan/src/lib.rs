@@ -1,7 +1,9 @@
-//! The Zhiyuan node: the composition root that wires storage, policy and the HTTP API together.
-//! Nothing else in the workspace reads configuration, the environment or the system clock.
+//! The Zhiyuan node: the composition root that wires storage, policy, the use cases and the HTTP
+//! API together. Nothing else in the workspace reads configuration, the environment or the
+//! system clock.
 
 pub mod config;
+mod connections;
 pub mod demo;
 pub mod policy;
 pub mod tenants;
@@ -13,8 +15,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
+use hyper_util::rt::TokioTimer;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zhiyuan_api::{ApiConfig, AppState};
+use zhiyuan_app::{App, Settings};
 use zhiyuan_domain::{Clock, Timestamp};
 use zhiyuan_store::Store;
 
@@ -25,6 +30,7 @@ pub use config::{NodeConfig, Overrides};
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> Timestamp {
         let millis = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -34,11 +40,16 @@ impl Clock for SystemClock {
     }
 }
 
-/// Opens the configured database (creating the data folder for SQLite) and migrates it.
+/// How long a client may take to send a request's headers, and how long a keep-alive
+/// connection may sit idle.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the configured database (creating the data folder for SQLite, readable by the node's
+/// user only), migrates it, and chains audit events written before the trail was chained.
 pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
     if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+        create_private_dir(&config.data_dir)?;
+        create_private_file(&config.data_dir.join("zhiyuan.sqlite3"))?;
     }
     let store = Store::connect(&config.database_url(), config.key_ring()?)
         .await
@@ -48,25 +59,86 @@ pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
         .verify_data_keys()
         .await
         .context("checking data keys")?;
+    store
+        .chain_audit_trails()
+        .await
+        .context("chaining the audit trail")?;
     Ok(store)
 }
 
-/// A node serving on its socket.
+/// The data folder, created readable by its owner only.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting data folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The SQLite file, created readable and writable by its owner only before SQLite opens it;
+/// SQLite gives its WAL and shared-memory files the permissions of the database file.
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The use cases over an opened store, with each tenant's policy in force.
+pub async fn open_app(
+    config: &NodeConfig,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(App, zhiyuan_plugins::WasmHost)> {
+    let policies = policy::open_host(config)?;
+    policy::activate_all(&store, &policies).await?;
+    let settings = Settings {
+        session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
+        ..Settings::default()
+    };
+    let app = App::new(store, clock, Arc::new(policies.clone()), settings);
+    Ok((app, policies))
+}
+
+/// A node serving on its socket, with the background work it owns.
 pub struct Node {
     pub local_addr: SocketAddr,
-    pub store: Store,
+    /// The separate metrics listener, where configured.
+    pub metrics_addr: Option<SocketAddr>,
+    pub app: App,
     /// Tenants' policies, as the node runs them.
     pub policies: zhiyuan_plugins::WasmHost,
     handle: Handle,
     task: JoinHandle<std::io::Result<()>>,
+    metrics: Option<(Handle, JoinHandle<std::io::Result<()>>)>,
+    stop: watch::Sender<bool>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Node {
     /// Opens storage, loads the configured tenants and starts serving.
     pub async fn start(config: &NodeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Node> {
         let store = open_store(config).await?;
-        tenants::load_configured(&store, config, clock.as_ref()).await?;
+        tenants::load_configured(&store, config, clock.clone()).await?;
         Node::serve(config, store, clock).await
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.store
     }
 
     /// Serves an opened store.
@@ -75,36 +147,53 @@ impl Node {
         store: Store,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Node> {
+        let (app, policies) = open_app(config, store, clock).await?;
         let api_config = ApiConfig {
-            session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
             secure_cookies: config.secure_cookies,
+            tls: config.tls.is_some(),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
-        let policies = policy::open_host(config)?;
-        policy::activate_all(&store, &policies).await?;
-        let state = AppState::new(
-            store.clone(),
-            clock.clone(),
-            api_config,
-            Arc::new(policies.clone()),
-        )
-        .map_err(|e| anyhow::anyhow!("compiling schemas: {e}"))?;
-        policy::keep_policies_current(
-            store.clone(),
-            policies.clone(),
-            state.policy_changes.clone(),
-            clock,
-        );
-        let app = zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let state = AppState::new(app.clone(), api_config)
+            .map_err(|e| anyhow::anyhow!("starting the API: {e}"))?;
+        let (stop, stopped) = watch::channel(false);
+        let background = vec![
+            policy::keep_policies_current(app.clone(), policies.clone(), stopped.clone()),
+            tokio::spawn(maintain(app.clone(), stopped)),
+        ];
+        let metrics = match config.metrics_listen {
+            Some(address) => {
+                let listener = bind(address)?;
+                let local = listener.local_addr()?;
+                let handle = Handle::new();
+                let router = zhiyuan_api::metrics_router(state.clone());
+                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                Some((
+                    local,
+                    handle,
+                    tokio::spawn(server.serve(router.into_make_service())),
+                ))
+            }
+            None => None,
+        };
+        let service =
+            zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
-        let listener = std::net::TcpListener::bind(config.listen)
-            .with_context(|| format!("listening on {}", config.listen))?;
-        listener.set_nonblocking(true)?;
+        let listener = bind(config.listen)?;
         let local_addr = listener.local_addr()?;
         let handle = Handle::new();
+        let max = config.max_connections;
         let task = match &config.tls {
             None => {
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
-                tokio::spawn(server.serve(app))
+                let mut server = axum_server::from_tcp(listener)
+                    .map(|acceptor| connections::LimitAcceptor::new(acceptor, max, HEADER_TIMEOUT))
+                    .handle(handle.clone());
+                server
+                    .http_builder()
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .max_headers(64);
+                tokio::spawn(server.serve(service))
             }
             Some(tls) => {
                 // ring is the one crypto provider in the build; installing it twice is harmless.
@@ -118,26 +207,47 @@ impl Node {
                             tls.private_key.display()
                         )
                     })?;
-                let server =
-                    axum_server::from_tcp_rustls(listener, rustls_config).handle(handle.clone());
-                tokio::spawn(server.serve(app))
+                let mut server = axum_server::from_tcp_rustls(listener, rustls_config)
+                    .map(|acceptor| connections::LimitAcceptor::new(acceptor, max, HEADER_TIMEOUT))
+                    .handle(handle.clone());
+                server
+                    .http_builder()
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .max_headers(64);
+                tokio::spawn(server.serve(service))
             }
         };
         Ok(Node {
             local_addr,
-            store,
+            metrics_addr: metrics.as_ref().map(|(address, _, _)| *address),
+            app,
             policies,
             handle,
             task,
+            metrics: metrics.map(|(_, handle, task)| (handle, task)),
+            stop,
+            background,
         })
     }
 
-    /// Stops accepting connections, lets requests in flight finish (up to `grace`), then closes
-    /// the database.
+    /// Stops accepting connections, lets requests in flight finish (up to `grace`), stops the
+    /// background work, then closes the database.
     pub async fn shutdown(self, grace: Duration) -> anyhow::Result<()> {
         self.handle.graceful_shutdown(Some(grace));
+        if let Some((handle, _)) = &self.metrics {
+            handle.graceful_shutdown(Some(grace));
+        }
         self.task.await.context("server task")??;
-        self.store.close().await;
+        if let Some((_, task)) = self.metrics {
+            task.await.context("metrics task")??;
+        }
+        let _ = self.stop.send(true);
+        for task in self.background {
+            task.await.context("background task")?;
+        }
+        self.app.store.close().await;
         Ok(())
     }
 
@@ -146,6 +256,32 @@ impl Node {
         wait_for_signal().await;
         tracing::info!("shutting down");
         self.shutdown(Duration::from_secs(10)).await
+    }
+}
+
+fn bind(address: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    let listener =
+        std::net::TcpListener::bind(address).with_context(|| format!("listening on {address}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Deletes expired sessions and spent throttle counters every few minutes, until the node
+/// stops.
+async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match zhiyuan_app::accounts::purge_expired(&app).await {
+            Ok((sessions, counters)) if sessions + counters > 0 => {
+                tracing::info!(sessions, counters, "expired sessions and counters deleted")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
     }
 }
 

@@ -7,11 +7,11 @@ use clap::{Parser, Subcommand};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use tracing_subscriber::EnvFilter;
-use zhiyuan::{Node, NodeConfig, Overrides, SystemClock, demo, open_store, tenants};
+use zhiyuan::{Node, NodeConfig, Overrides, SystemClock, demo, open_app, open_store, tenants};
 use zhiyuan_api::Schemas;
-use zhiyuan_api::service::{AccountRequest, create_account};
-use zhiyuan_domain::{Actor, Clock, Role, TenantCode};
-use zhiyuan_forms::ImportMode;
+use zhiyuan_app::accounts::{AccountRequest, GrantRequest};
+use zhiyuan_app::imports::ImportMode;
+use zhiyuan_domain::{Actor, Clock, GrantKind, Scope, TenantCode};
 
 /// Zhiyuan (志愿): a volunteer service information system node.
 #[derive(Debug, Parser)]
@@ -53,6 +53,19 @@ enum Command {
     /// Policy plugins: operator keys, signatures, and what a package is.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk each tenant's audit trail (or one tenant's) from its first event and name the first
+    /// event that was changed, removed or moved. Exits non-zero when a trail is broken.
+    Check {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,29 +160,42 @@ enum TenantCommand {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Create an account, e.g. the first office admin of a tenant. The password is read from
-    /// standard input when it is not a terminal, and generated and printed otherwise.
-    CreateUser {
-        /// Tenant code; leave out for a node-wide operator.
+    /// Create an account with its grants, e.g. the first office admin of a tenant. The password
+    /// is read from standard input when it is not a terminal, and generated and printed
+    /// otherwise.
+    CreateAccount {
+        /// Tenant code; leave out for an account of the node (an operator).
         #[arg(long)]
         tenant: Option<String>,
         #[arg(long)]
         username: String,
-        #[arg(long, value_parser = parse_role)]
-        role: Role,
+        /// A grant: its kind (operator, auditor, office_admin, reviewer, team_admin, ...), and
+        /// for a kind scoped to one thing, `=` and the scope (reviewer=reviewing_body:<id>).
+        /// Repeat for several.
+        #[arg(long = "grant", value_parser = parse_grant)]
+        grants: Vec<GrantRequest>,
         #[arg(long)]
         display_name: Option<String>,
-        /// Reviewing body a reviewer acts for (its id).
-        #[arg(long)]
-        reviewing_body: Option<uuid::Uuid>,
     },
 }
 
-fn parse_role(value: &str) -> Result<Role, String> {
-    Role::from_db(value).ok_or_else(|| {
-        let roles: Vec<_> = Role::ALL.iter().map(|role| role.as_str()).collect();
-        format!("one of {}", roles.join(", "))
-    })
+fn parse_grant(value: &str) -> Result<GrantRequest, String> {
+    let (kind, scope) = match value.split_once('=') {
+        Some((kind, scope)) => (kind, Some(scope)),
+        None => (value, None),
+    };
+    let kind = GrantKind::from_db(kind).ok_or_else(|| {
+        let kinds: Vec<_> = GrantKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        format!("a grant kind is one of {}", kinds.join(", "))
+    })?;
+    let scope = scope
+        .map(|scope| {
+            Scope::parse(scope).ok_or_else(|| {
+                "a scope is node, tenant, reviewing_body:<id>, team:<id> or project:<id>".to_owned()
+            })
+        })
+        .transpose()?;
+    Ok(GrantRequest { kind, scope })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -196,54 +222,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tenant,
             valid_only,
         }) => {
-            let store = open_store(&config).await?;
-            tenants::load_configured(&store, &config, clock.as_ref()).await?;
-            let tenant = TenantCode::parse(&tenant).map_err(|rule| anyhow!(rule.message_en()))?;
-            store
+            let app = command_app(&config, clock).await?;
+            let tenant = parse_tenant(&tenant)?;
+            app.store
                 .tenant(&tenant)
                 .await
                 .with_context(|| format!("tenant {tenant}"))?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = zhiyuan_forms::decode(bytes);
-            let mode = if valid_only {
-                ImportMode::ValidRowsOnly
-            } else {
-                ImportMode::AllOrNothing
-            };
+            let mode = import_mode(valid_only);
             let bar = progress_bar(text.matches('\n').count().saturating_sub(1) as u64);
             let mut progress = |read: u64, _imported: u64| bar.set_position(read);
             let source = file.display().to_string();
             let actor = Actor::system("import volunteers");
-            let options = zhiyuan_forms::ImportOptions {
+            let report = zhiyuan_app::imports::import_volunteers(
+                &app,
+                &tenant,
+                text,
                 mode,
-                actor: &actor,
-                at: clock.now(),
-                source: &source,
-            };
-            let report =
-                zhiyuan_forms::import_volunteers(&store, &tenant, text, options, &mut progress)
-                    .await?;
+                &actor,
+                &source,
+                &mut progress,
+            )
+            .await
+            .map_err(described)?;
             bar.finish_and_clear();
-            for error in report.errors.iter().take(100) {
-                eprintln!("{error}");
-            }
-            if report.errors.len() > 100 {
-                eprintln!(
-                    "... and {} more rows with errors",
-                    report.errors.len() - 100
-                );
-            }
-            println!(
-                "{} rows read, {} imported, {} refused",
-                report.rows,
-                report.imported,
-                report.errors.len()
-            );
-            if !report.errors.is_empty() && mode == ImportMode::AllOrNothing {
-                anyhow::bail!("nothing was imported: fix the rows above, or pass --valid-only");
-            }
-            Ok(())
+            finish_import(&report, mode)
         }
         Command::Import(ImportCommand::Teams {
             file,
@@ -251,47 +256,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             admin,
             valid_only,
         }) => {
-            let store = open_store(&config).await?;
-            tenants::load_configured(&store, &config, clock.as_ref()).await?;
-            let tenant = TenantCode::parse(&tenant).map_err(|rule| anyhow!(rule.message_en()))?;
+            let app = command_app(&config, clock).await?;
+            let tenant = parse_tenant(&tenant)?;
             let username =
                 zhiyuan_domain::Username::parse(&admin, "--admin").map_err(|e| anyhow!("{e}"))?;
-            let (admin, _) = store
-                .user_for_login(Some(&tenant), &username)
+            let (admin, _) = app
+                .store
+                .account_for_sign_in(Some(&tenant), &username)
                 .await?
                 .with_context(|| format!("tenant {tenant} has no account {admin}"))?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = zhiyuan_forms::decode(bytes);
-            let base = file.parent().map(PathBuf::from).unwrap_or_default();
-            let policies = zhiyuan::policy::open_host(&config)?;
-            zhiyuan::policy::activate_all(&store, &policies).await?;
-            let state = zhiyuan_api::AppState::new(
-                store.clone(),
-                clock.clone(),
-                zhiyuan_api::ApiConfig::default(),
-                Arc::new(policies),
-            )
-            .map_err(|e| anyhow!(e))?;
+            let folder = file
+                .parent()
+                .map(PathBuf::from)
+                .filter(|folder| !folder.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("."));
             let actor = Actor::system("import teams");
-            let report = zhiyuan_api::team_import::import_teams(
-                &state, &tenant, &text, &base, admin.id, &actor, valid_only,
+            let mode = import_mode(valid_only);
+            let report = zhiyuan_app::imports::import_teams(
+                &app, &tenant, &text, &folder, admin.id, &actor, mode,
             )
             .await
-            .map_err(|e| anyhow!("{}", e.problem().message.en))?;
-            for error in &report.errors {
-                eprintln!("{error}");
-            }
-            println!(
-                "{} rows read, {} imported, {} refused",
-                report.rows,
-                report.imported,
-                report.errors.len()
-            );
-            if !report.errors.is_empty() && !valid_only {
-                anyhow::bail!("nothing was imported: fix the rows above, or pass --valid-only");
-            }
-            Ok(())
+            .map_err(described)?;
+            finish_import(&report, mode)
         }
         Command::Export(ExportCommand::RegistrationForm {
             tenant,
@@ -299,8 +288,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         }) => {
-            let store = open_store(&config).await?;
-            let tenant = TenantCode::parse(&tenant).map_err(|rule| anyhow!(rule.message_en()))?;
+            let (app, _) = open_app(&config, open_store(&config).await?, clock).await?;
+            let store = &app.store;
+            let tenant = parse_tenant(&tenant)?;
             let summary = store
                 .tenant(&tenant)
                 .await
@@ -316,12 +306,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .with_context(|| format!("tenant {tenant} has no unit named {name}"))?,
                 ),
             };
-            let rows = zhiyuan_forms::registration_form(
-                &store,
+            let rows = zhiyuan_app::imports::registration_form(
+                &app,
                 &tenant,
                 unit.as_ref().map(|unit| unit.id),
             )
-            .await?;
+            .await
+            .map_err(described)?;
             let title = format!(
                 "{}志愿者注册登记表{}",
                 summary.name.zh,
@@ -366,12 +357,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tenant(TenantCommand::Load { file }) => {
             let store = open_store(&config).await?;
-            tenants::load_configured(&store, &config, clock.as_ref()).await?;
+            tenants::load_configured(&store, &config, clock.clone()).await?;
             let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
             let actor = Actor::system("tenant load");
             let created =
-                tenants::load_file(&store, &config, &schemas, &file, &actor, clock.as_ref())
-                    .await?;
+                tenants::load_file(&store, &config, &schemas, &file, &actor, clock).await?;
             println!(
                 "{}",
                 if created {
@@ -382,49 +372,134 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Admin(AdminCommand::CreateUser {
+        Command::Admin(AdminCommand::CreateAccount {
             tenant,
             username,
-            role,
+            grants,
             display_name,
-            reviewing_body,
         }) => {
-            let store = open_store(&config).await?;
-            tenants::load_configured(&store, &config, clock.as_ref()).await?;
-            let tenant = tenant
-                .map(|code| TenantCode::parse(&code).map_err(|rule| anyhow!(rule.message_en())))
-                .transpose()?;
+            let app = command_app(&config, clock).await?;
+            let tenant = tenant.as_deref().map(parse_tenant).transpose()?;
             let (password, generated) = read_or_generate_password()?;
             let request = AccountRequest {
-                tenant,
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 username,
-                role,
-                reviewing_body,
                 password: password.clone(),
+                grants,
             };
-            let actor = Actor::system("admin create-user");
-            let user = create_account(&store, request, &actor, clock.now())
-                .await
-                .map_err(|error| {
-                    let problem = error.problem();
-                    anyhow!(
-                        "{} ({}{})",
-                        problem.message.en,
-                        problem.code,
-                        problem
-                            .field
-                            .map(|f| format!(" at {f}"))
-                            .unwrap_or_default()
-                    )
-                })?;
-            println!("created {} ({}) id {}", user.username, user.role, user.id);
+            let actor = Actor::system("admin create-account");
+            let account =
+                zhiyuan_app::accounts::create_account(&app, tenant.as_ref(), request, &actor)
+                    .await
+                    .map_err(described)?;
+            let grants: Vec<String> = account
+                .grants
+                .iter()
+                .map(|grant| format!("{}={}", grant.kind, grant.scope.to_text()))
+                .collect();
+            println!(
+                "created {} ({}) id {}",
+                account.username,
+                grants.join(", "),
+                account.id
+            );
             if generated {
                 println!("password: {password}");
             }
             Ok(())
         }
+        Command::Audit(AuditCommand::Check { tenant }) => {
+            let store = open_store(&config).await?;
+            let tenant = tenant.as_deref().map(parse_tenant).transpose()?;
+            let reports = store.check_audit_trails(tenant.as_ref()).await?;
+            let mut broken = 0;
+            for report in &reports {
+                match &report.first_break {
+                    None => println!("{}: {} events, chain intact", report.trail, report.events),
+                    Some(found) => {
+                        broken += 1;
+                        let problem = match found.problem {
+                            zhiyuan_store::ChainProblem::Changed => "changed or moved",
+                            zhiyuan_store::ChainProblem::Removed => "missing (removed)",
+                        };
+                        println!(
+                            "{}: chain broken at event {}{}: {problem}",
+                            report.trail,
+                            found.seq,
+                            found.id.map(|id| format!(" ({id})")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            if broken > 0 {
+                anyhow::bail!("{broken} audit trail(s) broken");
+            }
+            Ok(())
+        }
     }
+}
+
+/// The use cases for a command: the database opened, the configured tenants there, each
+/// tenant's policy in force.
+async fn command_app(
+    config: &NodeConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<zhiyuan_app::App> {
+    let store = open_store(config).await?;
+    tenants::load_configured(&store, config, clock.clone()).await?;
+    Ok(open_app(config, store, clock).await?.0)
+}
+
+fn parse_tenant(code: &str) -> anyhow::Result<TenantCode> {
+    TenantCode::parse(code).map_err(|rule| anyhow!("tenant {code}: {}", rule.message_en()))
+}
+
+/// A refusal of a use case, as the command line says it: the message, the code, the field.
+fn described(error: zhiyuan_app::AppError) -> anyhow::Error {
+    let problem = zhiyuan_api::ApiError::from(error).problem();
+    anyhow!(
+        "{} ({}{})",
+        problem.message.en,
+        problem.code,
+        problem
+            .field
+            .map(|field| format!(" at {field}"))
+            .unwrap_or_default()
+    )
+}
+
+fn import_mode(valid_only: bool) -> ImportMode {
+    if valid_only {
+        ImportMode::ValidRowsOnly
+    } else {
+        ImportMode::AllOrNothing
+    }
+}
+
+/// Reports an import's rows: the first hundred errors, then the totals.
+fn finish_import(
+    report: &zhiyuan_app::imports::ImportReport,
+    mode: ImportMode,
+) -> anyhow::Result<()> {
+    for error in report.errors.iter().take(100) {
+        eprintln!("{error}");
+    }
+    if report.errors.len() > 100 {
+        eprintln!(
+            "... and {} more rows with errors",
+            report.errors.len() - 100
+        );
+    }
+    println!(
+        "{} rows read, {} imported, {} refused",
+        report.rows,
+        report.imported,
+        report.errors.len()
+    );
+    if !report.errors.is_empty() && mode == ImportMode::AllOrNothing {
+        anyhow::bail!("nothing was imported: fix the rows above, or pass --valid-only");
+    }
+    Ok(())
 }
 
 fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result<()> {
@@ -525,8 +600,8 @@ async fn serve(config: &NodeConfig, clock: Arc<dyn Clock>, demo: bool) -> anyhow
     let config = &config;
     let node = Node::start(config, clock.clone()).await?;
     if demo {
-        let accounts = demo::seed(&node.store, clock.as_ref()).await?;
-        let people = demo::seed_people(&node.store, clock.as_ref()).await?;
+        let accounts = demo::seed(&node.app).await?;
+        let people = demo::seed_people(&node.app).await?;
         println!("{}", demo::credentials_table(&accounts));
         if people > 0 {
             println!("Demo volunteers registered in 随州市: {people}, most of them verified.\n");

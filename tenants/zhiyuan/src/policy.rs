@@ -3,12 +3,14 @@
 //! put in place at start-up.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use zhiyuan_domain::ports::{Binding, PluginManifest, PluginPackage, PolicyHost};
-use zhiyuan_domain::{Clock, TenantCode, TenantSpec};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use zhiyuan_app::App;
+use zhiyuan_domain::TenantCode;
+use zhiyuan_domain::ports::PolicyHost;
 use zhiyuan_federation::multikey::VerifyingKey;
 use zhiyuan_plugins::{HostConfig, WasmHost};
 use zhiyuan_store::Store;
@@ -43,27 +45,6 @@ pub fn open_host(config: &NodeConfig) -> anyhow::Result<WasmHost> {
     Ok(host)
 }
 
-/// Checks the bundled plugins a tenant file binds, before the tenant is created, so that a file
-/// naming a plugin the node does not ship creates nothing.
-pub fn check_bundled(host: &WasmHost, spec: &TenantSpec) -> anyhow::Result<Checked> {
-    zhiyuan_api::service::check_bundled_bindings(host, spec).map_err(|error| {
-        let problem = error.problem();
-        anyhow!(
-            "tenant {}: {} ({}{})",
-            spec.code,
-            problem.message.en,
-            problem.code,
-            problem
-                .field
-                .map(|field| format!(" at {field}"))
-                .unwrap_or_default()
-        )
-    })
-}
-
-/// The bundled plugins a tenant file binds, checked.
-pub type Checked = Vec<(Binding, PluginPackage, PluginManifest)>;
-
 /// Puts each tenant's revision in force in place. A revision that no longer loads leaves the
 /// tenant on the built-in default, loudly, rather than keeping the node from starting.
 pub async fn activate_all(store: &Store, host: &WasmHost) -> anyhow::Result<()> {
@@ -95,27 +76,30 @@ async fn activate(
 
 /// Keeps this node's policies what the database says is in force, and the database told of the
 /// hooks this node switches off. Replicas sharing one database see a change made through any of
-/// them within a second or two; `changes` is the lock the API takes for its own changes.
+/// them within a second or two. Runs until `stop` turns true.
 pub fn keep_policies_current(
-    store: Store,
+    app: App,
     host: WasmHost,
-    changes: Arc<tokio::sync::Mutex<()>>,
-    clock: Arc<dyn Clock>,
-) {
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut seen = HashMap::new();
         let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.changed() => return,
+            }
+            let store = &app.store;
             let mut unrecorded = Vec::new();
             for switch_off in host.take_switch_offs() {
-                if let Err(error) = store.record_switch_off(&switch_off, clock.now()).await {
+                if let Err(error) = store.record_switch_off(&switch_off, app.clock.now()).await {
                     tracing::error!(tenant = %switch_off.tenant, %error, "cannot record a switch-off; retrying");
                     unrecorded.push(switch_off);
                 }
             }
             host.requeue_switch_offs(unrecorded);
-            let _change = changes.lock().await;
+            let _change = app.policy_changes.lock().await;
             let active = match store.active_policy_revisions().await {
                 Ok(active) => active,
                 Err(error) => {
@@ -133,10 +117,10 @@ pub fn keep_policies_current(
                 if host.for_tenant(&tenant).revision() == revision {
                     continue;
                 }
-                if let Err(error) = activate(&store, &host, &tenant, revision).await {
+                if let Err(error) = activate(store, &host, &tenant, revision).await {
                     tracing::error!(%tenant, %error, "cannot load the policy in force");
                 }
             }
         }
-    });
+    })
 }

@@ -1,12 +1,13 @@
 //! Tenant files: the ones bundled with the node and the ones its configuration names.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use zhiyuan_api::Schemas;
-use zhiyuan_api::service::parse_tenant_document;
-use zhiyuan_domain::{Actor, Clock, TenantSpec};
-use zhiyuan_store::{Store, StoreError};
+use zhiyuan_app::App;
+use zhiyuan_domain::{Actor, Clock, TenantConfig, TenantSpec};
+use zhiyuan_store::Store;
 
 use crate::NodeConfig;
 
@@ -20,8 +21,7 @@ pub const BUNDLED: [(&str, &str); 2] = [
 /// against the domain's rules. Errors name the field, e.g. `/regions/2/parent`.
 pub fn parse_tenant_toml(schemas: &Schemas, text: &str) -> anyhow::Result<TenantSpec> {
     let document: serde_json::Value = toml::from_str(text).context("not valid TOML")?;
-    parse_tenant_document(schemas, document).map_err(|error| {
-        let problem = error.problem();
+    let described = |problem: zhiyuan_api::Problem| {
         anyhow!(
             "{} ({}{})",
             problem.message.en,
@@ -31,36 +31,55 @@ pub fn parse_tenant_toml(schemas: &Schemas, text: &str) -> anyhow::Result<Tenant
                 .map(|field| format!(" at {field}"))
                 .unwrap_or_default()
         )
-    })
+    };
+    schemas
+        .check(zhiyuan_api::SchemaId::TenantConfig, &document)
+        .map_err(|error| described(error.problem()))?;
+    let config: TenantConfig = serde_json::from_value(document).context("tenant file")?;
+    config
+        .parse()
+        .map_err(|invalid| described(zhiyuan_api::ApiError::from(invalid).problem()))
+}
+
+/// The use cases with the node's policy host, opened when a tenant is first created.
+async fn app_for_creating(
+    store: &Store,
+    config: &NodeConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<App> {
+    Ok(crate::open_app(config, store.clone(), clock).await?.0)
 }
 
 /// Creates the tenant, with the bundled plugins its file binds, unless it exists; nothing when a
 /// binding names a plugin the node does not ship. Answers whether it created it.
-async fn create(
-    store: &Store,
-    host: &zhiyuan_plugins::WasmHost,
-    spec: &TenantSpec,
-    actor: &Actor,
-    clock: &dyn Clock,
-) -> anyhow::Result<bool> {
-    let checked = crate::policy::check_bundled(host, spec)?;
-    match zhiyuan_api::service::create_tenant(store, spec, &checked, actor, clock.now()).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::Unique(_)) => Ok(false),
-        Err(error) => Err(error).with_context(|| format!("creating tenant {}", spec.code)),
-    }
+async fn create(app: &App, spec: TenantSpec, actor: &Actor) -> anyhow::Result<bool> {
+    let code = spec.code.clone();
+    zhiyuan_app::tenants::create(app, spec, actor)
+        .await
+        .map_err(|error| {
+            let problem = zhiyuan_api::ApiError::from(error).problem();
+            anyhow!(
+                "tenant {code}: {} ({}{})",
+                problem.message.en,
+                problem.code,
+                problem
+                    .field
+                    .map(|field| format!(" at {field}"))
+                    .unwrap_or_default()
+            )
+        })
 }
 
 /// Loads the bundled tenants (if configured) and the configured tenant files.
 pub async fn load_configured(
     store: &Store,
     config: &NodeConfig,
-    clock: &dyn Clock,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
     let schemas = Schemas::compile().map_err(|e| anyhow!(e))?;
     let actor = Actor::system("startup");
     // Only a tenant created now binds plugins; most starts find every tenant there already.
-    let mut host = None;
+    let mut app = None;
     if config.load_bundled_tenants {
         for (name, text) in BUNDLED {
             let spec = parse_tenant_toml(&schemas, text)
@@ -68,17 +87,18 @@ pub async fn load_configured(
             if store.tenant(&spec.code).await.is_ok() {
                 continue;
             }
-            let host = match &mut host {
-                Some(host) => host,
-                None => host.insert(crate::policy::open_host(config)?),
+            let app = match &mut app {
+                Some(app) => app,
+                None => app.insert(app_for_creating(store, config, clock.clone()).await?),
             };
-            if create(store, host, &spec, &actor, clock).await? {
-                tracing::info!(tenant = %spec.code, "created bundled tenant {name}");
+            let code = spec.code.clone();
+            if create(app, spec, &actor).await? {
+                tracing::info!(tenant = %code, "created bundled tenant {name}");
             }
         }
     }
     for path in &config.tenant_files {
-        load_file(store, config, &schemas, path, &actor, clock).await?;
+        load_file(store, config, &schemas, path, &actor, clock.clone()).await?;
     }
     Ok(())
 }
@@ -90,7 +110,7 @@ pub async fn load_file(
     schemas: &Schemas,
     path: &Path,
     actor: &Actor,
-    clock: &dyn Clock,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading tenant file {}", path.display()))?;
@@ -99,10 +119,11 @@ pub async fn load_file(
     if store.tenant(&spec.code).await.is_ok() {
         return Ok(false);
     }
-    let host = crate::policy::open_host(config)?;
-    let created = create(store, &host, &spec, actor, clock).await?;
+    let app = app_for_creating(store, config, clock).await?;
+    let code = spec.code.clone();
+    let created = create(&app, spec, actor).await?;
     if created {
-        tracing::info!(tenant = %spec.code, "created tenant from {}", path.display());
+        tracing::info!(tenant = %code, "created tenant from {}", path.display());
     }
     Ok(created)
 }

@@ -1,214 +1,161 @@
+//! Sessions, accounts and their grants, and the audit trail.
+
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use uuid::Uuid;
-use zhiyuan_domain::{InvalidInput, Role, TenantCode, Username};
-
-use crate::auth::{
-    self, ClientAddress, CurrentUser, FAILURE_WINDOW_SECONDS, MAX_FAILURES_PER_ACCOUNT,
-    MAX_FAILURES_PER_ADDRESS,
+use zhiyuan_app::accounts::{self, AccountRequest, GrantChanges, SignInRequest};
+use zhiyuan_app::views::{
+    AccountView, AuditEventView, Items, SessionView, SignedIn, SignedOutEverywhere,
 };
-use crate::extract::{Checked, Document, PathParams};
+
+use crate::access::{Access, ClientAddress, expired_session_cookie, session_cookie};
+use crate::extract::{Checked, Document, PathParams, QueryOf};
 use crate::schemas::SchemaId;
-use crate::service::{AccountRequest, create_account};
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct LoginBody {
-    tenant: Option<String>,
-    username: String,
-    password: String,
-}
-
-impl Document for LoginBody {
+impl Document for SignInRequest {
     const SCHEMA: SchemaId = SchemaId::Login;
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct UserCreateBody {
-    username: String,
-    display_name: String,
-    role: Role,
-    reviewing_body_id: Option<Uuid>,
-    password: String,
+impl Document for AccountRequest {
+    const SCHEMA: SchemaId = SchemaId::AccountCreate;
 }
 
-impl Document for UserCreateBody {
-    const SCHEMA: SchemaId = SchemaId::UserCreate;
+impl Document for GrantChanges {
+    const SCHEMA: SchemaId = SchemaId::GrantChanges;
 }
 
 /// Signs in: answers a bearer token and sets the same token as an HttpOnly, SameSite=Strict
-/// session cookie. Failed attempts are limited per account and per client address.
-#[utoipa::path(post, path = "/api/v1/session", tag = "session",
+/// session cookie. Attempts are limited per account and client address, per client address, and
+/// slowed per account.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "sign_in",
     request_body(content = Object, description = "schemas/login.schema.json"),
-    responses(
-        (status = 200, description = "Signed in: the token, its expiry and the account"),
-        (status = 401, description = "Wrong username or password", content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn login(
+    responses((status = 200, description = "Signed in", body = SignedIn)))]
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    _access: Access,
     ClientAddress(address): ClientAddress,
-    Checked(body): Checked<LoginBody>,
+    Checked(request): Checked<SignInRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = body
-        .tenant
-        .as_deref()
-        .map(|code| TenantCode::parse(code).map_err(|rule| InvalidInput::new("/tenant", rule)))
-        .transpose()?;
-    let now = state.clock.now();
-    let account_key = format!(
-        "{}/{}",
-        tenant.as_ref().map(TenantCode::as_str).unwrap_or("*"),
-        body.username
-    );
-    let failures = state
-        .store
-        .login_failures_since(
-            &account_key,
-            &address,
-            now.plus_seconds(-FAILURE_WINDOW_SECONDS),
-        )
-        .await?;
-    if failures.account >= MAX_FAILURES_PER_ACCOUNT || failures.address >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(ApiError::TooManyAttempts {
-            retry_after_seconds: FAILURE_WINDOW_SECONDS as u64,
-        });
-    }
-    // A username that cannot exist is checked like one that does not, at the same cost.
-    let found = match Username::parse(&body.username, "/username") {
-        Ok(username) => {
-            state
-                .store
-                .user_for_login(tenant.as_ref(), &username)
-                .await?
-        }
-        Err(_) => None,
-    };
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, auth::decoy_hash().to_owned()),
-    };
-    // The attempt counts as failed until it succeeds, so that parallel guesses cannot all pass
-    // the limit before any of them is recorded.
-    let attempt = state
-        .store
-        .record_login_failure(&account_key, &address, now)
-        .await?;
-    let verified = auth::verify_password(body.password, hash).await?;
-    let Some(user) = user.filter(|_| verified) else {
-        tracing::info!(account = %account_key, %address, "failed login");
-        return Err(ApiError::BadCredentials);
-    };
-    state.store.forget_login_attempt(attempt).await?;
-    let token = auth::new_session_token();
-    let ttl = i64::try_from(state.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
-    let expires_at = now.plus_seconds(ttl);
-    state
-        .store
-        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
-        .await?;
-    let cookie = auth::session_cookie(&token, ttl, state.config.secure_cookies);
-    let body = json!({ "token": token, "expires_at": expires_at, "user": user });
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    let signed_in = accounts::sign_in(&state.app, request, &address).await?;
+    let ttl = i64::try_from(state.app.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
+    let cookie = session_cookie(&signed_in.token, ttl, state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(signed_in)).into_response())
 }
 
-/// The signed-in account.
-#[utoipa::path(get, path = "/api/v1/session", tag = "session",
-    responses((status = 200, description = "The account"), (status = 401, description = "Not signed in")))]
-pub(crate) async fn current_session(current: CurrentUser) -> Json<Value> {
-    Json(json!({ "user": current.user }))
+/// The signed-in account, with its grants.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", operation_id = "read_session",
+    responses((status = 200, description = "The account", body = SessionView)))]
+pub(crate) async fn current_session(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<SessionView>, ApiError> {
+    let account = accounts::current(&state.app, access.principal()?).await?;
+    Ok(Json(SessionView { account }))
 }
 
 /// Signs out: the token stops working at once.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "sign_out",
     responses((status = 204, description = "Signed out")))]
-pub(crate) async fn logout(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
-    current: CurrentUser,
+    access: Access,
 ) -> Result<Response, ApiError> {
-    state.store.delete_session(&current.token_hash).await?;
-    let cookie = auth::expired_session_cookie(state.config.secure_cookies);
+    let token = access.token.as_deref().ok_or(ApiError::Unauthenticated)?;
+    accounts::sign_out(&state.app, access.principal()?, token).await?;
+    let cookie = expired_session_cookie(state.config.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
-/// The tenant's accounts (office admin, auditor, operator).
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users", tag = "accounts",
-    params(("tenant" = String, Path)),
-    responses((status = 200, description = "The accounts")))]
-pub(crate) async fn list_users(
+/// Signs out every session of the account, on every device.
+#[utoipa::path(delete, path = "/api/v1/session/everywhere", tag = "session", operation_id = "sign_out_everywhere",
+    responses((status = 200, description = "Every session ended", body = SignedOutEverywhere)))]
+pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Auditor, Role::Operator])?;
-    let users = state.store.users(Some(&tenant)).await?;
-    Ok(Json(json!({ "items": users })))
+    access: Access,
+) -> Result<Response, ApiError> {
+    let ended = accounts::sign_out_everywhere(&state.app, access.principal()?).await?;
+    let cookie = expired_session_cookie(state.config.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Json(ended)).into_response())
 }
 
-/// Creates an account of the tenant (office admin, operator); audited.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/users", tag = "accounts",
-    params(("tenant" = String, Path)),
-    request_body(content = Object, description = "schemas/user-create.schema.json"),
-    responses(
-        (status = 201, description = "The account"),
-        (status = 409, description = "The username is taken", content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn create_user(
+/// The tenant's accounts, with their grants.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/accounts", tag = "accounts", operation_id = "list_accounts",
+    responses((status = 200, description = "The accounts", body = Items<AccountView>)))]
+pub(crate) async fn list_accounts(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-    Checked(body): Checked<UserCreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Operator])?;
-    let request = AccountRequest {
-        tenant: Some(tenant),
-        username: body.username,
-        display_name: body.display_name,
-        role: body.role,
-        reviewing_body: body.reviewing_body_id,
-        password: body.password,
-    };
-    let user = create_account(&state.store, request, &current.actor(), state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(json!(user))))
+    access: Access,
+) -> Result<Json<Items<AccountView>>, ApiError> {
+    Ok(Json(
+        accounts::list(&state.app, access.tenant()?).await?.into(),
+    ))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user_id}", tag = "accounts",
-    params(("tenant" = String, Path), ("user_id" = String, Path, description = "A UUID")),
-    responses((status = 200, description = "The account"), (status = 404, description = "Not an account of the tenant")))]
-pub(crate) async fn get_user(
+/// Creates an account of the tenant with its grants; audited.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/accounts", tag = "accounts", operation_id = "create_account",
+    request_body(content = Object, description = "schemas/account-create.schema.json"),
+    responses((status = 201, description = "The account", body = AccountView)))]
+pub(crate) async fn create_account(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    let id = path.id("user_id")?;
-    // Everyone may read their own account; reading others' is for those who manage accounts.
-    if current.user.id != id {
-        current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Auditor, Role::Operator])?;
-    }
-    let user = state.store.user(&tenant, id).await?;
-    Ok(Json(json!(user)))
+    access: Access,
+    Checked(request): Checked<AccountRequest>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let actor = access.principal()?.actor();
+    let account =
+        accounts::create_account(&state.app, Some(access.tenant()?), request, &actor).await?;
+    Ok((StatusCode::CREATED, Json(account)))
 }
 
-/// The node-wide accounts (operator).
-#[utoipa::path(get, path = "/api/v1/operators", tag = "accounts",
-    responses((status = 200, description = "The operator accounts")))]
-pub(crate) async fn list_operators(
+/// One account: to itself, and to those who manage or audit the tenant's accounts.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/accounts/{account_id}", tag = "accounts", operation_id = "read_account",
+    responses((status = 200, description = "The account", body = AccountView)))]
+pub(crate) async fn get_account(
     State(state): State<AppState>,
-    current: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    if !current.is_operator() {
-        return Err(ApiError::Forbidden);
-    }
-    let users = state.store.users(None).await?;
-    Ok(Json(json!({ "items": users })))
+    access: Access,
+    path: PathParams,
+) -> Result<Json<AccountView>, ApiError> {
+    let account = accounts::read(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        path.id("account_id")?,
+    )
+    .await?;
+    Ok(Json(account))
+}
+
+/// Adds grants to an account and takes grants from it; audited. A changed grant takes effect
+/// at once on this node and within seconds on the others sharing its database.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/accounts/{account_id}/grants", tag = "accounts", operation_id = "change_grants",
+    request_body(content = Object, description = "schemas/grant-changes.schema.json"),
+    responses((status = 200, description = "The account with its grants", body = AccountView)))]
+pub(crate) async fn change_grants(
+    State(state): State<AppState>,
+    access: Access,
+    path: PathParams,
+    Checked(changes): Checked<GrantChanges>,
+) -> Result<Json<AccountView>, ApiError> {
+    let account = accounts::change_grants(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        path.id("account_id")?,
+        changes,
+    )
+    .await?;
+    Ok(Json(account))
+}
+
+/// The node's own accounts (operators, node-wide auditors).
+#[utoipa::path(get, path = "/api/v1/node/accounts", tag = "accounts", operation_id = "list_node_accounts",
+    responses((status = 200, description = "The node's accounts", body = Items<AccountView>)))]
+pub(crate) async fn list_node_accounts(
+    State(state): State<AppState>,
+    _access: Access,
+) -> Result<Json<Items<AccountView>>, ApiError> {
+    Ok(Json(accounts::list_node_accounts(&state.app).await?.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,27 +163,21 @@ pub(crate) struct AuditQuery {
     limit: Option<u32>,
 }
 
-/// The tenant's audit trail, newest first (office admin, auditor, operator).
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit-events", tag = "accounts",
-    params(("tenant" = String, Path), ("limit" = Option<u32>, Query, description = "At most this many events, 1 to 1000 (default 100)")),
-    responses((status = 200, description = "The events")))]
+/// The tenant's audit trail, newest first; each event carries its place and hash in the chain.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/audit-events", tag = "accounts", operation_id = "read_audit_trail",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many events (default 100)")),
+    responses((status = 200, description = "The events", body = Items<AuditEventView>)))]
 pub(crate) async fn list_audit_events(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Auditor, Role::Operator])?;
-    let Query(query) = query.map_err(|rejection| ApiError::BadQuery {
-        detail: rejection.body_text(),
-    })?;
+    access: Access,
+    QueryOf(query): QueryOf<AuditQuery>,
+) -> Result<Json<Items<AuditEventView>>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadQuery {
             detail: "limit is between 1 and 1000".into(),
         });
     }
-    let events = state.store.audit_events(&tenant, limit).await?;
-    Ok(Json(json!({ "items": events })))
+    let events = accounts::audit_trail(&state.app, access.tenant()?, limit).await?;
+    Ok(Json(events.into()))
 }

@@ -2,35 +2,59 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::access::Access;
 use crate::{ApiError, AppState};
 
+/// The node's state.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// `ok` (alive) or `ready` (alive, and its database answers).
+    status: &'static str,
+    /// `sqlite` or `postgres`, when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+}
+
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, description = "The node is alive")))]
-pub(crate) async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "node", operation_id = "read_health",
+    responses((status = 200, description = "The node is alive", body = Health)))]
+pub(crate) async fn healthz(_access: Access) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// Readiness: the database answers too.
-#[utoipa::path(get, path = "/readyz", tag = "node", responses(
-    (status = 200, description = "The node and its database answer"),
-    (status = 503, description = "The database does not answer", content_type = "application/problem+json"),
-))]
-pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state
-        .store
-        .ping()
+#[utoipa::path(get, path = "/readyz", tag = "node", operation_id = "read_readiness",
+    responses((status = 200, description = "The node and its database answer", body = Health)))]
+pub(crate) async fn readyz(
+    State(state): State<AppState>,
+    _access: Access,
+) -> Result<Json<Health>, ApiError> {
+    let database = state
+        .app
+        .ready()
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(Json(
-        json!({ "status": "ready", "database": state.store.backend().as_str() }),
-    ))
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    Ok(Json(Health {
+        status: "ready",
+        database: Some(database),
+    }))
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
-pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics in the text exposition format, to operators (or, without a session, on
+/// the separate metrics listener the operator may configure).
+#[utoipa::path(get, path = "/metrics", tag = "node", operation_id = "read_metrics",
+    responses((status = 200, description = "Metrics", content_type = "application/openmetrics-text", body = String)))]
+pub(crate) async fn metrics(State(state): State<AppState>, _access: Access) -> impl IntoResponse {
+    metrics_text(&state)
+}
+
+pub(crate) fn metrics_text(state: &AppState) -> impl IntoResponse + use<> {
     (
         [(
             header::CONTENT_TYPE,
@@ -41,7 +65,8 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "node", responses((status = 200, description = "The OpenAPI document")))]
-pub(crate) async fn openapi() -> Json<Value> {
+#[utoipa::path(get, path = "/api/openapi.json", tag = "node", operation_id = "read_api_document",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub(crate) async fn openapi(_access: Access) -> Json<serde_json::Value> {
     Json(crate::openapi_document())
 }

@@ -1,13 +1,13 @@
+//! Tenants, their regions and reviewing bodies.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use zhiyuan_domain::region::parse_population;
-use zhiyuan_domain::{Role, TenantConfig};
-use zhiyuan_store::RegionUpdate;
+use zhiyuan_app::tenants::{self, RegionChange};
+use zhiyuan_app::views::{Items, TenantView};
+use zhiyuan_domain::{Region, ReviewingBody, TenantConfig};
 
-use crate::auth::CurrentUser;
+use crate::access::Access;
 use crate::extract::{Checked, Document, PathParams};
 use crate::schemas::SchemaId;
 use crate::{ApiError, AppState};
@@ -17,160 +17,100 @@ impl Document for TenantConfig {
     const BODY_LIMIT: usize = 2 * 1024 * 1024;
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct RegionUpdateBody {
-    resident_population: i64,
-}
-
-impl Document for RegionUpdateBody {
+impl Document for RegionChange {
     const SCHEMA: SchemaId = SchemaId::RegionUpdate;
 }
 
 /// The tenants this node hosts: public, so that a sign-in page can offer them.
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", responses((status = 200, description = "Code and name of every tenant")))]
-pub(crate) async fn list_tenants(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let tenants = state.store.tenants().await?;
-    Ok(Json(json!({ "items": tenants })))
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", operation_id = "list_tenants",
+    responses((status = 200, description = "Code and name of every tenant", body = Items<TenantView>)))]
+pub(crate) async fn list_tenants(
+    State(state): State<AppState>,
+    _access: Access,
+) -> Result<Json<Items<TenantView>>, ApiError> {
+    Ok(Json(tenants::list(&state.app).await?.into()))
 }
 
-/// Creates a tenant from its configuration document (operator).
-#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants",
+/// Creates a tenant from its configuration document, with the bundled plugins it binds as its
+/// first policy revision.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", operation_id = "create_tenant",
     request_body(content = Object, description = "schemas/tenant-config.schema.json"),
-    responses(
-        (status = 201, description = "The tenant was created"),
-        (status = 409, description = "A tenant with this code exists", content_type = "application/problem+json"),
-        (status = 422, description = "The document breaks a rule", content_type = "application/problem+json"),
-    ))]
+    responses((status = 201, description = "The tenant was created", body = TenantView)))]
 pub(crate) async fn create_tenant(
     State(state): State<AppState>,
-    current: CurrentUser,
+    access: Access,
     Checked(config): Checked<TenantConfig>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !current.is_operator() {
-        return Err(ApiError::Forbidden);
-    }
+) -> Result<(StatusCode, Json<TenantView>), ApiError> {
     let spec = config.parse()?;
-    // The bundled plugins it binds are checked and prepared before anything is written, and the
-    // policy goes in place under the lock every change of policy takes.
-    let _change = state.policy_changes.lock().await;
-    let host = state.policies.clone();
-    let checking = spec.clone();
-    let (bundled, prepared) = tokio::task::spawn_blocking(move || {
-        let bundled = crate::service::check_bundled_bindings(host.as_ref(), &checking)?;
-        if bundled.is_empty() {
-            return Ok((bundled, None));
-        }
-        let first = zhiyuan_domain::ports::PolicyRevision {
-            tenant: checking.code.clone(),
-            revision: 1,
-            bindings: bundled
-                .iter()
-                .map(|(binding, package, _)| (binding.clone(), package.clone()))
-                .collect(),
-            switched_off: Vec::new(),
-        };
-        let prepared = host.prepare(&first).map_err(ApiError::PluginRefused)?;
-        Ok::<_, ApiError>((bundled, Some(prepared)))
-    })
-    .await
-    .map_err(|error| ApiError::Internal(error.to_string()))??;
-    crate::service::create_tenant(
-        &state.store,
-        &spec,
-        &bundled,
-        &current.actor(),
-        state.clock.now(),
-    )
-    .await?;
-    if let Some(policy) = prepared {
-        state.policies.install(&spec.code, policy);
-    }
-    let tenant = state.store.tenant(&spec.code).await?;
-    Ok((StatusCode::CREATED, Json(json!(tenant))))
+    let tenant = tenants::create_new(&state.app, access.principal()?, spec).await?;
+    Ok((StatusCode::CREATED, Json(tenant)))
 }
 
 /// One tenant's code and name (public).
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
-    params(("tenant" = String, Path, description = "Division code of the tenant")),
-    responses((status = 200, description = "The tenant"), (status = 404, description = "No such tenant")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants", operation_id = "read_tenant",
+    responses((status = 200, description = "The tenant", body = TenantView)))]
 pub(crate) async fn get_tenant(
     State(state): State<AppState>,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = state.store.tenant(&path.tenant()?).await?;
-    Ok(Json(json!(tenant)))
+    access: Access,
+) -> Result<Json<TenantView>, ApiError> {
+    Ok(Json(tenants::read(&state.app, access.tenant()?).await?))
 }
 
 /// The tenant's regions with their resident populations, parents first.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/regions", tag = "tenants",
-    params(("tenant" = String, Path, description = "Division code of the tenant")),
-    responses((status = 200, description = "The regions")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/regions", tag = "tenants", operation_id = "list_regions",
+    responses((status = 200, description = "The regions", body = Items<Region>)))]
 pub(crate) async fn list_regions(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let regions = state.store.regions(&tenant).await?;
-    Ok(Json(json!({ "items": regions })))
+    access: Access,
+) -> Result<Json<Items<Region>>, ApiError> {
+    Ok(Json(
+        tenants::regions(&state.app, access.tenant()?).await?.into(),
+    ))
 }
 
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/regions/{region}", tag = "tenants",
-    params(("tenant" = String, Path), ("region" = String, Path, description = "Division code of the region")),
-    responses((status = 200, description = "The region"), (status = 404, description = "Not a region of the tenant")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/regions/{region}", tag = "tenants", operation_id = "read_region",
+    responses((status = 200, description = "The region", body = Region)))]
 pub(crate) async fn get_region(
     State(state): State<AppState>,
-    current: CurrentUser,
+    access: Access,
     path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let region = state.store.region(&tenant, &path.region("region")?).await?;
-    Ok(Json(json!(region)))
+) -> Result<Json<Region>, ApiError> {
+    let region = tenants::region(&state.app, access.tenant()?, &path.region("region")?).await?;
+    Ok(Json(region))
 }
 
-/// Sets a region's resident population (office admin); audited.
-#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/regions/{region}", tag = "tenants",
-    params(("tenant" = String, Path), ("region" = String, Path)),
+/// Sets a region's resident population; audited.
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/regions/{region}", tag = "tenants", operation_id = "update_region",
     request_body(content = Object, description = "schemas/region-update.schema.json"),
-    responses((status = 200, description = "The region as updated")))]
+    responses((status = 200, description = "The region as updated", body = Region)))]
 pub(crate) async fn update_region(
     State(state): State<AppState>,
-    current: CurrentUser,
+    access: Access,
     path: PathParams,
-    Checked(body): Checked<RegionUpdateBody>,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(&tenant, &[Role::OfficeAdmin])?;
-    let update = RegionUpdate {
-        resident_population: parse_population(body.resident_population, "/resident_population")?,
-    };
-    let region = state
-        .store
-        .update_region(
-            &tenant,
-            &path.region("region")?,
-            &update,
-            &current.actor(),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(json!(region)))
+    Checked(change): Checked<RegionChange>,
+) -> Result<Json<Region>, ApiError> {
+    let region = tenants::update_region(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        &path.region("region")?,
+        change,
+    )
+    .await?;
+    Ok(Json(region))
 }
 
-/// The federations, registration authorities and civilisation offices that review at each
+/// The associations, registration authorities and civilisation offices that review at each
 /// level.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/reviewing-bodies", tag = "tenants",
-    params(("tenant" = String, Path)),
-    responses((status = 200, description = "The reviewing bodies")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/reviewing-bodies", tag = "tenants", operation_id = "list_reviewing_bodies",
+    responses((status = 200, description = "The reviewing bodies", body = Items<ReviewingBody>)))]
 pub(crate) async fn list_reviewing_bodies(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let bodies = state.store.reviewing_bodies(&tenant).await?;
-    Ok(Json(json!({ "items": bodies })))
+    access: Access,
+) -> Result<Json<Items<ReviewingBody>>, ApiError> {
+    Ok(Json(
+        tenants::reviewing_bodies(&state.app, access.tenant()?)
+            .await?
+            .into(),
+    ))
 }

@@ -1,306 +1,175 @@
-//! Volunteers: real-name application, the verifier's decision, the volunteer card.
+//! Volunteers: real-name registration, the reviewer's decision, voiding, the volunteer card.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
 use uuid::Uuid;
-use zhiyuan_domain::{
-    IdDocumentKind, RegionCode, ReviewingBodyKind, Role, ServiceCategory, TenantCode,
-    VolunteerStatus,
-};
-use zhiyuan_store::{VolunteerFilter, VolunteerRecord};
+use zhiyuan_app::views::{Items, VolunteerCardView, VolunteerView};
+use zhiyuan_app::volunteers::{self, DecisionRequest, ListQuery, RegistrationRequest, VoidRequest};
+use zhiyuan_domain::VolunteerStatus;
 
-use crate::auth::CurrentUser;
-use crate::extract::{Checked, Document, PathParams};
+use crate::access::{Access, ClientAddress};
+use crate::extract::{Checked, Document, PathParams, QueryOf};
 use crate::schemas::SchemaId;
-use crate::service::{self, Decision};
 use crate::{ApiError, AppState};
-use zhiyuan_store::VolunteerApplication;
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct RegisterBody {
-    name: String,
-    id_kind: IdDocumentKind,
-    id_number: String,
-    mobile: String,
-    region: String,
-    unit_id: Option<Uuid>,
-    #[serde(default)]
-    skills: Vec<String>,
-    #[serde(default)]
-    service_categories: Vec<ServiceCategory>,
-    availability: Option<String>,
-    username: String,
-    password: String,
-}
-
-impl Document for RegisterBody {
+impl Document for RegistrationRequest {
     const SCHEMA: SchemaId = SchemaId::VolunteerRegister;
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct DecisionBody {
-    decision: Decision,
-    reason: Option<String>,
-}
-
-impl Document for DecisionBody {
+impl Document for DecisionRequest {
     const SCHEMA: SchemaId = SchemaId::Decision;
 }
 
-/// A volunteer as the API shows one: the identity number always masked; the mobile number and
-/// the birth date in full only to the volunteer.
-#[derive(Debug, Serialize)]
-pub(crate) struct VolunteerView {
-    #[serde(flatten)]
-    record: VolunteerRecord,
+impl Document for VoidRequest {
+    const SCHEMA: SchemaId = SchemaId::Void;
 }
 
-fn view(record: VolunteerRecord, viewer: Option<&CurrentUser>) -> VolunteerView {
-    let own = viewer.is_some_and(|viewer| Some(viewer.user.id) == record.user_id);
-    shown(record, own)
-}
-
-/// Others than the volunteer see the mobile masked and the birth date cut to the month, which
-/// beside the masked identity number keeps that number from being rebuilt.
-fn shown(mut record: VolunteerRecord, own: bool) -> VolunteerView {
-    if !own {
-        record.mobile = zhiyuan_domain::mask(&record.mobile, 3, 4);
-        record.birth_date = record
-            .birth_date
-            .as_deref()
-            .map(zhiyuan_domain::birth_month);
-    }
-    VolunteerView { record }
-}
-
-/// Applies to become a real-name registered volunteer (public: anyone may apply). The
-/// application starts pending; the answer carries the new account's id for signing in.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers", tag = "volunteers",
-    params(("tenant" = String, Path)),
+/// Applies to become a real-name registered volunteer. Anyone may, with the username and
+/// password of a new account; a signed-in account applies for itself. The answer is the same
+/// pending application whether or not the document is registered already.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers", tag = "volunteers", operation_id = "register_volunteer",
     request_body(content = Object, description = "schemas/volunteer-register.schema.json"),
-    responses(
-        (status = 201, description = "The application, pending verification"),
-        (status = 409, description = "The identity document or username is registered already", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule", content_type = "application/problem+json"),
-    ))]
+    responses((status = 201, description = "The application, pending verification", body = VolunteerView)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
-    path: PathParams,
-    Checked(body): Checked<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let tenant = path.tenant()?;
-    state.store.tenant(&tenant).await?;
-    let application = VolunteerApplication {
-        name: body.name,
-        id_kind: body.id_kind,
-        id_number: body.id_number,
-        mobile: body.mobile,
-        region: body.region,
-        unit: body.unit_id,
-        skills: body.skills,
-        service_categories: body.service_categories,
-        availability: body.availability,
-    };
-    let account = Some((body.username, body.password));
-    let record = service::register_volunteer(&state, &tenant, application, account).await?;
-    Ok((StatusCode::CREATED, Json(json!(shown(record, true)))))
+    access: Access,
+    ClientAddress(address): ClientAddress,
+    Checked(request): Checked<RegistrationRequest>,
+) -> Result<(StatusCode, Json<VolunteerView>), ApiError> {
+    let volunteer = volunteers::register(
+        &state.app,
+        access.principal.as_ref(),
+        access.tenant()?,
+        request,
+        &address,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(volunteer)))
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ListQuery {
+pub(crate) struct VolunteerQuery {
     status: Option<VolunteerStatus>,
     unit_id: Option<Uuid>,
     limit: Option<u32>,
     offset: Option<u32>,
 }
 
-/// Volunteers of the tenant (office admin, auditor, operator), or the queue of a
-/// civilisation-office reviewer: those whose region it is responsible for.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers", tag = "volunteers",
+/// Volunteers of the tenant (office, auditors, operators), or the queue of a civilisation
+/// office's reviewer: those whose region it is responsible for.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers", tag = "volunteers", operation_id = "list_volunteers",
     params(
-        ("tenant" = String, Path),
-        ("status" = Option<String>, Query, description = "pending, verified or rejected"),
-        ("unit_id" = Option<String>, Query, description = "Only this unit's volunteers"),
-        ("limit" = Option<u32>, Query, description = "1 to 500 (default 100)"),
+        ("status" = Option<VolunteerStatus>, Query),
+        ("unit_id" = Option<Uuid>, Query, description = "Only this unit's volunteers"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (default 100)"),
         ("offset" = Option<u32>, Query),
     ),
-    responses((status = 200, description = "The volunteers, oldest application first")))]
+    responses((status = 200, description = "The volunteers, oldest application first", body = Items<VolunteerView>)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(
-        &tenant,
-        &[
-            Role::OfficeAdmin,
-            Role::Auditor,
-            Role::Operator,
-            Role::Reviewer,
-        ],
-    )?;
-    let Query(query) = query.map_err(|rejection| ApiError::BadQuery {
-        detail: rejection.body_text(),
-    })?;
+    access: Access,
+    QueryOf(query): QueryOf<VolunteerQuery>,
+) -> Result<Json<Items<VolunteerView>>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadQuery {
             detail: "limit is between 1 and 500".into(),
         });
     }
-    let region_within = match current.user.role {
-        Role::Reviewer => Some(verifier_regions(&state, &tenant, &current).await?),
-        _ => None,
-    };
-    let filter = VolunteerFilter {
+    let query = ListQuery {
         status: query.status,
-        region_within,
-        unit: query.unit_id,
+        unit_id: query.unit_id,
         limit,
         offset: query.offset.unwrap_or(0),
     };
-    let volunteers = state.store.volunteers(&tenant, &filter).await?;
-    let items: Vec<_> = volunteers
-        .into_iter()
-        .map(|record| view(record, Some(&current)))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    let items = volunteers::list(&state.app, access.principal()?, access.tenant()?, query).await?;
+    Ok(Json(items.into()))
 }
 
 /// The signed-in volunteer's own record.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me", tag = "volunteers",
-    params(("tenant" = String, Path)),
-    responses((status = 200, description = "The volunteer"), (status = 404, description = "The account is no volunteer")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me", tag = "volunteers", operation_id = "read_own_volunteer",
+    responses((status = 200, description = "The volunteer", body = VolunteerView)))]
 pub(crate) async fn me(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let record = state
-        .store
-        .volunteer_of_user(&tenant, current.user.id)
-        .await?;
-    Ok(Json(json!(view(record, Some(&current)))))
+    access: Access,
+) -> Result<Json<VolunteerView>, ApiError> {
+    let volunteer = volunteers::own(&state.app, access.principal()?, access.tenant()?).await?;
+    Ok(Json(volunteer))
 }
 
 /// One volunteer: to themselves, to office staff, and to the reviewer responsible for them.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}", tag = "volunteers",
-    params(("tenant" = String, Path), ("volunteer_id" = String, Path, description = "A UUID")),
-    responses((status = 200, description = "The volunteer"), (status = 404, description = "Not a volunteer of the tenant")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}", tag = "volunteers", operation_id = "read_volunteer",
+    responses((status = 200, description = "The volunteer", body = VolunteerView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    current: CurrentUser,
+    access: Access,
     path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let record = state
-        .store
-        .volunteer(&tenant, path.id("volunteer_id")?)
-        .await?;
-    let own = Some(current.user.id) == record.user_id;
-    if !own {
-        match current.user.role {
-            Role::OfficeAdmin | Role::Auditor | Role::Operator => {}
-            Role::Reviewer => {
-                if !verifier_regions(&state, &tenant, &current)
-                    .await?
-                    .contains(&record.region)
-                {
-                    return Err(ApiError::Forbidden);
-                }
-            }
-            _ => return Err(ApiError::Forbidden),
-        }
-    }
-    Ok(Json(json!(view(record, Some(&current)))))
-}
-
-/// Verifies or rejects a pending application (实名认证): the city office admin, or a reviewer
-/// of the civilisation office responsible for the volunteer's region, never another level's.
-#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/decision", tag = "volunteers",
-    params(("tenant" = String, Path), ("volunteer_id" = String, Path, description = "A UUID")),
-    request_body(content = Object, description = "schemas/decision.schema.json"),
-    responses(
-        (status = 200, description = "The volunteer after the decision"),
-        (status = 403, description = "Not a verifier of this tenant", content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", content_type = "application/problem+json"),
-        (status = 422, description = "Another level's application (outside_reviewer_level), or a rejection without a reason", content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn decide(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-    Checked(body): Checked<DecisionBody>,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.acts_as(&tenant, &[Role::OfficeAdmin, Role::Reviewer])?;
-    let id = path.id("volunteer_id")?;
-    let record = state.store.volunteer(&tenant, id).await?;
-    if current.user.role == Role::Reviewer
-        && !verifier_regions(&state, &tenant, &current)
-            .await?
-            .contains(&record.region)
-    {
-        return Err(ApiError::Invalid(zhiyuan_domain::InvalidInput::new(
-            "/decision",
-            zhiyuan_domain::Rule::OutsideReviewerLevel,
-        )));
-    }
-    let decided = service::decide_volunteer(
-        &state,
-        &tenant,
-        id,
-        body.decision,
-        body.reason,
-        &current.actor(),
+) -> Result<Json<VolunteerView>, ApiError> {
+    let volunteer = volunteers::read(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        path.id("volunteer_id")?,
     )
     .await?;
-    Ok(Json(json!(view(decided, Some(&current)))))
+    Ok(Json(volunteer))
+}
+
+/// Verifies or rejects a pending application (实名认证): the city office, or a reviewer of the
+/// civilisation office responsible for the volunteer's region, never another level's, never
+/// one's own.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/decision", tag = "volunteers", operation_id = "decide_volunteer",
+    request_body(content = Object, description = "schemas/decision.schema.json"),
+    responses((status = 200, description = "The volunteer after the decision", body = VolunteerView)))]
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    access: Access,
+    path: PathParams,
+    Checked(request): Checked<DecisionRequest>,
+) -> Result<Json<VolunteerView>, ApiError> {
+    let volunteer = volunteers::decide(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        path.id("volunteer_id")?,
+        request,
+    )
+    .await?;
+    Ok(Json(volunteer))
+}
+
+/// Voids a registration made with someone else's document, or challenged by the person
+/// presenting it at the office (the city office); audited with its reason.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/void", tag = "volunteers", operation_id = "void_registration",
+    request_body(content = Object, description = "schemas/void.schema.json"),
+    responses((status = 200, description = "The registration, voided", body = VolunteerView)))]
+pub(crate) async fn void(
+    State(state): State<AppState>,
+    access: Access,
+    path: PathParams,
+    Checked(request): Checked<VoidRequest>,
+) -> Result<Json<VolunteerView>, ApiError> {
+    let volunteer = volunteers::void(
+        &state.app,
+        access.principal()?,
+        access.tenant()?,
+        path.id("volunteer_id")?,
+        request,
+    )
+    .await?;
+    Ok(Json(volunteer))
 }
 
 /// The volunteer card (志愿者证) of a verified volunteer: their number, and the payload of the
 /// QR code that teams scan to record service. To the volunteer alone.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me/card", tag = "volunteers",
-    params(("tenant" = String, Path)),
-    responses((status = 200, description = "The card"), (status = 409, description = "Not verified yet", content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me/card", tag = "volunteers", operation_id = "read_own_card",
+    responses((status = 200, description = "The card", body = VolunteerCardView)))]
 pub(crate) async fn card(
     State(state): State<AppState>,
-    current: CurrentUser,
-    path: PathParams,
-) -> Result<Json<Value>, ApiError> {
-    let tenant = path.tenant()?;
-    current.member_of(&tenant)?;
-    let record = state
-        .store
-        .volunteer_of_user(&tenant, current.user.id)
-        .await?;
-    let card = service::volunteer_card(&state, &tenant, &record)?;
-    Ok(Json(json!(card)))
-}
-
-/// The regions whose volunteers the reviewer's civilisation office verifies: its own region and
-/// those below it that have no civilisation office of their own.
-async fn verifier_regions(
-    state: &AppState,
-    tenant: &TenantCode,
-    current: &CurrentUser,
-) -> Result<Vec<RegionCode>, ApiError> {
-    let Some(body_id) = current.user.reviewing_body else {
-        return Err(ApiError::Forbidden);
-    };
-    let body = state.store.reviewing_body(tenant, body_id).await?;
-    if body.kind != ReviewingBodyKind::CivilisationOffice {
-        return Err(ApiError::Forbidden);
-    }
-    let regions = state.store.regions(tenant).await?;
-    let bodies = state.store.reviewing_bodies(tenant).await?;
-    Ok(service::regions_served_by(&regions, &bodies, &body))
+    access: Access,
+) -> Result<Json<VolunteerCardView>, ApiError> {
+    let card = volunteers::card(&state.app, access.principal()?, access.tenant()?).await?;
+    Ok(Json(card))
 }

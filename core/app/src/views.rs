@@ -1,0 +1,329 @@
+//! The answers of the use cases, as every interface shows them: typed, described (their JSON
+//! Schemas are in the OpenAPI document), and with personal data already masked for whoever
+//! asked. Nothing is shown from storage records directly.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use zhiyuan_domain::ports::{Binding, FailureReason, Hook, HookAnswer};
+use zhiyuan_domain::{
+    AgeGroup, AuditAction, CivilisationLevel, Gender, Grant, IdDocumentKind, LegalStatus,
+    LocalizedName, RegionCode, ServiceCategory, TeamStatus, TenantCode, Timestamp, UnitKind,
+    VolunteerStatus,
+};
+use zhiyuan_store::MembershipStatus;
+
+/// A list of items.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> From<Vec<T>> for Items<T> {
+    fn from(items: Vec<T>) -> Self {
+        Items { items }
+    }
+}
+
+/// A tenant this node hosts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantView {
+    pub code: TenantCode,
+    pub name: LocalizedName,
+    pub created_at: Timestamp,
+}
+
+/// An account, with its grants. Its password is never shown, not even hashed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: Uuid,
+    /// The tenant it belongs to; absent for an account of the node (operators, node auditors).
+    pub tenant: Option<TenantCode>,
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    /// Its volunteer record in its tenant, where it has one.
+    pub volunteer_id: Option<Uuid>,
+    pub created_at: Timestamp,
+}
+
+/// A sign-in: the bearer token (also set as an HttpOnly session cookie), until when it works,
+/// and whose it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub account: AccountView,
+}
+
+/// The signed-in account.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    pub account: AccountView,
+}
+
+/// Sessions ended by signing out everywhere.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedOutEverywhere {
+    pub sessions_ended: u64,
+}
+
+/// One change in a tenant's audit trail.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEventView {
+    /// Its place in the trail, from 1.
+    pub seq: u64,
+    pub id: Uuid,
+    pub actor_account_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: AuditAction,
+    pub entity_kind: String,
+    pub entity_id: String,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+    /// SHA-256 (hex) over the event and the hash of the one before it.
+    pub hash: String,
+}
+
+/// A volunteer as the person asking may see them. The identity number is always masked and the
+/// age is a bracket; the birth date only to the volunteer themselves; the mobile number in full
+/// only to the volunteer and their team's admins.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VolunteerView {
+    pub id: Uuid,
+    pub account_id: Option<Uuid>,
+    pub volunteer_number: Option<String>,
+    pub name: String,
+    pub id_kind: IdDocumentKind,
+    pub id_number_masked: String,
+    pub age_group: Option<AgeGroup>,
+    /// Shown to the volunteer alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub birth_date: Option<time::Date>,
+    pub gender: Option<Gender>,
+    pub mobile: String,
+    pub region: RegionCode,
+    pub unit: Option<Uuid>,
+    pub skills: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub availability: Option<String>,
+    pub status: VolunteerStatus,
+    pub decision_reason: Option<String>,
+    pub applied_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    /// For reviewers and the office: other registrations, pending or verified, with the same
+    /// identity document; only one of them can be verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_document: Option<u64>,
+}
+
+/// What a volunteer card shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VolunteerCardView {
+    pub volunteer_number: String,
+    pub name: String,
+    pub tenant: TenantCode,
+    /// The text of the card's QR code; teams scan it to record service.
+    pub qr_payload: String,
+}
+
+/// A stored file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileView {
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// A team, its contact's mobile masked but to the team's admins.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeamView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: UnitKind,
+    /// A volunteer service association, which other teams may choose as liaison.
+    pub association: bool,
+    pub unit: Option<Uuid>,
+    pub region: RegionCode,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub legal_status: LegalStatus,
+    pub parent_team: Option<Uuid>,
+    pub liaison_team: Option<Uuid>,
+    pub registration_authority: Option<Uuid>,
+    pub credit_code: Option<String>,
+    pub org_code: Option<String>,
+    /// For an association of the tenant's configuration: the reviewing body it acts as.
+    pub reviewing_body: Option<Uuid>,
+    pub status: TeamStatus,
+    pub decision_reason: Option<String>,
+    pub submitted_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    /// SHA-256 of its certificate images.
+    pub certificates: Vec<String>,
+}
+
+/// A volunteer's membership of a team.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub team_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub status: MembershipStatusView,
+    pub applied_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// Where a membership stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatusView {
+    Applied,
+    Member,
+    Rejected,
+    Removed,
+    Left,
+}
+
+impl From<MembershipStatus> for MembershipStatusView {
+    fn from(status: MembershipStatus) -> Self {
+        match status {
+            MembershipStatus::Applied => MembershipStatusView::Applied,
+            MembershipStatus::Member => MembershipStatusView::Member,
+            MembershipStatus::Rejected => MembershipStatusView::Rejected,
+            MembershipStatus::Removed => MembershipStatusView::Removed,
+            MembershipStatus::Left => MembershipStatusView::Left,
+        }
+    }
+}
+
+/// A member or applicant of a team, as its admins and the office see them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberView {
+    pub membership: MembershipView,
+    pub name: String,
+    pub volunteer_number: Option<String>,
+    /// In full to the team's admins, who need to reach their members; masked to the office.
+    pub mobile: String,
+}
+
+/// The signed-in volunteer's teams, and approved teams to join, their own unit's first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyTeamsView {
+    pub memberships: Vec<MembershipView>,
+    pub suggestions: Vec<TeamView>,
+}
+
+/// A team's admins.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeamAdminsView {
+    pub admins: Vec<Uuid>,
+}
+
+/// One line of the registration report: an area or a unit against its target.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportLine {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<RegionCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<UnitKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub civilisation_level: Option<CivilisationLevel>,
+    /// Verified volunteers.
+    pub verified: u64,
+    /// Resident population of an area, staff of a unit.
+    pub denominator: u64,
+    /// verified / denominator.
+    pub ratio: f64,
+    /// The target ratio, where the policy sets one.
+    pub target: Option<f64>,
+    /// Volunteers still needed to meet the target (0 when met).
+    pub shortfall: u64,
+}
+
+/// Which policy set the report's targets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportPolicy {
+    pub region_target: String,
+    pub unit_target: String,
+}
+
+/// Registration ratios of areas and units against their targets, furthest behind first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegistrationReport {
+    pub policy: ReportPolicy,
+    pub regions: Vec<ReportLine>,
+    pub units: Vec<ReportLine>,
+}
+
+/// A plugin package a tenant stored, without its bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PluginView {
+    pub sha256: String,
+    pub name: String,
+    pub version: String,
+    pub wit_version: String,
+    pub hooks: Vec<Hook>,
+    pub size: u64,
+    pub signed_by: Option<String>,
+    pub uploaded_at: Timestamp,
+    pub uploaded_by: String,
+}
+
+/// How a plugin's dry run failed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DryRunFailure {
+    pub reason: FailureReason,
+    pub message: String,
+}
+
+/// A plugin's answer to a dry run, or how it failed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DryRunView {
+    pub hook: Hook,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<HookAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<DryRunFailure>,
+}
+
+/// One hook of a tenant's policy: what answers it, its binding, whether it was switched off.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HookState {
+    pub hook: Hook,
+    pub source: String,
+    pub binding: Option<Binding>,
+    pub switched_off: Option<String>,
+}
+
+/// A revision of a tenant's bindings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevisionView {
+    pub revision: u64,
+    pub bindings: Vec<Binding>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+/// A tenant's policy: each hook, the revision in force and every revision.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub revision: Option<u64>,
+    pub hooks: Vec<HookState>,
+    pub revisions: Vec<RevisionView>,
+}
+
+/// A revision of bindings put in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevisionInForce {
+    pub revision: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bindings: Option<Vec<Binding>>,
+}

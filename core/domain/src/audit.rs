@@ -1,0 +1,119 @@
+//! What the audit trail records: one action per kind of change, by a stable name.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stored::stored_names;
+
+/// A kind of change (or sign-in) the audit trail records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum AuditAction {
+    #[serde(rename = "tenant.create")]
+    TenantCreate,
+    #[serde(rename = "region.update")]
+    RegionUpdate,
+    #[serde(rename = "unit.create")]
+    UnitCreate,
+    #[serde(rename = "unit.update")]
+    UnitUpdate,
+    #[serde(rename = "account.create")]
+    AccountCreate,
+    #[serde(rename = "account.set_password")]
+    AccountSetPassword,
+    #[serde(rename = "account.sign_in")]
+    SignIn,
+    #[serde(rename = "account.sign_in_refused")]
+    SignInRefused,
+    #[serde(rename = "account.sign_out")]
+    SignOut,
+    #[serde(rename = "account.sign_out_everywhere")]
+    SignOutEverywhere,
+    #[serde(rename = "grant.add")]
+    GrantAdd,
+    #[serde(rename = "grant.revoke")]
+    GrantRevoke,
+    #[serde(rename = "volunteer.register")]
+    VolunteerRegister,
+    #[serde(rename = "volunteer.import")]
+    VolunteerImport,
+    #[serde(rename = "volunteer.verify")]
+    VolunteerVerify,
+    #[serde(rename = "volunteer.reject")]
+    VolunteerReject,
+    #[serde(rename = "volunteer.void")]
+    VolunteerVoid,
+    #[serde(rename = "volunteer.reveal_id_number")]
+    VolunteerRevealIdNumber,
+    #[serde(rename = "file.upload")]
+    FileUpload,
+    #[serde(rename = "team.apply")]
+    TeamApply,
+    #[serde(rename = "team.resubmit")]
+    TeamResubmit,
+    #[serde(rename = "team.approve")]
+    TeamApprove,
+    #[serde(rename = "team.reject")]
+    TeamReject,
+    #[serde(rename = "team.appoint_admin")]
+    TeamAppointAdmin,
+    #[serde(rename = "membership.apply")]
+    MembershipApply,
+    #[serde(rename = "membership.accept")]
+    MembershipAccept,
+    #[serde(rename = "membership.reject")]
+    MembershipReject,
+    #[serde(rename = "membership.remove")]
+    MembershipRemove,
+    #[serde(rename = "membership.leave")]
+    MembershipLeave,
+    #[serde(rename = "plugin.upload")]
+    PluginUpload,
+    #[serde(rename = "policy.bind")]
+    PolicyBind,
+    #[serde(rename = "policy.switch")]
+    PolicySwitch,
+    #[serde(rename = "policy.switch_off")]
+    PolicySwitchOff,
+}
+
+stored_names!(AuditAction {
+    TenantCreate = "tenant.create",
+    RegionUpdate = "region.update",
+    UnitCreate = "unit.create",
+    UnitUpdate = "unit.update",
+    AccountCreate = "account.create",
+    AccountSetPassword = "account.set_password",
+    SignIn = "account.sign_in",
+    SignInRefused = "account.sign_in_refused",
+    SignOut = "account.sign_out",
+    SignOutEverywhere = "account.sign_out_everywhere",
+    GrantAdd = "grant.add",
+    GrantRevoke = "grant.revoke",
+    VolunteerRegister = "volunteer.register",
+    VolunteerImport = "volunteer.import",
+    VolunteerVerify = "volunteer.verify",
+    VolunteerReject = "volunteer.reject",
+    VolunteerVoid = "volunteer.void",
+    VolunteerRevealIdNumber = "volunteer.reveal_id_number",
+    FileUpload = "file.upload",
+    TeamApply = "team.apply",
+    TeamResubmit = "team.resubmit",
+    TeamApprove = "team.approve",
+    TeamReject = "team.reject",
+    TeamAppointAdmin = "team.appoint_admin",
+    MembershipApply = "membership.apply",
+    MembershipAccept = "membership.accept",
+    MembershipReject = "membership.reject",
+    MembershipRemove = "membership.remove",
+    MembershipLeave = "membership.leave",
+    PluginUpload = "plugin.upload",
+    PolicyBind = "policy.bind",
+    PolicySwitch = "policy.switch",
+    PolicySwitchOff = "policy.switch_off",
+});
+
+impl AuditAction {
+    /// The kind of entity the action changes, as the trail names it.
+    pub fn entity_kind(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or("")
+    }
+}
