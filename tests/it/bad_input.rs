@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use zhiyuan_domain::GrantKind;
+use zhiyuan_domain::{GrantKind, Scope};
 
 use crate::support::{application, on_both_databases, resident_id};
 
@@ -15,6 +15,7 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         .replace("{region}", "421321")
         .replace("{unit_id}", unit_id)
         .replace("{volunteer_id}", volunteer_id)
+        .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{team_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{sha256}", &"0".repeat(64));
     let body = match (method, template) {
@@ -34,9 +35,16 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
             "civilisation_level": "other", "staff": 30
         }),
         ("patch", "/api/v1/tenants/{tenant}/units/{unit_id}") => json!({ "staff": 31 }),
-        ("post", "/api/v1/tenants/{tenant}/users") => json!({
-            "username": "zhou.qi", "display_name": "周七", "role": "volunteer", "password": "zhou-qi-password"
+        ("post", "/api/v1/tenants/{tenant}/accounts") => json!({
+            "username": "zhou.qi", "display_name": "周七", "password": "zhou-qi-password",
+            "grants": [{ "kind": "auditor" }]
         }),
+        ("post", "/api/v1/tenants/{tenant}/accounts/{account_id}/grants") => {
+            json!({ "add": [{ "kind": "auditor" }] })
+        }
+        ("post", "/api/v1/tenants/{tenant}/volunteers/{volunteer_id}/void") => {
+            json!({ "reason": "本人持证核实" })
+        }
         ("post", "/api/v1/tenants/{tenant}/volunteers") => {
             application("赵敏", "11010519491231002X", "zhao.min")
         }
@@ -84,19 +92,22 @@ fn mutations(
     let mut typed = body.clone();
     typed[first_key] = wrong_type;
     // A required field left out; a PATCH requires none, but an empty one changes nothing.
-    let (missing, missing_field) = if template == "/api/v1/tenants/{tenant}/units/{unit_id}" {
+    let (missing, missing_field) = if template == "/api/v1/tenants/{tenant}/units/{unit_id}"
+        || template.ends_with("/grants")
+    {
         (json!({}), "/".to_owned())
     } else {
         let required = [
+            "name",
             "password",
             "regions",
             "resident_population",
-            "name",
             "decision",
             "volunteer_id",
             "bindings",
             "revision",
             "hook",
+            "reason",
         ]
         .into_iter()
         .find(|key| object.contains_key(*key))
@@ -152,6 +163,30 @@ on_both_databases! {
     async fn every_body_endpoint_refuses_bad_bodies_and_writes_nothing(node: &TestNode) {
         let operator = node.account_as(None, "operator", GrantKind::Operator).await;
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        // Requests are authorised before their bodies are read: one account holding every
+        // grant a body endpoint takes, so that each answer is about the body.
+        let bodies = node.get("/api/v1/tenants/421300/reviewing-bodies", &office).await;
+        let association: uuid::Uuid = bodies.assert_ok()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|body| body["kind"] == "association")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let office = node
+            .account(
+                Some("421300"),
+                "everything",
+                &[
+                    (GrantKind::OfficeAdmin, None),
+                    (GrantKind::Reviewer, Some(Scope::ReviewingBody(association))),
+                    (GrantKind::TeamAdmin, Some(Scope::Team(association))),
+                ],
+            )
+            .await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let unit_id = units.assert_ok()["items"][0]["id"].as_str().unwrap().to_owned();
         let (volunteer_id, _) = node
@@ -166,42 +201,47 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 16, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 18, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {
             let method = Method::from_bytes(method_name.to_ascii_uppercase().as_bytes()).unwrap();
-            let token = if template == "/api/v1/tenants" { &operator } else { &office };
+            // Anyone may apply to be a volunteer: the application goes unsigned, as the public's.
+            let token = match template.as_str() {
+                "/api/v1/tenants" => Some(operator.as_str()),
+                "/api/v1/tenants/{tenant}/volunteers" => None,
+                _ => Some(office.as_str()),
+            };
             let (path, body) = valid_body(method_name, template, &unit_id, &volunteer_id);
             let context = format!("{method_name} {template}");
 
             let malformed = node
-                .call_raw(method.clone(), &path, Some(token), Some("application/json"), b"{\"name\": ".to_vec())
+                .call_raw(method.clone(), &path, token, Some("application/json"), b"{\"name\": ".to_vec())
                 .await;
             malformed.assert_problem(400, "malformed_json");
             let not_utf8 = node
-                .call_raw(method.clone(), &path, Some(token), Some("application/json"), vec![0xff, 0xfe, b'{'])
+                .call_raw(method.clone(), &path, token, Some("application/json"), vec![0xff, 0xfe, b'{'])
                 .await;
             not_utf8.assert_problem(400, "malformed_json");
 
             for (what, bad, status, code, field) in mutations(&body, template) {
-                let answer = node.call(method.clone(), &path, Some(token), Some(bad)).await;
+                let answer = node.call(method.clone(), &path, token, Some(bad)).await;
                 let named = answer.assert_problem(status, code);
                 assert_eq!(named.as_deref(), Some(field.as_str()), "{context}: {what}: {:#}", answer.body);
             }
 
             let text = node
-                .call_raw(method.clone(), &path, Some(token), Some("text/plain"), body.to_string().into_bytes())
+                .call_raw(method.clone(), &path, token, Some("text/plain"), body.to_string().into_bytes())
                 .await;
             text.assert_problem(415, "unsupported_media_type");
             let none = node
-                .call_raw(method.clone(), &path, Some(token), None, body.to_string().into_bytes())
+                .call_raw(method.clone(), &path, token, None, body.to_string().into_bytes())
                 .await;
             none.assert_problem(415, "unsupported_media_type");
 
             let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
             let oversized = node
-                .call_raw(method.clone(), &path, Some(token), Some("application/json"), huge.into_bytes())
+                .call_raw(method.clone(), &path, token, Some("application/json"), huge.into_bytes())
                 .await;
             oversized.assert_problem(413, "payload_too_large");
         }
@@ -216,7 +256,7 @@ on_both_databases! {
             ("/api/v1/tenants/%E9%9A%8F%E5%B7%9E/units", "path/tenant"),
             ("/api/v1/tenants/421300/regions/4213", "path/region"),
             ("/api/v1/tenants/421300/units/not-a-uuid", "path/unit_id"),
-            ("/api/v1/tenants/421300/users/123", "path/user_id"),
+            ("/api/v1/tenants/421300/accounts/123", "path/account_id"),
             ("/api/v1/tenants/421300/volunteers/x", "path/volunteer_id"),
             ("/api/v1/tenants/421300/teams/x", "path/team_id"),
             ("/api/v1/tenants/421300/files/ABC", "path/sha256"),

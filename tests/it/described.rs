@@ -49,8 +49,13 @@ pub fn operation_of(method: &Method, path: &str) -> Option<(String, &'static Val
         .map(|(_, template, operation)| (template, operation))
 }
 
+/// A JSON Pointer token, as it goes into a URI fragment.
 fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    token
+        .replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
 }
 
 /// Checks one answer; panics naming what the document does not describe.

@@ -93,7 +93,7 @@ impl Drop for Process {
 async fn serves_and_stops_cleanly(backend: Backend) {
     let (database, config) = Database::create(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["--listen", "127.0.0.1:0"];
+    let mut args = vec!["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"];
     let url = config.database_url.clone().unwrap_or_default();
     if backend == Backend::Postgres {
         args.extend(["--database-url", url.as_str()]);
@@ -127,7 +127,22 @@ async fn serves_and_stops_cleanly(backend: Backend) {
         openapi["components"]["schemas"]["TenantConfig"]["title"],
         "TenantConfig"
     );
-    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    // Metrics take an operator's session on the main address, and none on their own.
+    assert_eq!(get("/metrics").await.unwrap().status(), 401);
+    let metrics_url = process
+        .printed
+        .iter()
+        .find_map(|line| line.strip_prefix("zhiyuan metrics on "))
+        .expect("the metrics address is printed")
+        .to_owned();
+    let metrics = client
+        .get(&metrics_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         metrics.contains("zhiyuan_http_requests_total{"),
         "{metrics}"
@@ -311,31 +326,31 @@ async fn the_command_line_bootstraps_a_node() {
         path,
         &[
             "admin",
-            "create-user",
+            "create-account",
             "--tenant",
             "421300",
             "--username",
             "first.admin",
-            "--role",
+            "--grant",
             "office_admin",
         ],
         "a-long-enough-password\n",
     );
     assert!(ok, "{err}");
     assert!(
-        out.starts_with("created first.admin (office_admin)"),
+        out.starts_with("created first.admin (office_admin=tenant)"),
         "{out}"
     );
     let (ok, _, err) = run(
         path,
         &[
             "admin",
-            "create-user",
+            "create-account",
             "--tenant",
             "421300",
             "--username",
             "first.admin",
-            "--role",
+            "--grant",
             "office_admin",
         ],
         "a-long-enough-password\n",
@@ -345,12 +360,12 @@ async fn the_command_line_bootstraps_a_node() {
         path,
         &[
             "admin",
-            "create-user",
+            "create-account",
             "--tenant",
             "421300",
             "--username",
             "x",
-            "--role",
+            "--grant",
             "office_admin",
         ],
         "a-long-enough-password\n",
@@ -360,15 +375,15 @@ async fn the_command_line_bootstraps_a_node() {
         path,
         &[
             "admin",
-            "create-user",
+            "create-account",
             "--username",
             "root.op",
-            "--role",
+            "--grant",
             "king",
         ],
         "",
     );
-    assert!(!ok && err.contains("one of volunteer"), "{err}");
+    assert!(!ok && err.contains("a grant kind is one of"), "{err}");
 
     let mut process = Process::start(path, &["--listen", "127.0.0.1:0"]);
     let answer = reqwest::Client::new()

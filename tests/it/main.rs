@@ -5,10 +5,10 @@
 mod described;
 mod support;
 
+mod access;
 mod accounts;
 mod bad_input;
 mod forms;
-mod isolation;
 mod lifecycle;
 mod plugins;
 mod stats;

@@ -11,7 +11,7 @@ use zhiyuan_domain::GrantKind;
 use zhiyuan_federation::multikey::SigningKey;
 use zhiyuan_plugins::sign_package;
 
-use crate::support::{Backend, TestNode};
+use crate::support::{Backend, TestNode, eventually};
 
 fn dist() -> PathBuf {
     match std::env::var_os("ZHIYUAN_PLUGIN_DIST") {
@@ -67,18 +67,6 @@ async fn upload_misbehaving(node: &TestNode, office: &str, operator: &SigningKey
 }
 
 /// Waits up to five seconds for `condition` to hold.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    mut condition: impl FnMut() -> F,
-) -> bool {
-    for _ in 0..50 {
-        if condition().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    false
-}
-
 fn region_targets(report: &Value) -> Vec<f64> {
     report["regions"]
         .as_array()
@@ -109,7 +97,7 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
     let unsigned = upload(&node, &office, "misbehaving", plugin.clone(), None).await;
     assert_eq!(
         unsigned.assert_problem(422, "plugin_refused").as_deref(),
-        Some("zhiyuan-signature")
+        Some("header/zhiyuan-signature")
     );
     assert_eq!(unsigned.body["rule"], "unsigned");
     let stranger = sign_package(&SigningKey::from_seed([7; 32]), &plugin);

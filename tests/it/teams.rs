@@ -169,7 +169,7 @@ on_both_databases! {
         let zengdu_federation = directory.id("曾都区志愿服务联合会");
         let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
         let city = reviewer(node, &directory, "随州市志愿服务联合会", "city.fed").await;
-        let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
+        let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
 
         let applied = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_federation)).await;
         assert_eq!(applied.status, 201, "{:#}", applied.body);
@@ -182,8 +182,8 @@ on_both_databases! {
         assert_eq!(queue(node, &zengdu).await, ["东城街道爱心志愿服务队"]);
         assert!(queue(node, &city).await.is_empty(), "the city federation sees no other level's applications");
         let before = node.snapshot().await;
-        decide(node, "421300", &city, &team, json!({ "decision": "approve" })).await.assert_problem(403, "forbidden");
-        decide(node, "421300", &applicant, &team, json!({ "decision": "approve" })).await.assert_problem(403, "forbidden");
+        decide(node, "421300", &city, &team, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
+        decide(node, "421300", &applicant, &team, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
         decide(node, "421300", &office, &team, json!({ "decision": "approve" })).await.assert_problem(403, "forbidden");
         assert_eq!(node.snapshot().await, before);
 
@@ -194,21 +194,33 @@ on_both_databases! {
             .await
             .assert_problem(409, "already_decided");
 
-        // An approved team may now be the parent and liaison of a team of its region.
+        // An approved team may now be the parent and liaison of a team of its region. Its
+        // admins review the child's application, but never the one who made it.
         let mut child = unregistered("东城街道爱心志愿服务队第一分队", "421303", &team);
         child["parent_team_id"] = json!(team);
         let child = apply(node, "421300", &applicant, child).await;
         assert_eq!(child.status, 201, "{:#}", child.body);
-        assert_eq!(queue(node, &applicant).await, ["东城街道爱心志愿服务队第一分队"], "the parent's admin reviews it");
         let child_id = child.body["id"].as_str().unwrap().to_owned();
-        decide(node, "421300", &zengdu, &child_id, json!({ "decision": "approve" })).await.assert_problem(403, "forbidden");
-        decide(node, "421300", &applicant, &child_id, json!({ "decision": "approve" })).await.assert_ok();
+        assert!(queue(node, &applicant).await.is_empty(), "nobody reviews their own application");
+        let before = node.snapshot().await;
+        decide(node, "421300", &applicant, &child_id, json!({ "decision": "approve" })).await.assert_problem(403, "own_application");
+        decide(node, "421300", &zengdu, &child_id, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
+        assert_eq!(node.snapshot().await, before);
+
+        // Another admin of the parent team decides it.
+        let (colleague_id, colleague) = verified_volunteer(node, &office, "42130319900101038", "colleague").await;
+        let base = format!("/api/v1/tenants/421300/teams/{team}");
+        node.call(Method::POST, &format!("{base}/membership"), Some(&colleague), None).await.assert_ok();
+        node.call(Method::POST, &format!("{base}/members/{colleague_id}/decision"), Some(&applicant), Some(json!({ "decision": "accept" }))).await.assert_ok();
+        node.call(Method::POST, &format!("{base}/admins"), Some(&applicant), Some(json!({ "volunteer_id": colleague_id }))).await.assert_ok();
+        assert_eq!(queue(node, &colleague).await, ["东城街道爱心志愿服务队第一分队"], "the parent's other admin reviews it");
+        decide(node, "421300", &colleague, &child_id, json!({ "decision": "approve" })).await.assert_ok();
     }
 
     async fn every_crossed_level_and_wrong_choice_is_refused(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
+        let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
         let png = upload(node, &applicant, PNG).await;
         let certificate = png.assert_ok()["sha256"].as_str().unwrap().to_owned();
 
@@ -232,7 +244,7 @@ on_both_databases! {
             ("an unapproved liaison team",
              unregistered("甲队", "421303", &pending), "liaison_not_approved", "/liaison_team_id"),
             ("an approved team that is neither federation nor parent",
-             unregistered("甲队", "421303", &peer), "liaison_not_federation_or_parent", "/liaison_team_id"),
+             unregistered("甲队", "421303", &peer), "liaison_not_association_or_parent", "/liaison_team_id"),
             ("a liaison team of another tenant",
              unregistered("甲队", "421303", &uuid::Uuid::now_v7().to_string()), "liaison_unknown", "/liaison_team_id"),
             ("an unregistered team choosing an authority", {
@@ -323,7 +335,7 @@ on_both_databases! {
     async fn a_registered_team_goes_to_the_authority_of_its_region(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
+        let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
 
         let not_an_image = upload(node, &applicant, b"%!PS-Adobe-3.0 not a certificate").await;
         assert_eq!(not_an_image.assert_problem(422, "file_type").as_deref(), Some("/"));
@@ -351,7 +363,7 @@ on_both_databases! {
         let city_authority = reviewer(node, &directory, "随州市民政局", "city.mz").await;
         assert_eq!(queue(node, &county_authority).await, ["曾都区社工协会"]);
         assert!(queue(node, &city_authority).await.is_empty());
-        decide(node, "421300", &city_authority, &team, json!({ "decision": "approve" })).await.assert_problem(403, "forbidden");
+        decide(node, "421300", &city_authority, &team, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
         let file = node.get(&format!("/api/v1/tenants/421300/files/{certificate}"), &county_authority).await;
         assert_eq!(file.content_type, "image/png");
         decide(node, "421300", &county_authority, &team, json!({ "decision": "approve" })).await.assert_ok();
@@ -365,7 +377,7 @@ on_both_databases! {
     async fn a_rejected_team_corrects_and_resubmits_and_history_is_kept(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let (_, applicant) = node.apply_as_volunteer("421300", application("刘一", &resident_id("42130319900101011"), "liu.yi")).await;
+        let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
         let (_, stranger) = node.apply_as_volunteer("421300", application("刘二", &resident_id("42130319900101038"), "liu.er")).await;
         let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
         let federation = directory.id("曾都区志愿服务联合会");
@@ -505,8 +517,8 @@ on_both_databases! {
                 { "code": "420971", "parent": "420902", "local": true, "name": { "zh": "孝南经济开发区" }, "level": "zone", "resident_population": 60_000 }
             ],
             "reviewing_bodies": [
-                { "kind": "federation", "name": { "zh": "孝感市志愿服务联合会" }, "region": "420900" },
-                { "kind": "federation", "name": { "zh": "孝南区志愿服务联合会" }, "region": "420902" },
+                { "kind": "association", "name": { "zh": "孝感市志愿服务联合会" }, "region": "420900" },
+                { "kind": "association", "name": { "zh": "孝南区志愿服务联合会" }, "region": "420902" },
                 { "kind": "registration_authority", "name": { "zh": "孝感市民政局" }, "region": "420900" },
                 { "kind": "registration_authority", "name": { "zh": "孝南区民政局" }, "region": "420902" }
             ]
@@ -516,7 +528,10 @@ on_both_databases! {
         let directory = Directory::load(node, "420900", &office).await;
         let mut volunteer = application("周周", &resident_id("42090219900101011"), "zhou");
         volunteer["region"] = json!("420971");
-        let (_, applicant) = node.apply_as_volunteer("420900", volunteer).await;
+        let (volunteer_id, applicant) = node.apply_as_volunteer("420900", volunteer).await;
+        node.call(Method::POST, &format!("/api/v1/tenants/420900/volunteers/{volunteer_id}/decision"), Some(&office), Some(json!({ "decision": "approve" })))
+            .await
+            .assert_ok();
 
         let city = apply(node, "420900", &applicant, unregistered("开发区志愿服务队", "420971", &directory.id("孝感市志愿服务联合会"))).await;
         assert_eq!(city.assert_problem(422, "liaison_skips_level").as_deref(), Some("/liaison_team_id"));

@@ -18,7 +18,7 @@ fn tenant_document(code: &str) -> serde_json::Value {
             { "name": { "zh": "荆门市教育局" }, "region": code, "kind": "organ", "civilisation_level": "provincial", "staff": 210 }
         ],
         "reviewing_bodies": [
-            { "kind": "federation", "name": { "zh": "荆门市志愿服务联合会" }, "region": code }
+            { "kind": "association", "name": { "zh": "荆门市志愿服务联合会" }, "region": code }
         ]
     })
 }
@@ -55,10 +55,10 @@ on_both_databases! {
         }
         let bodies = node.get("/api/v1/tenants/421300/reviewing-bodies", &office).await;
         let bodies = bodies.assert_ok()["items"].as_array().unwrap().clone();
-        assert!(bodies.iter().any(|b| b["name"]["zh"] == "随州市志愿服务联合会" && b["kind"] == "federation"));
+        assert!(bodies.iter().any(|b| b["name"]["zh"] == "随州市志愿服务联合会" && b["kind"] == "association"));
         for county in ["421303", "421321", "421381"] {
             assert!(bodies.iter().any(|b| b["region"] == county && b["kind"] == "registration_authority"), "{county}");
-            assert!(bodies.iter().any(|b| b["region"] == county && b["kind"] == "federation"), "{county}");
+            assert!(bodies.iter().any(|b| b["region"] == county && b["kind"] == "association"), "{county}");
         }
     }
 

@@ -95,16 +95,15 @@ fn path_parameter(name: &str) -> Value {
 }
 
 /// The problem answers an operation can give, by what it does.
-fn problem_statuses(method: &str, public: bool, has_body: bool, action: Action) -> Vec<u16> {
-    let mut statuses = vec![400, 404, 500, 503];
+fn problem_statuses(public: bool, has_body: bool, action: Action) -> Vec<u16> {
+    // A resource may not be in the state a request needs (a card before verification, a
+    // decision made already), whatever the method.
+    let mut statuses = vec![400, 404, 409, 500, 503];
     if !public {
         statuses.extend([401, 403]);
     }
     if has_body {
         statuses.extend([408, 413, 415, 422]);
-    }
-    if method != "get" {
-        statuses.push(409);
     }
     if matches!(action, Action::SignIn | Action::RegisterVolunteer) {
         statuses.extend([401, 403, 429]);
@@ -155,7 +154,7 @@ pub fn openapi_document() -> Value {
         let Some(operations) = operations.as_object_mut() else {
             continue;
         };
-        for (method, operation) in operations.iter_mut() {
+        for operation in operations.values_mut() {
             let Some(action) = operation["operationId"].as_str().and_then(Action::from_db) else {
                 continue;
             };
@@ -175,7 +174,7 @@ pub fn openapi_document() -> Value {
                     } }
                 });
             }
-            for status in problem_statuses(method, public, has_body, action) {
+            for status in problem_statuses(public, has_body, action) {
                 let responses = &mut operation["responses"];
                 if responses.get(status.to_string()).is_none() {
                     responses[status.to_string()] = json!({

@@ -184,7 +184,7 @@ pub async fn sign_in(
     // looked at: of attempts sent at once, only those within the limits are ever checked.
     let counts = app
         .store
-        .count_attempt(&[pair_key.clone(), address_key], window, now)
+        .count_attempt(&[pair_key.clone(), address_key.clone()], window, now)
         .await?;
     if counts[0] > MAX_FAILURES_PER_PAIR || counts[1] > MAX_FAILURES_PER_ADDRESS {
         return Err(AppError::TooManyAttempts {
@@ -224,7 +224,11 @@ pub async fn sign_in(
         );
         return Err(AppError::BadCredentials);
     };
+    // Only failures count against the pair and the address: this one is given back.
     app.store.clear_attempts(&[pair_key]).await?;
+    app.store
+        .add_to_counter(&address_key, -1, window, now)
+        .await?;
     let token = new_token();
     let ttl = i64::try_from(app.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
     let expires_at = now.plus_seconds(ttl);
@@ -317,7 +321,7 @@ pub async fn read(
     .into_iter()
     .any(|kind| principal.holds_in(kind, Some(tenant)));
     if !itself && !manages {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     Ok(view(app.store.account(Some(tenant), id).await?))
 }

@@ -18,7 +18,7 @@ pub enum AppError {
     WrongState(Rule),
     #[error("not found")]
     NotFound,
-    /// The principal's grants do not reach what it asked for.
+    /// The permission table gives none of the principal's grants this action.
     #[error("forbidden")]
     Forbidden,
     /// A rule of who may act refused, with the rule that says why (deciding one's own

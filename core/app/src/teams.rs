@@ -88,7 +88,7 @@ fn require_admin(principal: &Principal, tenant: &TenantCode, team: Uuid) -> Resu
     if is_admin(principal, tenant, team) {
         Ok(())
     } else {
-        Err(AppError::Forbidden)
+        Err(AppError::Refused(Rule::OutsideGrantScope))
     }
 }
 
@@ -140,6 +140,28 @@ pub async fn check_application(
     Ok(team)
 }
 
+/// Team admins and the office apply for teams and upload what an application needs; a person
+/// who does it as a volunteer must be verified first.
+async fn require_applicant(
+    app: &App,
+    principal: &Principal,
+    tenant: &TenantCode,
+) -> Result<(), AppError> {
+    let acts_for_a_team_or_the_office = principal
+        .grants
+        .iter()
+        .any(|grant| matches!(grant.kind, GrantKind::TeamAdmin | GrantKind::OfficeAdmin))
+        && principal.belongs_to(tenant);
+    if acts_for_a_team_or_the_office {
+        return Ok(());
+    }
+    let volunteer = own_record(app, principal, tenant).await?;
+    if volunteer.status != VolunteerStatus::Verified {
+        return Err(AppError::Refused(Rule::VolunteerNotVerified));
+    }
+    Ok(())
+}
+
 /// Uploads a certificate image (PNG, JPEG or PDF, recognised by its content, at most 5 MiB)
 /// for an application: verified volunteers (who may apply), team admins and the office, within
 /// their daily quota and the tenant's. Stored once under its SHA-256.
@@ -149,16 +171,7 @@ pub async fn upload_file(
     tenant: &TenantCode,
     bytes: Vec<u8>,
 ) -> Result<FileView, AppError> {
-    let applies_as_volunteer = !principal
-        .grants
-        .iter()
-        .any(|grant| matches!(grant.kind, GrantKind::TeamAdmin | GrantKind::OfficeAdmin));
-    if applies_as_volunteer {
-        let volunteer = own_record(app, principal, tenant).await?;
-        if volunteer.status != VolunteerStatus::Verified {
-            return Err(AppError::Refused(Rule::VolunteerNotVerified));
-        }
-    }
+    require_applicant(app, principal, tenant).await?;
     let media_type = match infer::get(&bytes).map(|kind| kind.mime_type()) {
         Some(media_type @ ("image/png" | "image/jpeg" | "application/pdf")) => media_type,
         _ => return Err(InvalidInput::new("/", Rule::FileType).into()),
@@ -174,7 +187,12 @@ pub async fn upload_file(
     let size = bytes.len() as u64;
     let daily_bytes = app
         .store
-        .add_to_counter(&format!("upload-bytes:{account}"), size, day, now)
+        .add_to_counter(
+            &format!("upload-bytes:{account}"),
+            i64::try_from(size).unwrap_or(i64::MAX),
+            day,
+            now,
+        )
         .await?;
     if files > settings.uploads_per_account_per_day
         || daily_bytes > settings.upload_bytes_per_account_per_day
@@ -209,9 +227,7 @@ pub async fn apply(
     tenant: &TenantCode,
     application: TeamApplication,
 ) -> Result<TeamView, AppError> {
-    if !principal.belongs_to(tenant) {
-        return Err(AppError::Forbidden);
-    }
+    require_applicant(app, principal, tenant).await?;
     let team = check_application(app, tenant, application, None).await?;
     let created = app
         .store
@@ -329,7 +345,7 @@ pub async fn decide(
 ) -> Result<TeamView, AppError> {
     let team = app.store.team(tenant, id).await?;
     if !reviews(app, principal, tenant, &team).await? {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     if team.applicant == Some(principal.account_id) || is_admin(principal, tenant, team.id) {
         return Err(AppError::Refused(Rule::OwnApplication));
@@ -383,7 +399,7 @@ pub async fn members(
     .into_iter()
     .any(|kind| principal.holds_in(kind, Some(tenant)));
     if !admin && !reads {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     let mut items = Vec::new();
     for membership in app.store.team_memberships(tenant, team.id).await? {

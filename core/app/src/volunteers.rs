@@ -147,7 +147,7 @@ pub async fn register(
     let (registrant, actor) = match principal {
         Some(principal) => {
             if !principal.belongs_to(tenant) {
-                return Err(AppError::Forbidden);
+                return Err(AppError::Refused(Rule::OutsideGrantScope));
             }
             if principal.volunteer_id.is_some() {
                 return Err(AppError::WrongState(Rule::VolunteerRecordExists));
@@ -261,7 +261,7 @@ pub async fn read(
                 .await?
                 .contains(&record.region))
     {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     Ok(view(app, record, viewer))
 }
@@ -407,7 +407,7 @@ pub(crate) async fn own_record(
     tenant: &TenantCode,
 ) -> Result<VolunteerRecord, AppError> {
     if !principal.belongs_to(tenant) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     Ok(app
         .store
@@ -458,7 +458,7 @@ pub(crate) async fn reviewer_regions(
         })
         .collect();
     if offices.is_empty() {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     let regions = app.store.regions(tenant).await?;
     let bodies = app.store.reviewing_bodies(tenant).await?;
@@ -469,7 +469,7 @@ pub(crate) async fn reviewer_regions(
         served.extend(regions_served_by(&regions, &bodies, office));
     }
     if served.is_empty() {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     Ok(served)
 }

@@ -86,6 +86,7 @@ pub enum Rule {
     RegistrationVoided,
     UnitKind,
     LegalStatus,
+    OutsideGrantScope,
 }
 
 impl Rule {
@@ -489,6 +490,11 @@ impl Rule {
                 "certificate_path",
                 "证书文件须是名单所在文件夹中的文件,且不超过5 MiB",
                 "a certificate file must be a file in the list's folder, at most 5 MiB",
+            ),
+            Rule::OutsideGrantScope => (
+                "outside_grant_scope",
+                "您的权限不涵盖此对象:审核员只审核本机构的申请,团队管理员只管理本队",
+                "your grant does not reach this: a reviewer decides for their own body, a team admin for their own team",
             ),
             Rule::UnitKind => (
                 "unit_kind",

@@ -438,16 +438,16 @@ impl Store {
         Ok(counts)
     }
 
-    /// Adds `amount` to a throttle counter (bytes uploaded, say) and answers its total in the
-    /// current window, in one statement.
+    /// Adds `amount` to a throttle counter (bytes uploaded, say; a negative amount gives back
+    /// an attempt that succeeded) and answers its total in the current window, in one
+    /// statement.
     pub async fn add_to_counter(
         &self,
         key: &str,
-        amount: u64,
+        amount: i64,
         window_millis: i64,
         now: Timestamp,
     ) -> Result<u64, StoreError> {
-        let amount = i64::try_from(amount).unwrap_or(i64::MAX);
         let row = sqlx::query(
             "INSERT INTO throttle (key, window_start, n) VALUES ($1, $2, $4) \
              ON CONFLICT (key) DO UPDATE SET \

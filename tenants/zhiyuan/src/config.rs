@@ -121,6 +121,9 @@ pub struct Overrides {
     /// PEM private key for HTTPS (with --tls-cert).
     #[arg(long, env = "ZHIYUAN_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Serve /metrics without a session on this address too, for the operator's scraper.
+    #[arg(long, env = "ZHIYUAN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl NodeConfig {
@@ -131,6 +134,9 @@ impl NodeConfig {
         };
         if let Some(listen) = overrides.listen {
             config.listen = listen;
+        }
+        if let Some(metrics_listen) = overrides.metrics_listen {
+            config.metrics_listen = Some(metrics_listen);
         }
         if let Some(data_dir) = &overrides.data_dir {
             config.data_dir = data_dir.clone();

@@ -612,6 +612,9 @@ async fn serve(config: &NodeConfig, clock: Arc<dyn Clock>, demo: bool) -> anyhow
     } else {
         "http"
     };
+    if let Some(address) = node.metrics_addr {
+        println!("zhiyuan metrics on http://{address}/metrics");
+    }
     println!(
         "zhiyuan listening on {scheme}://{} ({})",
         node.local_addr,

@@ -47,7 +47,9 @@ pub(crate) async fn upload_file(
 /// A stored file, to any account of the tenant (certificates are what a team shows of itself),
 /// always as an attachment: a browser never renders it in the node's origin.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/files/{sha256}", tag = "teams", operation_id = "read_file",
-    responses((status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>)))]
+    responses((status = 200, description = "The file, as an attachment", content(
+        (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "application/pdf")
+    ))))]
 pub(crate) async fn get_file(
     State(state): State<AppState>,
     access: Access,
