@@ -113,6 +113,8 @@ pub(crate) struct HostInner {
     artifact_dir: Option<PathBuf>,
     pub(crate) switch_offs: Mutex<Vec<SwitchOff>>,
     pub(crate) pooling: bool,
+    /// Held while a package compiles.
+    compiling: Mutex<()>,
 }
 
 /// Runs tenants' policies. Cheap to clone; clones share the engine and caches.
@@ -168,6 +170,7 @@ impl WasmHost {
                 artifact_dir,
                 switch_offs: Mutex::new(Vec::new()),
                 pooling,
+                compiling: Mutex::new(()),
             }),
             tenants: Arc::default(),
         })
@@ -232,11 +235,14 @@ impl WasmHost {
                 }
             }
         }
-        if !is_component(package) {
-            return Err(PluginRefusal::NotAComponent(
-                "a plugin is a component (wasm-tools component new), not a core module".into(),
-            ));
-        }
+        crate::screen::screen(package, self.inner.config.memory_cap)?;
+        // One compile at a time on a node: a queue of uploads waits rather than taking every
+        // core.
+        let _compiling = self
+            .inner
+            .compiling
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Component::new(engine, package)
             .map_err(|error| PluginRefusal::NotAComponent(first_line(&error)))
     }
@@ -647,10 +653,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A component's preamble: magic, then version 0x0d with layer 1 (a core module has layer 0).
-fn is_component(bytes: &[u8]) -> bool {
-    bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[6..8] == [1, 0]
-}
-
 pub(crate) fn first_line(error: &impl std::fmt::Display) -> String {
     let text = error.to_string();
     text.lines()

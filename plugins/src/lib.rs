@@ -6,12 +6,14 @@
 mod builtin;
 mod conformance;
 mod host;
+mod screen;
 mod signature;
 mod tenant;
 mod wit;
 
 pub use builtin::{BUILTIN_NAME, BuiltinPolicy, TEAM_SUFFIX};
 pub use host::{HostConfig, HostError, SUPPORTED_VERSIONS, WasmHost};
+pub use screen::{MAX_FUNCTIONS, MAX_TABLE_ELEMENTS};
 pub use signature::{sign_package, verify_package};
 
 /// The plugins that ship with the node, built from plugins/guests by `scripts/build-plugins`:

@@ -14,9 +14,12 @@ use v0_1_0::exports::zhiyuan::policy::{
 };
 use v0_1_0::zhiyuan::policy::{log, types};
 
-/// What a call's store holds: the memory cap, and whose call it is for the log.
+/// What a call's store holds: its limits, and whose call it is for the log.
 pub(crate) struct CallState {
     pub(crate) limiter: CapLimiter,
+    /// Log lines and bytes the call has written; past the limits further lines are dropped.
+    log_lines: u32,
+    log_bytes: usize,
     /// The call was stopped by the wall-clock backstop: the machine, not the plugin, was slow.
     pub(crate) host_busy: bool,
     pub(crate) tenant: String,
@@ -29,8 +32,12 @@ impl CallState {
         CallState {
             limiter: CapLimiter {
                 cap: memory_cap,
+                memory: 0,
+                table_elements: 0,
                 hit_cap: false,
             },
+            log_lines: 0,
+            log_bytes: 0,
             host_busy: false,
             tenant: tenant.to_owned(),
             plugin: plugin.to_owned(),
@@ -39,45 +46,77 @@ impl CallState {
     }
 }
 
-/// Refuses growth past the cap, and remembers that it did so that the failure is named.
+/// Log lines one call may write, and their bytes in all.
+const LOG_LINES: u32 = 32;
+const LOG_BYTES: usize = 16 << 10;
+/// Table elements one call may hold, over all its tables.
+const TABLE_ELEMENTS: usize = crate::screen::MAX_TABLE_ELEMENTS as usize;
+
+/// Refuses growth of a call's memories past the cap on their total, and of its tables past
+/// theirs, and remembers that it did so that the failure is named.
 pub(crate) struct CapLimiter {
     cap: usize,
+    /// Bytes of every memory of the call, together.
+    memory: usize,
+    /// Elements of every table of the call, together.
+    table_elements: usize,
     pub(crate) hit_cap: bool,
 }
 
 impl wasmtime::ResourceLimiter for CapLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.cap {
+        let total = self.memory - current.min(self.memory) + desired;
+        if total > self.cap {
             self.hit_cap = true;
             return Ok(false);
         }
+        self.memory = total;
         Ok(true)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        let total = self.table_elements - current.min(self.table_elements) + desired;
+        if total > TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        self.table_elements = total;
+        Ok(true)
     }
 }
 
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String) {
+        if self.log_lines >= LOG_LINES || self.log_bytes >= LOG_BYTES {
+            return;
+        }
+        self.log_lines += 1;
         let message: String = message.chars().take(2000).collect();
+        self.log_bytes += message.len();
         let (tenant, plugin, hook) = (&self.tenant, &self.plugin, self.hook.as_str());
+        // The plugin's text goes into a field, escaped: a line break in it cannot forge a line.
         match level {
-            log::Level::Debug => tracing::debug!(tenant, plugin, hook, "plugin: {message}"),
-            log::Level::Info => tracing::info!(tenant, plugin, hook, "plugin: {message}"),
-            log::Level::Warn => tracing::warn!(tenant, plugin, hook, "plugin: {message}"),
-            log::Level::Error => tracing::error!(tenant, plugin, hook, "plugin: {message}"),
+            log::Level::Debug => {
+                tracing::debug!(tenant, plugin, hook, message = ?message, "plugin log")
+            }
+            log::Level::Info => {
+                tracing::info!(tenant, plugin, hook, message = ?message, "plugin log")
+            }
+            log::Level::Warn => {
+                tracing::warn!(tenant, plugin, hook, message = ?message, "plugin log")
+            }
+            log::Level::Error => {
+                tracing::error!(tenant, plugin, hook, message = ?message, "plugin log")
+            }
         }
     }
 }

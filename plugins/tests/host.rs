@@ -648,3 +648,63 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// A component wrapping one core module of `functions` empty functions, exporting nothing:
+/// what an upload meant to keep a node's compiler busy looks like.
+fn component_of_empty_functions(functions: u64) -> Vec<u8> {
+    fn leb(mut value: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
+        out.push(id);
+        leb(body.len() as u64, out);
+        out.extend_from_slice(body);
+    }
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    section(1, &[1, 0x60, 0, 0], &mut module);
+    let mut declared = Vec::new();
+    leb(functions, &mut declared);
+    declared.resize(declared.len() + functions as usize, 0);
+    section(3, &declared, &mut module);
+    let mut code = Vec::new();
+    leb(functions, &mut code);
+    for _ in 0..functions {
+        code.extend_from_slice(&[2, 0, 0x0b]);
+    }
+    section(10, &code, &mut module);
+    let mut component = b"\0asm\x0d\0\x01\0".to_vec();
+    section(1, &module, &mut component);
+    component
+}
+
+#[test]
+fn a_pathological_component_is_refused_before_compiling() {
+    let host = open_host();
+    let tenant = tenant("421300");
+    let bomb = component_of_empty_functions(150_000);
+    let started = Instant::now();
+    let refused = host.admit(&tenant, &bomb, None).unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(&refused, PluginRefusal::TooLarge { detail } if detail.contains("functions")),
+        "{refused:?}"
+    );
+    // Refused by the parser: compiling this took minutes before; reading it takes milliseconds
+    // (the bound is loose, for a busy machine).
+    assert!(took < Duration::from_secs(5), "refused after {took:?}");
+
+    // Within the limits but exporting no hooks: refused for its world, before compiling too.
+    let small = component_of_empty_functions(100);
+    assert!(matches!(
+        host.admit(&tenant, &small, None),
+        Err(PluginRefusal::WrongWorld { .. })
+    ));
+}

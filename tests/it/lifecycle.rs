@@ -446,6 +446,11 @@ async fn https_is_served_with_a_configured_certificate() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains",
+        "served over TLS, answers tell browsers to keep to it"
+    );
     let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
     assert!(
         plain.is_err() || !plain.unwrap().status().is_success(),

@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod accounts;
+mod attacks;
 mod bad_input;
 mod forms;
 mod lifecycle;

@@ -31,7 +31,8 @@ pub fn postgres_admin_url() -> String {
 /// removes both.
 pub struct Database {
     _folder: tempfile::TempDir,
-    postgres: Option<String>,
+    /// The database's name, on PostgreSQL.
+    pub postgres: Option<String>,
 }
 
 impl Database {
