@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod accounts;
 mod attacks;
+mod audit;
 mod bad_input;
 mod forms;
 mod lifecycle;

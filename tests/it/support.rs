@@ -359,6 +359,15 @@ impl TestNode {
         sqlx::Row::get::<i64, _>(&row, "n")
     }
 
+    /// Runs a statement straight on the database, behind the node's back.
+    pub async fn execute(&self, sql: &str) {
+        let mut connection = self.database.connect(&self.config).await;
+        sqlx::query(sql)
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+
     /// Counts of every table, to show that a refused request changed nothing.
     pub async fn snapshot(&self) -> Vec<(&'static str, i64)> {
         let mut counts = Vec::new();

@@ -216,11 +216,13 @@ impl Store {
     }
 
     /// Chains the events written before the trail was chained (numbered by the migration, with
-    /// no hash yet), for every trail, and sets each trail's head. Runs at start-up; a trail
-    /// chained already is left as it is.
+    /// no hash yet), for every trail, and sets each trail's head. Runs at start-up. A trail
+    /// with a head is chained already and left as it is: an event whose hash was erased there
+    /// is a break for `check_audit_trails` to name, not something to chain again.
     pub async fn chain_audit_trails(&self) -> Result<(), StoreError> {
         let trails = sqlx::query(
-            "SELECT DISTINCT tenant_code FROM audit_events WHERE hash IS NULL ORDER BY tenant_code",
+            "SELECT DISTINCT tenant_code FROM audit_events WHERE hash IS NULL \
+             AND tenant_code NOT IN (SELECT tenant_code FROM audit_heads) ORDER BY tenant_code",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -329,9 +331,14 @@ fn first_break(rows: &[AnyRow], head: i64) -> Result<Option<ChainBreak>, StoreEr
             None
         };
         if let Some(problem) = problem {
+            // A changed event is named by its id too; a removed one has none left to give.
+            let id = match problem {
+                ChainProblem::Changed => Uuid::parse_str(&event.id).ok(),
+                ChainProblem::Removed => None,
+            };
             return Ok(Some(ChainBreak {
                 seq: u64::try_from(expected).unwrap_or(0),
-                id: Uuid::parse_str(&event.id).ok(),
+                id,
                 problem,
             }));
         }
