@@ -13,6 +13,7 @@ mod bad_input;
 mod forms;
 mod lifecycle;
 mod plugins;
+mod schema;
 mod stats;
 mod teams;
 mod tenants;
