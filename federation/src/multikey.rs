@@ -52,6 +52,11 @@ impl SigningKey {
         SigningKey(ed25519_dalek::SigningKey::from_bytes(&seed))
     }
 
+    /// A tenant's signing key from its secret as the node keeps it (`zhiyuan_keys`).
+    pub fn from_secret(secret: &zhiyuan_keys::Secret) -> SigningKey {
+        SigningKey(ed25519_dalek::SigningKey::from_bytes(secret.expose()))
+    }
+
     pub fn from_multibase(value: &str) -> Result<SigningKey, KeyError> {
         Ok(SigningKey::from_seed(decode(
             value,

@@ -138,7 +138,7 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
         .collect();
     // The stand-ins of what the import computes: keyed indexes spread over the index as the
     // import's are, and sealed values as long.
-    let keys = zhiyuan_store::TenantKeys::derive(&[7; 32]);
+    let keys = zhiyuan_keys::DataKeys::derive(&zhiyuan_keys::Secret::from_bytes([7; 32]));
     let indexes: Vec<String> = rows
         .iter()
         .map(|row| keys.index("id_number", &row[2]))

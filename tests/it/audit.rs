@@ -1,9 +1,6 @@
 //! The audit trail is a hash chain per tenant: `zhiyuan audit check` walks it and names the
 //! first event that was changed, removed or reordered behind the node's back.
 
-use std::path::Path;
-use std::process::Command;
-
 use reqwest::Method;
 use serde_json::json;
 use zhiyuan_domain::GrantKind;
@@ -12,35 +9,17 @@ use crate::support::{Backend, TestNode};
 
 /// Runs `zhiyuan audit check` against the test node's database; answers whether it passed and
 /// what it printed.
-fn audit_check(node: &TestNode, folder: &Path, tenant: Option<&str>) -> (bool, String) {
-    let config = folder.join("node.toml");
-    let mut text = format!(
-        "data_dir = {:?}\n",
-        node.config.data_dir.display().to_string()
-    );
-    if let Some(url) = &node.config.database_url {
-        text.push_str(&format!("database_url = {url:?}\n"));
-    }
-    std::fs::write(&config, text).unwrap();
-    let mut args = vec!["--config", config.to_str().unwrap(), "audit", "check"];
+fn audit_check(node: &TestNode, tenant: Option<&str>) -> (bool, String) {
+    let mut args = vec!["audit", "check"];
     if let Some(tenant) = tenant {
         args.extend(["--tenant", tenant]);
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_zhiyuan"))
-        .args(&args)
-        .current_dir(folder)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+    let (ok, out, _) = node.command(&args);
+    (ok, out)
 }
 
 async fn tampered_events_are_named(backend: Backend) {
     let node = TestNode::spawn(backend).await;
-    let folder = tempfile::tempdir().unwrap();
     // A few events: an account made, sign-ins, a refused sign-in, a unit created.
     node.account_as(None, "root", GrantKind::Operator).await;
     let office = node
@@ -68,7 +47,7 @@ async fn tampered_events_are_named(backend: Backend) {
         .await;
     assert!(events >= 4, "{events} events");
 
-    let (ok, out) = audit_check(&node, folder.path(), None);
+    let (ok, out) = audit_check(&node, None);
     assert!(ok, "{out}");
     assert!(
         out.contains(&format!("421300: {events} events, chain intact")),
@@ -82,7 +61,7 @@ async fn tampered_events_are_named(backend: Backend) {
     // Someone with the database in hand rewrites what the second event says.
     node.execute("UPDATE audit_events SET actor_name = 'someone else' WHERE tenant_code = '421300' AND seq = 2")
         .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok);
     assert!(
         out.contains("421300: chain broken at event 2 ("),
@@ -92,14 +71,13 @@ async fn tampered_events_are_named(backend: Backend) {
     // Erasing its hash as well does not make the node chain it again at start-up.
     node.execute("UPDATE audit_events SET hash = NULL WHERE tenant_code = '421300' AND seq = 2")
         .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok && out.contains("chain broken at event 2"), "{out}");
     node.stop().await;
 }
 
 async fn removed_and_reordered_events_are_named(backend: Backend) {
     let node = TestNode::spawn(backend).await;
-    let folder = tempfile::tempdir().unwrap();
     for index in 0..3 {
         node.account(Some("421300"), &format!("person{index}"), &[])
             .await;
@@ -112,7 +90,7 @@ async fn removed_and_reordered_events_are_named(backend: Backend) {
     // The third event removed: the chain skips a number.
     node.execute("DELETE FROM audit_events WHERE tenant_code = '421300' AND seq = 3")
         .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok);
     assert!(
         out.contains("421300: chain broken at event 3: missing (removed)"),
@@ -124,7 +102,7 @@ async fn removed_and_reordered_events_are_named(backend: Backend) {
         "UPDATE audit_events SET seq = 3 WHERE tenant_code = '421300' AND seq = {events}"
     ))
     .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok);
     assert!(
         out.contains("421300: chain broken at event 3 (") && out.contains("changed or moved"),
@@ -138,7 +116,7 @@ async fn removed_and_reordered_events_are_named(backend: Backend) {
         .await;
     node.execute("UPDATE audit_events SET seq = 2 WHERE tenant_code = '421300' AND seq = -1")
         .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok);
     assert!(
         out.contains("421300: chain broken at event 1 (") && out.contains("changed or moved"),
@@ -149,7 +127,6 @@ async fn removed_and_reordered_events_are_named(backend: Backend) {
 
 async fn a_truncated_trail_is_named(backend: Backend) {
     let node = TestNode::spawn(backend).await;
-    let folder = tempfile::tempdir().unwrap();
     node.account(Some("421300"), "person", &[]).await;
     let events = node
         .count("audit_events WHERE tenant_code = '421300'")
@@ -158,7 +135,7 @@ async fn a_truncated_trail_is_named(backend: Backend) {
         "DELETE FROM audit_events WHERE tenant_code = '421300' AND seq = {events}"
     ))
     .await;
-    let (ok, out) = audit_check(&node, folder.path(), Some("421300"));
+    let (ok, out) = audit_check(&node, Some("421300"));
     assert!(!ok);
     assert!(
         out.contains(&format!(

@@ -11,6 +11,8 @@ mod attacks;
 mod audit;
 mod bad_input;
 mod forms;
+mod keys;
+mod layers;
 mod lifecycle;
 mod plugins;
 mod schema;

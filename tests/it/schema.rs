@@ -24,14 +24,20 @@ async fn rows(node: &TestNode, sql: &str) -> Vec<BTreeMap<String, String>> {
         .unwrap_or_else(|error| panic!("{sql}: {error}"))
         .iter()
         .map(|row| {
-            ["table_name", "name", "columns", "referenced", "referenced_columns"]
-                .iter()
-                .filter_map(|column| {
-                    row.try_get::<String, _>(*column)
-                        .ok()
-                        .map(|value| ((*column).to_owned(), value))
-                })
-                .collect()
+            [
+                "table_name",
+                "name",
+                "columns",
+                "referenced",
+                "referenced_columns",
+            ]
+            .iter()
+            .filter_map(|column| {
+                row.try_get::<String, _>(*column)
+                    .ok()
+                    .map(|value| ((*column).to_owned(), value))
+            })
+            .collect()
         })
         .collect()
 }
@@ -61,7 +67,10 @@ async fn every_tenant_table_is_keyed_by_its_tenant() {
     .into_iter()
     .map(|row| row["table_name"].clone())
     .collect();
-    let without: BTreeSet<&str> = tables.difference(&with_tenant).map(String::as_str).collect();
+    let without: BTreeSet<&str> = tables
+        .difference(&with_tenant)
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         without,
         BTreeSet::from(NODE_WIDE),
@@ -89,7 +98,10 @@ async fn every_tenant_table_is_keyed_by_its_tenant() {
         }
         keyed.insert(table.to_owned());
         if !columns(&index["columns"]).contains(&"tenant_code") {
-            problems.push(format!("{table}: unique {} ({}) lacks tenant_code", index["name"], index["columns"]));
+            problems.push(format!(
+                "{table}: unique {} ({}) lacks tenant_code",
+                index["name"], index["columns"]
+            ));
         }
     }
     for table in &with_tenant {
@@ -110,15 +122,22 @@ async fn every_tenant_table_is_keyed_by_its_tenant() {
          WHERE n.nspname = 'public' AND con.contype = 'f'",
     )
     .await;
-    assert!(foreign.len() > 20, "the foreign keys were read: {foreign:?}");
+    assert!(
+        foreign.len() > 20,
+        "the foreign keys were read: {foreign:?}"
+    );
     for key in &foreign {
         let (table, referenced) = (key["table_name"].as_str(), key["referenced"].as_str());
         if NODE_WIDE.contains(&referenced) {
             // A reference table: any shard may point at it.
             continue;
         }
-        let here = columns(&key["columns"]).iter().position(|c| *c == "tenant_code");
-        let there = columns(&key["referenced_columns"]).iter().position(|c| *c == "tenant_code");
+        let here = columns(&key["columns"])
+            .iter()
+            .position(|c| *c == "tenant_code");
+        let there = columns(&key["referenced_columns"])
+            .iter()
+            .position(|c| *c == "tenant_code");
         if here.is_none() || here != there {
             problems.push(format!(
                 "{table}: foreign key {} ({}) to {referenced} ({}) does not pair tenant_code",
@@ -126,6 +145,10 @@ async fn every_tenant_table_is_keyed_by_its_tenant() {
             ));
         }
     }
-    assert!(problems.is_empty(), "not ready to distribute by tenant:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "not ready to distribute by tenant:\n{}",
+        problems.join("\n")
+    );
     node.stop().await;
 }

@@ -217,6 +217,53 @@ impl TestNode {
         &self.app().store
     }
 
+    /// Stops the node, keeping its database and data folder, for what is done to a node while
+    /// it is stopped.
+    pub async fn halt(&mut self) {
+        if let Some(node) = self.node.take() {
+            node.shutdown(Duration::from_secs(5))
+                .await
+                .expect("clean shutdown");
+        }
+    }
+
+    /// Starts the node again on its database and data folder, as `config` says; answers why
+    /// it would not start.
+    pub async fn resume(&mut self) -> anyhow::Result<()> {
+        let node = Node::start(&self.config, self.clock.clone()).await?;
+        self.base_url = format!("http://{}", node.local_addr);
+        self.node = Some(node);
+        Ok(())
+    }
+
+    /// Runs the `zhiyuan` command line on the node's database and data folder; answers whether
+    /// it succeeded, and what it printed on standard output and error.
+    pub fn command(&self, args: &[&str]) -> (bool, String, String) {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let config = folder.path().join("node.toml");
+        let mut text = format!(
+            "data_dir = {:?}\n",
+            self.config.data_dir.display().to_string()
+        );
+        if let Some(url) = &self.config.database_url {
+            text.push_str(&format!("database_url = {url:?}\n"));
+        }
+        std::fs::write(&config, text).expect("write the configuration");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_zhiyuan"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(folder.path())
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run zhiyuan");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
     pub async fn stop(mut self) {
         if let Some(node) = self.node.take() {
             node.shutdown(Duration::from_secs(5))

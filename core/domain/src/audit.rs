@@ -73,6 +73,8 @@ pub enum AuditAction {
     PolicySwitch,
     #[serde(rename = "policy.switch_off")]
     PolicySwitchOff,
+    #[serde(rename = "data_key.rotate")]
+    DataKeyRotate,
 }
 
 stored_names!(AuditAction {
@@ -109,6 +111,7 @@ stored_names!(AuditAction {
     PolicyBind = "policy.bind",
     PolicySwitch = "policy.switch",
     PolicySwitchOff = "policy.switch_off",
+    DataKeyRotate = "data_key.rotate",
 });
 
 impl AuditAction {

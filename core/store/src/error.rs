@@ -16,7 +16,9 @@ pub enum StoreError {
     #[error("database: {0}")]
     Database(sqlx::Error),
     #[error("data key: {0}")]
-    DataKey(String),
+    DataKey(#[from] zhiyuan_keys::KeyError),
+    #[error("the data key of tenant {0} is not the one its records were sealed with")]
+    WrongDataKey(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

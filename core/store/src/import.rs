@@ -11,7 +11,7 @@ use zhiyuan_domain::{Actor, AuditAction, NewVolunteer, TenantCode, Timestamp, Vo
 
 use crate::audit::{AuditRecord, record};
 use crate::volunteers::id_number_index;
-use crate::{Backend, Store, StoreError, TenantKeys};
+use crate::{Backend, DataKeys, Store, StoreError};
 
 /// Rows per INSERT: 1,000 rows of 16 values stay below the bind limits of SQLite (32766) and
 /// PostgreSQL (65535).
@@ -22,7 +22,7 @@ pub struct VolunteerImport {
     tx: Transaction<'static, Any>,
     backend: Backend,
     tenant: TenantCode,
-    keys: TenantKeys,
+    keys: DataKeys,
     at: Timestamp,
     /// Identity indexes already taken in the database, until a preparer takes them over.
     taken: HashSet<[u8; 32]>,
@@ -33,7 +33,7 @@ pub struct VolunteerImport {
 /// which can run while the database writes the rows prepared before.
 pub struct ImportPreparer {
     tenant: TenantCode,
-    keys: TenantKeys,
+    keys: DataKeys,
     /// Identity indexes taken in the database or earlier in this import, as bytes (a third of
     /// the memory of their hex).
     taken: HashSet<[u8; 32]>,
@@ -55,9 +55,11 @@ impl ImportPreparer {
             return None;
         }
         let index = hex::encode(index);
-        let sealed = self
-            .keys
-            .seal(&self.tenant, "id_number", volunteer.id_number.expose());
+        let sealed = self.keys.seal(
+            self.tenant.as_str(),
+            "id_number",
+            volunteer.id_number.expose(),
+        );
         Some(PreparedVolunteer {
             volunteer,
             index,

@@ -30,12 +30,12 @@ pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
 pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
-pub use keys::{KeyRing, TenantKeys};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;
 pub use volunteers::{Registrant, VolunteerDecision, VolunteerFilter, VolunteerRecord};
+pub use zhiyuan_keys::{DataKeys, KeyRing};
 
 /// The realm of the node's own accounts, sessions and audit events: stored where a tenant's
 /// code would be, so that every such row has one. No tenant can take it: tenant codes are six
@@ -149,47 +149,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Checks every tenant's data key against the check value stored with its first use, and
-    /// stores it for tenants that have none yet. A node given the wrong key stops here rather
-    /// than sealing data that no other node could open.
-    pub async fn verify_data_keys(&self) -> Result<(), StoreError> {
-        for tenant in self.tenants().await? {
-            self.verify_data_key(&tenant.code).await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn verify_data_key(
-        &self,
-        tenant: &zhiyuan_domain::TenantCode,
-    ) -> Result<TenantKeys, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
-        let stored = sqlx::query("SELECT key_check FROM tenant_data_keys WHERE tenant_code = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        match stored {
-            Some(row) => {
-                let check = rows::text(&row, "key_check")?;
-                if check != keys.check_value() {
-                    return Err(StoreError::DataKey(format!(
-                        "the data key of tenant {tenant} is not the one its records were sealed with"
-                    )));
-                }
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)",
-                )
-                .bind(tenant.as_str())
-                .bind(keys.check_value())
-                .execute(&self.pool)
-                .await?;
-            }
-        }
-        Ok(keys)
     }
 
     pub async fn close(&self) {

@@ -127,7 +127,7 @@ impl Store {
         tenant: &TenantCode,
         id: Uuid,
     ) -> Result<VolunteerRecord, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
         ))
@@ -145,7 +145,7 @@ impl Store {
         tenant: &TenantCode,
         account_id: Uuid,
     ) -> Result<VolunteerRecord, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.account_id = $2"
         ))
@@ -162,7 +162,7 @@ impl Store {
         tenant: &TenantCode,
         filter: &VolunteerFilter,
     ) -> Result<Vec<VolunteerRecord>, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let mut sql = format!("SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1");
         let mut binds: Vec<String> = vec![tenant.as_str().to_owned()];
         if let Some(status) = filter.status {
@@ -214,7 +214,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
@@ -300,7 +300,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<VolunteerRecord, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2"
@@ -359,7 +359,7 @@ impl Store {
         number: &str,
         serial: i64,
     ) -> Result<String, StoreError> {
-        let keys = self.keys.for_tenant(tenant)?;
+        let keys = self.keys.data_keys(tenant.as_str())?;
         let mac = keys.index("card", &format!("{tenant}:{number}:{serial}"));
         Ok(format!("ZYC1:{tenant}:{number}:{serial}:{}", &mac[..20]))
     }
@@ -384,7 +384,9 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let sealed: Vec<u8> = sqlx::Row::try_get(&row, "id_number_sealed")?;
-        let number = keys.open(tenant, "id_number", &sealed)?;
+        let number = keys
+            .open(tenant.as_str(), "id_number", &sealed)
+            .map_err(|_| unsealable(tenant))?;
         record(
             &mut tx,
             AuditRecord {
@@ -407,7 +409,7 @@ impl Store {
 pub(crate) async fn insert_volunteer(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     tenant: &TenantCode,
-    keys: &crate::TenantKeys,
+    keys: &crate::DataKeys,
     volunteer: &NewVolunteer,
     account_id: Option<Uuid>,
     at: Timestamp,
@@ -447,7 +449,7 @@ pub(crate) async fn insert_volunteer(
     .bind(account_id.map(|id| id.to_string()))
     .bind(&record.name)
     .bind(record.id_kind.as_str())
-    .bind(keys.seal(tenant, "id_number", volunteer.id_number.expose()))
+    .bind(keys.seal(tenant.as_str(), "id_number", volunteer.id_number.expose()))
     .bind(hex::encode(id_number_index(keys, &volunteer.id_number)))
     .bind(&record.id_number_masked)
     .bind(record.gender.map(|gender| gender.as_str().to_owned()))
@@ -465,11 +467,17 @@ pub(crate) async fn insert_volunteer(
 }
 
 /// The index covers kind and number, so a passport and a permit that share digits differ.
-pub(crate) fn id_number_index(keys: &crate::TenantKeys, id_number: &IdNumber) -> [u8; 32] {
-    keys.index_bytes(
-        "id_number",
-        &format!("{}:{}", id_number.kind().as_str(), id_number.expose()),
-    )
+pub(crate) fn id_number_index(keys: &crate::DataKeys, id_number: &IdNumber) -> [u8; 32] {
+    document_index(keys, id_number.kind(), id_number.expose())
+}
+
+/// The index of a document by its kind and its number as sealed.
+pub(crate) fn document_index(
+    keys: &crate::DataKeys,
+    kind: IdDocumentKind,
+    number: &str,
+) -> [u8; 32] {
+    keys.index_bytes("id_number", &format!("{}:{number}", kind.as_str()))
 }
 
 /// Other registrations, pending or verified, with the document of this one.
@@ -529,7 +537,7 @@ async fn record_change(
 fn volunteer_record(
     row: &AnyRow,
     tenant: &TenantCode,
-    keys: &crate::TenantKeys,
+    keys: &crate::DataKeys,
 ) -> Result<VolunteerRecord, StoreError> {
     let list = |column: &str| -> Result<serde_json::Value, StoreError> {
         serde_json::from_str(&text(row, column)?)
@@ -540,7 +548,9 @@ fn volunteer_record(
     let id_kind = enumerated(row, "id_kind", IdDocumentKind::from_db)?;
     let birth_date = if id_kind == IdDocumentKind::ResidentIdCard {
         let sealed: Vec<u8> = sqlx::Row::try_get(row, "id_number_sealed")?;
-        let number = keys.open(tenant, "id_number", &sealed)?;
+        let number = keys
+            .open(tenant.as_str(), "id_number", &sealed)
+            .map_err(|_| unsealable(tenant))?;
         zhiyuan_domain::resident_birth_date(&number)
     } else {
         None
@@ -605,4 +615,9 @@ impl Store {
             by_unit.into_iter().collect(),
         ))
     }
+}
+
+/// A sealed number that the tenant's key does not open: the record is not what was written.
+fn unsealable(tenant: &TenantCode) -> StoreError {
+    StoreError::Corrupt(format!("sealed id_number of tenant {tenant}"))
 }

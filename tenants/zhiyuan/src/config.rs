@@ -175,8 +175,8 @@ impl NodeConfig {
     }
 
     /// Where tenants' data keys come from.
-    pub fn key_ring(&self) -> anyhow::Result<zhiyuan_store::KeyRing> {
-        Ok(zhiyuan_store::KeyRing::new(
+    pub fn key_ring(&self) -> anyhow::Result<zhiyuan_keys::KeyRing> {
+        Ok(zhiyuan_keys::KeyRing::new(
             &self.data_keys,
             Some(self.data_dir.join("keys")),
         )?)

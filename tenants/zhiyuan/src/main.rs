@@ -148,6 +148,25 @@ enum ExportCommand {
 enum KeysCommand {
     /// Print a new random data key (base64) for a tenant's entry in `data_keys`.
     Generate,
+    /// Show each tenant's keys by their check values and public halves (never the keys), and
+    /// whether the data key is the one the tenant's records were sealed with: the check after
+    /// restoring keys from a backup.
+    Show {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Replace a tenant's data key: reseal its identity numbers under a new key file, keeping
+    /// the old file as retired. Stop the tenant's nodes first; copy the new key file to every
+    /// node that shares the database, and back it up.
+    RotateData {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Add a version of a tenant's signing key; older versions stay to verify what they signed.
+    RotateSigning {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,7 +350,72 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plugin(command) => plugin_command(&config, command),
         Command::Keys(KeysCommand::Generate) => {
-            println!("{}", zhiyuan_store::KeyRing::generate());
+            println!("{}", zhiyuan_keys::Secret::generate().to_base64());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Show { tenant }) => {
+            let ring = config.key_ring()?;
+            let store = open_store(&config).await?;
+            let tenants = match tenant {
+                Some(code) => vec![parse_tenant(&code)?],
+                None => store.tenants().await?.into_iter().map(|t| t.code).collect(),
+            };
+            for tenant in tenants {
+                let keys = ring.data_keys(tenant.as_str())?;
+                let source = if config.data_keys.contains_key(tenant.as_str()) {
+                    "configuration".to_owned()
+                } else {
+                    config
+                        .data_dir
+                        .join("keys")
+                        .join(format!("{tenant}.key"))
+                        .display()
+                        .to_string()
+                };
+                println!(
+                    "{tenant}: data key {} ({source}), matches its records",
+                    keys.check_value()
+                );
+                for signing in ring.signing_secrets(tenant.as_str())? {
+                    let key = zhiyuan_federation::SigningKey::from_secret(&signing.secret);
+                    println!(
+                        "{tenant}: signing key version {} {}",
+                        signing.version,
+                        key.verifying_key().to_multibase()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::RotateData { tenant }) => {
+            let tenant = parse_tenant(&tenant)?;
+            let store = open_store(&config).await?;
+            let rotation = store
+                .rotate_data_key(&tenant, &Actor::system("keys rotate-data"), clock.now())
+                .await?;
+            println!(
+                "{tenant}: data key {} replaced by {}; {} identity numbers resealed",
+                rotation.old_check, rotation.new_check, rotation.resealed
+            );
+            println!(
+                "back up {} now, and copy it to every node that shares this database",
+                config
+                    .data_dir
+                    .join("keys")
+                    .join(format!("{tenant}.key"))
+                    .display()
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::RotateSigning { tenant }) => {
+            let tenant = parse_tenant(&tenant)?;
+            let signing = config.key_ring()?.rotate_signing_secret(tenant.as_str())?;
+            let key = zhiyuan_federation::SigningKey::from_secret(&signing.secret);
+            println!(
+                "{tenant}: signing key version {} {}",
+                signing.version,
+                key.verifying_key().to_multibase()
+            );
             Ok(())
         }
         Command::Migrate => {
