@@ -228,6 +228,7 @@ impl WasmHost {
         {
             // SAFETY: the folder is the node's own, named after this engine's compatibility hash,
             // and only `Component::serialize` output of this package's bytes is written there.
+            #[allow(unsafe_code)]
             match unsafe { Component::deserialize_file(engine, path) } {
                 Ok(component) => return Ok(component),
                 Err(error) => {
@@ -599,6 +600,7 @@ fn thread_cpu_time() -> Duration {
     };
     // SAFETY: clock_gettime writes the timespec it is given, and CLOCK_THREAD_CPUTIME_ID is
     // available on every Linux the node runs on.
+    #[allow(unsafe_code)]
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
     if status != 0 {
         return Duration::ZERO;

@@ -117,6 +117,7 @@ async fn node_read(backend: Backend) -> (TestNode, String, String) {
     (node, url, token)
 }
 
+#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()

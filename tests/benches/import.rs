@@ -206,6 +206,7 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
     started.elapsed()
 }
 
+#[allow(clippy::disallowed_methods)] // the benchmark's own setting, not the node's
 fn main() {
     let rows: usize = std::env::var("ZHIYUAN_BENCH_ROWS")
         .ok()

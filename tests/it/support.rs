@@ -21,6 +21,7 @@ pub enum Backend {
 }
 
 /// The server PostgreSQL tests create their databases on.
+#[allow(clippy::disallowed_methods)] // the harness's own setting, not the node's
 pub fn postgres_admin_url() -> String {
     std::env::var("ZHIYUAN_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
