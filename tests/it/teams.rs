@@ -163,6 +163,82 @@ async fn verified_volunteer(
 }
 
 on_both_databases! {
+    // One person, one account: a verified volunteer who founds and runs a team and reviews
+    // other teams' applications for the city's association, acting in each capacity in turn
+    // with the same sign-in, and never deciding their own application.
+    async fn one_account_volunteers_runs_a_team_and_reviews(node: &TestNode) {
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        let directory = Directory::load(node, "421300", &office).await;
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
+        let (volunteer_id, person) = verified_volunteer(node, &office, "42130319880808081", "wang.fang").await;
+        let session = node.get("/api/v1/session", &person).await;
+        let account_id = session.assert_ok()["account"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(session.body["account"]["volunteer_id"], volunteer_id.as_str());
+        assert_eq!(session.body["account"]["grants"], json!([]), "a volunteer is a person with a record, not a grant");
+
+        // As a volunteer: their own record and card.
+        let own = node.get("/api/v1/tenants/421300/volunteers/me", &person).await;
+        assert_eq!(own.assert_ok()["status"], "verified");
+        let card = node.get("/api/v1/tenants/421300/volunteers/me/card", &person).await;
+        assert!(card.assert_ok()["qr_payload"].as_str().unwrap().starts_with("ZYC1:421300:"));
+
+        // As a founder, then team admin: the team is theirs once approved.
+        let applied = apply(node, "421300", &person, unregistered("曾都区银杏志愿服务队", "421303", &directory.id("曾都区志愿服务联合会"))).await;
+        assert_eq!(applied.status, 201, "{:#}", applied.body);
+        let team = applied.body["id"].as_str().unwrap().to_owned();
+        decide(node, "421300", &zengdu, &team, json!({ "decision": "approve" })).await.assert_ok();
+
+        // As a reviewer: the office grants them the city association's reviews.
+        let city_association = directory.id("随州市志愿服务联合会");
+        node.call(
+            Method::POST,
+            &format!("/api/v1/tenants/421300/accounts/{account_id}/grants"),
+            Some(&office),
+            Some(json!({ "add": [{ "kind": "reviewer", "scope": format!("reviewing_body:{city_association}") }] })),
+        )
+        .await
+        .assert_ok();
+        let grants = node.get("/api/v1/session", &person).await.body["account"]["grants"].clone();
+        assert_eq!(
+            grants,
+            json!([
+                { "kind": "reviewer", "scope": format!("reviewing_body:{city_association}") },
+                { "kind": "team_admin", "scope": format!("team:{team}") }
+            ]),
+            "one account, two grants, and still its volunteer record"
+        );
+
+        // A city-level team applies; the person reviews and approves it.
+        let (_, colleague) = verified_volunteer(node, &office, "42130319900101038", "colleague").await;
+        let city_team = apply(node, "421300", &colleague, unregistered("随州市青年志愿服务队", "421300", &city_association)).await;
+        assert_eq!(city_team.status, 201, "{:#}", city_team.body);
+        let city_team = city_team.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(queue(node, &person).await, ["随州市青年志愿服务队"]);
+        decide(node, "421300", &person, &city_team, json!({ "decision": "approve" })).await.assert_ok();
+
+        // Their own application at the city level is not theirs to review.
+        let own_city_team = apply(node, "421300", &person, unregistered("随州市银杏志愿服务总队", "421300", &city_association)).await;
+        assert_eq!(own_city_team.status, 201, "{:#}", own_city_team.body);
+        let own_city_team = own_city_team.body["id"].as_str().unwrap().to_owned();
+        assert!(queue(node, &person).await.is_empty(), "nobody reviews their own application");
+        decide(node, "421300", &person, &own_city_team, json!({ "decision": "approve" }))
+            .await
+            .assert_problem(403, "own_application");
+
+        // As the team's admin: a member joins and is accepted, with the same sign-in.
+        let (member_id, member) = verified_volunteer(node, &office, "42130319900101054", "member").await;
+        let base = format!("/api/v1/tenants/421300/teams/{team}");
+        node.call(Method::POST, &format!("{base}/membership"), Some(&member), None).await.assert_ok();
+        let accepted = node
+            .call(Method::POST, &format!("{base}/members/{member_id}/decision"), Some(&person), Some(json!({ "decision": "accept" })))
+            .await;
+        assert_eq!(accepted.assert_ok()["status"], "member");
+        // ...and as a volunteer, a member of a team they do not run.
+        node.call(Method::POST, &format!("/api/v1/tenants/421300/teams/{city_team}/membership"), Some(&person), None)
+            .await
+            .assert_ok();
+    }
+
     async fn an_unregistered_team_goes_to_the_federation_of_its_region(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
