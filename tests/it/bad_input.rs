@@ -92,10 +92,11 @@ fn mutations(
     let mut typed = body.clone();
     typed[first_key] = wrong_type;
     // A required field left out; a PATCH requires none, but an empty one changes nothing.
-    let (missing, missing_field) = if template == "/api/v1/tenants/{tenant}/units/{unit_id}"
+    let (missing, missing_field, missing_code) = if template
+        == "/api/v1/tenants/{tenant}/units/{unit_id}"
         || template.ends_with("/grants")
     {
-        (json!({}), "/".to_owned())
+        (json!({}), "/".to_owned(), "schema_violation")
     } else {
         let required = [
             "name",
@@ -114,7 +115,13 @@ fn mutations(
         .unwrap();
         let mut missing = body.clone();
         missing.as_object_mut().unwrap().remove(required);
-        (missing, format!("/{required}"))
+        // A missing reason breaks a rule of its own, which the answer names.
+        let code = if required == "reason" {
+            "reason_required"
+        } else {
+            "schema_violation"
+        };
+        (missing, format!("/{required}"), code)
     };
     let mut unknown = body.clone();
     unknown["is_admin"] = json!(true);
@@ -149,13 +156,7 @@ fn mutations(
             "schema_violation",
             "/".to_owned(),
         ),
-        (
-            "missing field",
-            missing,
-            422,
-            "schema_violation",
-            missing_field,
-        ),
+        ("missing field", missing, 422, missing_code, missing_field),
     ]
 }
 

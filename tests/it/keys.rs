@@ -147,6 +147,42 @@ async fn a_rotated_data_key_reseals_and_the_old_key_is_refused_on_postgres() {
     a_rotated_data_key_reseals_and_the_old_key_is_refused(Backend::Postgres).await;
 }
 
+/// A key file that went missing (a data folder restored without its keys) stops the node with
+/// the check value of the key to restore; nothing makes a new key in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_data_key_is_asked_for_not_replaced() {
+    let mut node = TestNode::spawn(Backend::Sqlite).await;
+    node.halt().await;
+    let keys = node.config.data_dir.join("keys");
+    let (_, shown, _) = node.command(&["keys", "show", "--tenant", "421300"]);
+    let check = shown.split_whitespace().nth(3).unwrap().to_owned();
+    let aside = tempfile::tempdir().unwrap();
+    std::fs::rename(keys.join("421300.key"), aside.path().join("421300.key")).unwrap();
+
+    let refused = node
+        .resume()
+        .await
+        .expect_err("a node without the key stops");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains("tenant 421300 has no data key") && message.contains(&check),
+        "{message}"
+    );
+    let (ok, _, err) = node.command(&["keys", "show", "--tenant", "421300"]);
+    assert!(!ok && err.contains(&check), "{err}");
+    assert!(
+        !keys.join("421300.key").exists(),
+        "no new key was made in its place"
+    );
+
+    // Restored from the backup, the node starts.
+    std::fs::rename(aside.path().join("421300.key"), keys.join("421300.key")).unwrap();
+    node.resume()
+        .await
+        .expect("the node starts with its key restored");
+    node.stop().await;
+}
+
 /// Signing keys rotate by version, and the older versions stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_keys_rotate_by_version() {

@@ -19,4 +19,5 @@ mod schema;
 mod stats;
 mod teams;
 mod tenants;
+mod upgrade;
 mod volunteers;

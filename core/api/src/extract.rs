@@ -169,6 +169,12 @@ impl<'de> Visitor<'de> for Strict {
     }
 
     fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Value, E> {
+        // JSON Schema counts 1.0 as an integer, so a client may write one so: it is read as
+        // the integer it is (within the range where a double holds every integer exactly).
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if value.fract() == 0.0 && value.abs() <= EXACT {
+            return Ok(Value::Number((value as i64).into()));
+        }
         Number::from_f64(value)
             .map(Value::Number)
             .ok_or_else(|| E::custom("not a finite number"))
@@ -362,6 +368,20 @@ mod tests {
             parse_json(b"{} {}"),
             Err(ApiError::MalformedJson { .. })
         ));
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let parsed =
+            parse_json(br#"{"staff": 1386.0, "share": 0.5, "big": 1e300, "negative": -2.0}"#)
+                .unwrap();
+        assert_eq!(parsed["staff"].as_u64(), Some(1386));
+        assert_eq!(parsed["negative"].as_i64(), Some(-2));
+        assert_eq!(parsed["share"].as_f64(), Some(0.5));
+        assert!(
+            parsed["big"].as_i64().is_none(),
+            "beyond exact integers a double stays a double"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use zhiyuan_domain::{Action, Who};
+use zhiyuan_domain::{Action, NO_CONTROL_CHARACTERS, Who};
 
 use crate::error::Problem;
 use crate::routes;
@@ -84,9 +84,9 @@ struct ApiDoc;
 /// The schema of each path parameter, by its name.
 fn path_parameter(name: &str) -> Value {
     match name {
-        "tenant" => json!({ "type": "string", "pattern": "^[0-9]{6}$",
+        "tenant" => json!({ "type": "string", "pattern": zhiyuan_domain::TENANT_CODE_PATTERN,
             "description": "The tenant's GB/T 2260 division code." }),
-        "region" => json!({ "type": "string", "pattern": "^[0-9]{6}$",
+        "region" => json!({ "type": "string", "pattern": zhiyuan_domain::REGION_CODE_PATTERN,
             "description": "A region's GB/T 2260 division code." }),
         "sha256" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$",
             "description": "A SHA-256, in lower-case hex." }),
@@ -183,11 +183,46 @@ pub fn openapi_document() -> Value {
                     });
                 }
             }
+            describe_bytes_as_binary(operation);
             operation["security"] = security(action);
             operation["x-permitted"] = json!(action.open_to());
         }
     }
     document
+}
+
+/// Bodies that are bytes (files, plugin packages) are described as such, whatever type the
+/// handler's annotation gave them: a string of binary data in their media type.
+fn describe_bytes_as_binary(operation: &mut Value) {
+    let Some(operation) = operation.as_object_mut() else {
+        return;
+    };
+    let mut contents = Vec::new();
+    for (key, part) in operation.iter_mut() {
+        match key.as_str() {
+            "requestBody" => contents.extend(part.get_mut("content")),
+            "responses" => {
+                if let Some(responses) = part.as_object_mut() {
+                    contents.extend(
+                        responses
+                            .values_mut()
+                            .filter_map(|response| response.get_mut("content")),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for content in contents {
+        let Some(media) = content.as_object_mut() else {
+            continue;
+        };
+        for (media_type, body) in media.iter_mut() {
+            if !media_type.ends_with("json") {
+                body["schema"] = json!({ "type": "string", "format": "binary" });
+            }
+        }
+    }
 }
 
 /// Who may call an operation, as security requirements: nobody needs to sign in for a public
@@ -239,7 +274,46 @@ fn component(id: SchemaId) -> Value {
     }
     let base = format!("#/components/schemas/{}/$defs/", id.title());
     rewrite_refs(&mut schema, &base);
+    forbid_control_characters(&mut schema);
     schema
+}
+
+/// Says in the document what the node refuses in every text of a request: a control character.
+/// Texts (strings without a format or list of values of their own) and the names of free-form
+/// members get the pattern of the one domain rule, beside any pattern of their own.
+fn forbid_control_characters(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            let listed = ["format", "enum", "const"]
+                .iter()
+                .any(|key| members.contains_key(*key));
+            if members.get("type") == Some(&json!("string")) && !listed {
+                if members.contains_key("pattern") {
+                    let rule = json!({ "pattern": NO_CONTROL_CHARACTERS });
+                    match members.get_mut("allOf").and_then(Value::as_array_mut) {
+                        Some(all) => all.push(rule),
+                        None => {
+                            members.insert("allOf".into(), json!([rule]));
+                        }
+                    }
+                } else {
+                    members.insert("pattern".into(), json!(NO_CONTROL_CHARACTERS));
+                }
+            }
+            let free_members = members
+                .get("additionalProperties")
+                .is_some_and(|extra| extra != &json!(false));
+            if free_members && !members.contains_key("propertyNames") {
+                members.insert(
+                    "propertyNames".into(),
+                    json!({ "pattern": NO_CONTROL_CHARACTERS }),
+                );
+            }
+            members.values_mut().for_each(forbid_control_characters);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_control_characters),
+        _ => {}
+    }
 }
 
 fn rewrite_refs(value: &mut Value, base: &str) {

@@ -3,6 +3,10 @@
 
 use jsonschema::{Validator, error::ValidationErrorKind};
 use serde_json::Value;
+use zhiyuan_domain::{
+    IdDocumentKind, MOBILE_PATTERN, REGION_CODE_PATTERN, Rule, TENANT_CODE_PATTERN,
+    USERNAME_PATTERN,
+};
 
 use crate::ApiError;
 
@@ -158,6 +162,11 @@ impl Schemas {
             return Ok(());
         };
         let path = error.instance_path().as_str().to_owned();
+        if let Some((field, rule)) = domain_rule(id, &path, error.kind()) {
+            return Err(ApiError::App(zhiyuan_app::AppError::Invalid(
+                zhiyuan_domain::InvalidInput::new(field, rule),
+            )));
+        }
         let (field, detail) = match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => (
                 format!(
@@ -180,5 +189,252 @@ impl Schemas {
             ),
         };
         Err(ApiError::Schema { field, detail })
+    }
+}
+
+/// The domain rule a schema states, where a violation is one: the schemas say in patterns what
+/// the parsers check, and a person is told the rule (in both languages) rather than a pattern.
+fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(String, Rule)> {
+    let rule = match kind {
+        ValidationErrorKind::Pattern { pattern } => pattern_rule(pattern)?,
+        ValidationErrorKind::Required { property } => {
+            let rule = match property.as_str()? {
+                "reason" => Rule::ReasonRequired,
+                "scope" => Rule::GrantScope,
+                "registration_authority_id" => Rule::RegisteredTeamTakesAuthority,
+                "liaison_team_id" => Rule::UnregisteredTeamTakesLiaison,
+                "certificates" => Rule::CertificatesRequired,
+                _ => return None,
+            };
+            return Some((format!("{path}/{}", property.as_str()?), rule));
+        }
+        // The one constant among the schemas: the scope of a tenant-wide grant.
+        ValidationErrorKind::Constant { .. } if path.ends_with("/scope") => Rule::GrantScope,
+        // What a team's legal status rules out.
+        ValidationErrorKind::FalseSchema if path == "/liaison_team_id" => {
+            Rule::RegisteredTeamTakesAuthority
+        }
+        ValidationErrorKind::FalseSchema if path == "/registration_authority_id" => {
+            Rule::UnregisteredTeamTakesLiaison
+        }
+        ValidationErrorKind::MinItems { .. } if path == "/certificates" => {
+            Rule::CertificatesRequired
+        }
+        // A registered team's credit code or organisation code.
+        ValidationErrorKind::AnyOf { .. } if id == SchemaId::TeamApply && path.is_empty() => {
+            return Some(("/credit_code".to_owned(), Rule::RegisteredTeamNeedsCode));
+        }
+        _ => return None,
+    };
+    Some((path.to_owned(), rule))
+}
+
+/// The rule behind each pattern of the schemas that a parser of the domain checks too.
+fn pattern_rule(pattern: &str) -> Option<Rule> {
+    let simple = [
+        (REGION_CODE_PATTERN, Rule::RegionCodeFormat),
+        (TENANT_CODE_PATTERN, Rule::TenantCodeFormat),
+        (MOBILE_PATTERN, Rule::MobileFormat),
+        (USERNAME_PATTERN, Rule::UsernameFormat),
+        // A reason must say something.
+        (r"\S", Rule::ReasonRequired),
+    ];
+    if let Some((_, rule)) = simple.iter().find(|(known, _)| *known == pattern) {
+        return Some(*rule);
+    }
+    if let Some(kind) = IdDocumentKind::ALL
+        .iter()
+        .find(|kind| kind.number_patterns().contains(&pattern))
+    {
+        return Some(kind.format_rule());
+    }
+    // The scopes grants of each kind take.
+    pattern
+        .starts_with("^(tenant|")
+        .then_some(Rule::GrantScope)
+        .or_else(|| {
+            [
+                "^reviewing_body:",
+                "^team:",
+                "^project:",
+                "^(team|reviewing_body):",
+            ]
+            .contains(&pattern)
+            .then_some(Rule::GrantScope)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use zhiyuan_domain::{
+        NO_CONTROL_CHARACTERS, REGION_CODE_PATTERN, RegionCode, TENANT_CODE_PATTERN, TenantCode,
+        is_forbidden_character,
+    };
+
+    /// Every pattern of the schemas is a domain rule the node names when it is broken, but for
+    /// the two that are syntax alone (a SHA-256, a plugin's name or setting's key).
+    #[test]
+    fn every_pattern_of_the_schemas_names_its_rule() {
+        fn patterns(value: &serde_json::Value, found: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(members) => {
+                    for (key, member) in members {
+                        match (key.as_str(), member.as_str()) {
+                            ("pattern", Some(pattern)) => found.push(pattern.to_owned()),
+                            _ => patterns(member, found),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    items.iter().for_each(|item| patterns(item, found))
+                }
+                _ => {}
+            }
+        }
+        let syntax = ["^[0-9a-f]{64}$", "^[a-z][a-z0-9-]{0,39}$"];
+        let mut found = Vec::new();
+        for id in super::SchemaId::ALL {
+            patterns(&serde_json::from_str(id.source()).unwrap(), &mut found);
+        }
+        assert!(found.len() > 20, "{found:?}");
+        for pattern in found {
+            assert!(
+                super::pattern_rule(&pattern).is_some() || syntax.contains(&pattern.as_str()),
+                "{pattern} states no rule the node names"
+            );
+        }
+        // Each kind of document has its own patterns in the registration's schema.
+        let register = serde_json::to_string(
+            &serde_json::from_str::<serde_json::Value>(super::SchemaId::VolunteerRegister.source())
+                .unwrap(),
+        )
+        .unwrap();
+        for kind in zhiyuan_domain::IdDocumentKind::ALL {
+            for pattern in kind.number_patterns() {
+                assert!(
+                    register.contains(&serde_json::to_string(pattern).unwrap()),
+                    "{kind:?}: {pattern}"
+                );
+            }
+        }
+    }
+
+    /// The patterns stated for identity documents and mobile numbers accept what the parsers
+    /// accept, as people type them.
+    #[test]
+    fn document_and_mobile_patterns_agree_with_the_parsers() {
+        use zhiyuan_domain::{IdDocumentKind, IdNumber, MOBILE_PATTERN, MobileNumber};
+        let matches = |patterns: &[&str], text: &str| {
+            patterns.iter().all(|pattern| {
+                jsonschema::validator_for(&json!({ "type": "string", "pattern": pattern }))
+                    .unwrap()
+                    .is_valid(&json!(text))
+            })
+        };
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 30).unwrap();
+        let documents = [
+            (IdDocumentKind::ResidentIdCard, "42130319900101001X"),
+            (IdDocumentKind::ResidentIdCard, "421303 1990 0101 001x"),
+            (IdDocumentKind::ResidentIdCard, "4213031990010100"),
+            (IdDocumentKind::HongKongMacaoPermit, "h1234-5678"),
+            (IdDocumentKind::HongKongMacaoPermit, "M123456789"),
+            (IdDocumentKind::TaiwanPermit, "12345678"),
+            (IdDocumentKind::TaiwanPermit, "123456789"),
+            (IdDocumentKind::Passport, "e1234 5678"),
+            (IdDocumentKind::Passport, "ABCDEFGH"),
+            (IdDocumentKind::Passport, "E123"),
+            (
+                IdDocumentKind::ForeignPermanentResidentId,
+                "usa123456789012",
+            ),
+            (
+                IdDocumentKind::ForeignPermanentResidentId,
+                "US1234567890123",
+            ),
+        ];
+        for (kind, number) in documents {
+            let parsed = IdNumber::parse(kind, number, today, "/id_number");
+            // A resident ID's area, date and check character are the parser's alone.
+            let shape_only = matches!(&parsed, Err(invalid) if invalid.rule != kind.format_rule());
+            assert_eq!(
+                matches(kind.number_patterns(), number),
+                parsed.is_ok() || shape_only,
+                "{kind:?} {number}"
+            );
+        }
+        for mobile in [
+            "13800001234",
+            "138-0000-1234",
+            "+86 138 0000 1234",
+            "+4915112345678",
+            "12345",
+            "23800001234",
+            "+1234567",
+            "138****1234",
+        ] {
+            assert_eq!(
+                matches(&[MOBILE_PATTERN], mobile),
+                MobileNumber::parse(mobile, "/mobile").is_ok(),
+                "{mobile}"
+            );
+        }
+    }
+
+    /// The pattern the document puts on free texts refuses exactly the characters the node
+    /// refuses.
+    #[test]
+    fn the_control_character_pattern_agrees_with_the_rule() {
+        let pattern = jsonschema::validator_for(
+            &json!({ "type": "string", "pattern": NO_CONTROL_CHARACTERS }),
+        )
+        .unwrap();
+        for c in (0u32..0x3000)
+            .chain([0xFEFF, 0x10FFFF])
+            .filter_map(char::from_u32)
+        {
+            let text = format!("志愿{c}服务");
+            assert_eq!(
+                pattern.is_valid(&json!(text)),
+                !is_forbidden_character(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    /// The patterns the document gives clients say what the parsers say: a code a client
+    /// checks by the pattern is one the node accepts, and the other way round.
+    #[test]
+    fn code_patterns_agree_with_the_parsers() {
+        let region =
+            jsonschema::validator_for(&json!({ "type": "string", "pattern": REGION_CODE_PATTERN }))
+                .unwrap();
+        let tenant =
+            jsonschema::validator_for(&json!({ "type": "string", "pattern": TENANT_CODE_PATTERN }))
+                .unwrap();
+        let mut codes: Vec<String> = (0..1_000_000u32)
+            .step_by(997)
+            .map(|n| format!("{n:06}"))
+            .collect();
+        for edge in [
+            "000000", "000001", "001234", "010000", "010001", "090000", "100000", "420000",
+            "421300", "421303", "990000", "999999", "42130", "4213000", "42130a",
+        ] {
+            codes.push(edge.to_owned());
+        }
+        for code in &codes {
+            let value = json!(code);
+            assert_eq!(
+                region.is_valid(&value),
+                RegionCode::parse(code).is_ok(),
+                "region {code}"
+            );
+            assert_eq!(
+                tenant.is_valid(&value),
+                TenantCode::parse(code).is_ok(),
+                "tenant {code}"
+            );
+        }
     }
 }

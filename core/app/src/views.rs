@@ -90,8 +90,8 @@ pub struct AuditEventView {
 }
 
 /// A volunteer as the person asking may see them. The identity number is always masked and the
-/// age is a bracket; the birth date only to the volunteer themselves; the mobile number in full
-/// only to the volunteer and their team's admins.
+/// age is a bracket; the birth date and the mobile number in full only to the volunteer
+/// themselves (their teams' admins see members' numbers in `MemberView`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VolunteerView {
     pub id: Uuid,

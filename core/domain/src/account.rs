@@ -27,6 +27,9 @@ impl Actor {
 #[serde(transparent)]
 pub struct Username(String);
 
+/// The rule of `Username::parse` as a JSON Schema pattern.
+pub const USERNAME_PATTERN: &str = "^[a-z0-9._-]{3,64}$";
+
 impl Username {
     pub fn parse(value: &str, field: &str) -> Result<Self, InvalidInput> {
         let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);

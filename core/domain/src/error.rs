@@ -31,6 +31,7 @@ pub enum Rule {
     TaiwanPermitFormat,
     PassportFormat,
     ForeignPermanentResidentIdFormat,
+    ForeignPermanentResidentIdCheck,
     CreditCodeFormat,
     CreditCodeCheck,
     OrgCodeFormat,
@@ -110,13 +111,13 @@ impl Rule {
         match self {
             Rule::RegionCodeFormat => (
                 "region_code_format",
-                "行政区划代码应为6位数字(GB/T 2260)",
-                "a region code is six digits (GB/T 2260)",
+                "行政区划代码应为6位数字(GB/T 2260),且不以00开头",
+                "a region code is six digits (GB/T 2260), not beginning with 00",
             ),
             Rule::TenantCodeFormat => (
                 "tenant_code_format",
-                "租户代码应为地市级或县级行政区划代码(6位数字)",
-                "a tenant code is the six-digit division code of a city or county",
+                "租户代码应为地市级或县级行政区划代码(6位数字,不以00开头,后四位不全为0)",
+                "a tenant code is the six-digit division code of a city or county, not of a province (ending in 0000)",
             ),
             Rule::TenantRegionMissing => (
                 "tenant_region_missing",
@@ -239,6 +240,11 @@ impl Rule {
                 "外国人永久居留身份证号码应为3位字母加12位数字,或以9开头的18位号码",
                 "a foreign permanent resident ID is 3 letters and 12 digits, or 18 characters beginning with 9",
             ),
+            Rule::ForeignPermanentResidentIdCheck => (
+                "foreign_permanent_resident_id_check",
+                "外国人永久居留身份证号码校验码不正确",
+                "the check character of the foreign permanent resident ID is wrong",
+            ),
             Rule::CreditCodeFormat => (
                 "credit_code_format",
                 "统一社会信用代码应为18位数字或大写字母(不含I、O、S、V、Z)",
@@ -291,11 +297,7 @@ impl Rule {
                 "the unit is not one of the tenant's",
             ),
             Rule::TextTooLong => ("text_too_long", "内容过长", "the text is too long"),
-            Rule::ReasonRequired => (
-                "reason_required",
-                "驳回时须说明理由",
-                "a rejection needs a reason",
-            ),
+            Rule::ReasonRequired => ("reason_required", "须说明理由", "a reason must be given"),
             Rule::AlreadyDecided => (
                 "already_decided",
                 "该申请已处理,不能重复审核",

@@ -35,6 +35,24 @@ stored_names!(IdDocumentKind {
 });
 
 impl IdDocumentKind {
+    /// The shape of a number of this kind as JSON Schema patterns (all must match), spaces
+    /// and hyphens allowed anywhere and letters of either case, as `IdNumber::parse` reads
+    /// them; what a pattern cannot say (a resident ID's area, birth date and check character,
+    /// the newer foreign permanent resident ID's check character) the parser checks besides.
+    pub fn number_patterns(self) -> &'static [&'static str] {
+        match self {
+            IdDocumentKind::ResidentIdCard => &[r"^[\s-]*([0-9][\s-]*){17}[0-9Xx][\s-]*$"],
+            IdDocumentKind::HongKongMacaoPermit => {
+                &[r"^[\s-]*[HhMm][\s-]*([0-9][\s-]*){8}(([0-9][\s-]*){2})?$"]
+            }
+            IdDocumentKind::TaiwanPermit => &[r"^[\s-]*([0-9][\s-]*){8}(([0-9][\s-]*){2})?$"],
+            IdDocumentKind::Passport => &[r"^[\s-]*([A-Za-z0-9][\s-]*){5,17}$", "[0-9]"],
+            IdDocumentKind::ForeignPermanentResidentId => &[
+                r"^[\s-]*(([A-Za-z][\s-]*){3}([0-9][\s-]*){12}|9[\s-]*([0-9][\s-]*){16}[0-9Xx][\s-]*)$",
+            ],
+        }
+    }
+
     /// The rule a number of this kind breaks when it has the wrong shape.
     pub fn format_rule(self) -> Rule {
         match self {
@@ -140,11 +158,13 @@ impl IdNumber {
                     && number[3..].bytes().all(|b| b.is_ascii_digit());
                 let new = number.len() == 18
                     && number.starts_with('9')
-                    && number.is_char_boundary(17)
                     && number[..17].bytes().all(|b| b.is_ascii_digit())
-                    && mod_11_2_check(&number[..17]) == number.as_bytes()[17];
+                    && matches!(number.as_bytes()[17], b'0'..=b'9' | b'X');
                 if !(old || new) {
                     return Err(invalid(Rule::ForeignPermanentResidentIdFormat));
+                }
+                if new && mod_11_2_check(&number[..17]) != number.as_bytes()[17] {
+                    return Err(invalid(Rule::ForeignPermanentResidentIdCheck));
                 }
             }
         }
@@ -172,14 +192,11 @@ impl IdNumber {
     /// region, which is known anyway, the next eight a birth date, and the check character ties
     /// the rest together, so each character shown removes far more candidates than it seems to.
     /// With the last two shown, the region known and the age group known (the most that is ever
-    /// shown beside it), at least some fifty thousand numbers remain. Shorter documents carry no
-    /// facts of their holder and keep their first and last three characters at most
-    /// (E*****678).
+    /// shown beside it), at least some fifty thousand numbers remain. Other documents keep
+    /// their last two as well (*******78): the shortest, a passport of five letters and digits,
+    /// then leaves some forty thousand.
     pub fn masked(&self) -> String {
-        match self.kind {
-            IdDocumentKind::ResidentIdCard => mask(&self.number, 0, 2),
-            _ => mask(&self.number, 1, 3),
-        }
+        mask(&self.number, 0, 2)
     }
 }
 
@@ -247,7 +264,7 @@ fn resident_id_facts_unchecked(number: &str) -> Option<ResidentIdFacts> {
     let month: u8 = number.get(10..12)?.parse().ok()?;
     let day: u8 = number.get(12..14)?.parse().ok()?;
     let birth_date = Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()?;
-    let sequence = number.as_bytes().get(16)? - b'0';
+    let sequence = number.as_bytes().get(16)?.checked_sub(b'0')?;
     let gender = if sequence % 2 == 1 {
         Gender::Male
     } else {
@@ -280,7 +297,7 @@ mod tests {
     fn short_documents_hide_most_of_their_number() {
         let passport =
             IdNumber::parse(IdDocumentKind::Passport, "E12345678", today(), "/n").unwrap();
-        assert_eq!(passport.masked(), "E*****678");
+        assert_eq!(passport.masked(), "*******78");
         let number = with_check("42130319900307123");
         let resident =
             IdNumber::parse(IdDocumentKind::ResidentIdCard, &number, today(), "/n").unwrap();
@@ -418,7 +435,7 @@ mod tests {
             (
                 IdDocumentKind::ForeignPermanentResidentId,
                 &*wrong_check("93384019900101123"),
-                Rule::ForeignPermanentResidentIdFormat,
+                Rule::ForeignPermanentResidentIdCheck,
             ),
             (IdDocumentKind::Passport, "护照12345", Rule::PassportFormat),
             (

@@ -27,7 +27,7 @@ mod unit;
 mod volunteer;
 
 pub use access::{Action, Grant, GrantKind, PERMISSIONS, Principal, Scope, Who};
-pub use account::{Actor, Password, Username};
+pub use account::{Actor, Password, USERNAME_PATTERN, Username};
 pub use area_codes::{is_known as is_known_area_code, name_of as area_code_name};
 pub use audit::AuditAction;
 pub use clock::{Clock, FixedClock, Timestamp};
@@ -35,16 +35,16 @@ pub use codes::{CreditCode, OrgCode};
 pub use error::{InvalidInput, Rule};
 pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resident_birth_date};
 pub use localized::LocalizedName;
-pub use region::{Region, RegionCode, RegionLevel};
+pub use region::{REGION_CODE_PATTERN, Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
 pub use team::{
     KnownTeam, LegalStatus, LiaisonCandidate, NewTeam, RegionTree, TeamApplication,
     TeamApplicationContext, TeamStatus, check_authority, check_liaison, parse_team_name,
 };
-pub use tenant::{TenantCode, TenantConfig, TenantSpec};
-pub use text::{check_characters, check_text, is_forbidden_character};
+pub use tenant::{TENANT_CODE_PATTERN, TenantCode, TenantConfig, TenantSpec};
+pub use text::{NO_CONTROL_CHARACTERS, check_characters, check_text, is_forbidden_character};
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
 pub use volunteer::{
-    AgeGroup, MobileNumber, NewVolunteer, PersonName, ServiceCategory, VolunteerApplication,
-    VolunteerNumber, VolunteerStatus, parse_tags,
+    AgeGroup, MOBILE_PATTERN, MobileNumber, NewVolunteer, PersonName, ServiceCategory,
+    VolunteerApplication, VolunteerNumber, VolunteerStatus, parse_tags,
 };

@@ -30,6 +30,7 @@ fn parse_name(name: &str, field: &str) -> Result<String, InvalidInput> {
     if name.is_empty() {
         return Err(InvalidInput::new(field, Rule::NameEmpty));
     }
+    crate::check_characters(name, field)?;
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(InvalidInput::new(field, Rule::NameTooLong));
     }

@@ -11,7 +11,11 @@ use crate::{InvalidInput, LocalizedName, Rule};
 #[serde(transparent)]
 pub struct RegionCode(String);
 
+/// The rule of `RegionCode::parse` as a JSON Schema pattern: six digits, not beginning with 00.
+pub const REGION_CODE_PATTERN: &str = "^(0[1-9]|[1-9][0-9])[0-9]{4}$";
+
 impl RegionCode {
+    /// Parses a code; `REGION_CODE_PATTERN` says the same to clients.
     pub fn parse(code: &str) -> Result<Self, Rule> {
         let digits = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
         if !digits || code.starts_with("00") {

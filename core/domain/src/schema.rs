@@ -29,8 +29,8 @@ impl utoipa::ToSchema for Timestamp {}
 impl utoipa::PartialSchema for RegionCode {
     fn schema() -> RefOr<Schema> {
         string(
-            "A division code of GB/T 2260: six digits.",
-            Some("^[0-9]{6}$"),
+            "A division code of GB/T 2260: six digits, not beginning with 00.",
+            Some(crate::region::REGION_CODE_PATTERN),
             None,
         )
     }
@@ -40,8 +40,8 @@ impl utoipa::ToSchema for RegionCode {}
 impl utoipa::PartialSchema for TenantCode {
     fn schema() -> RefOr<Schema> {
         string(
-            "A tenant: the GB/T 2260 division code of its city or county.",
-            Some("^[0-9]{6}$"),
+            "A tenant: the GB/T 2260 division code of its city or county (a province's ends in 0000).",
+            Some(crate::tenant::TENANT_CODE_PATTERN),
             None,
         )
     }

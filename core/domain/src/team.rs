@@ -243,6 +243,7 @@ pub fn parse_team_name(value: &str, field: &str) -> Result<String, InvalidInput>
     if length > 100 {
         return Err(InvalidInput::new(field, Rule::NameTooLong));
     }
+    crate::check_characters(name, field)?;
     Ok(name.to_owned())
 }
 

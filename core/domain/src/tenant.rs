@@ -14,6 +14,11 @@ use crate::{
 #[serde(transparent)]
 pub struct TenantCode(RegionCode);
 
+/// The rule of `TenantCode::parse` as a JSON Schema pattern: a region code whose last four
+/// digits are not all zero (a province is not a tenant).
+pub const TENANT_CODE_PATTERN: &str =
+    "^(0[1-9]|[1-9][0-9])([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])$";
+
 impl TenantCode {
     pub fn parse(code: &str) -> Result<Self, Rule> {
         let region = RegionCode::parse(code).map_err(|_| Rule::TenantCodeFormat)?;

@@ -2,10 +2,16 @@
 
 use crate::{InvalidInput, Rule};
 
+/// The rule of `is_forbidden_character` as a JSON Schema pattern for a whole text: no control
+/// character (Unicode's Cc) but tab, line feed and carriage return.
+pub const NO_CONTROL_CHARACTERS: &str =
+    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
 /// True for characters no text of the node may hold: the control characters of Unicode (NUL,
 /// escape, the C1 block, ...), which no form needs and which break logs, terminals and
 /// PostgreSQL's text type, except tab and line ends, which multi-line text keeps.
 pub fn is_forbidden_character(c: char) -> bool {
+    // NO_CONTROL_CHARACTERS says the same to clients.
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 

@@ -75,12 +75,15 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(value: &str, field: &str) -> Result<PersonName, InvalidInput> {
-        // The middle dot is typed many ways; one is kept.
-        let name: String = value
-            .trim()
+        // The middle dot is typed many ways; one is kept. In a name written in Han characters a
+        // full stop is such a dot too (阿卜杜勒.艾尼); in a Latin name it is an initial's.
+        let trimmed = value.trim();
+        let han = trimmed.chars().any(is_han);
+        let name: String = trimmed
             .chars()
             .map(|c| match c {
-                '•' | '・' | '‧' | '∙' | '⋅' | '.' if !value.is_ascii() => '·',
+                '•' | '・' | '‧' | '∙' | '⋅' => '·',
+                '.' if han => '·',
                 c => c,
             })
             .collect();
@@ -125,6 +128,11 @@ impl fmt::Debug for MobileNumber {
         write!(f, "MobileNumber({})", self.masked())
     }
 }
+
+/// The rule of `MobileNumber::parse` as a JSON Schema pattern: a mainland number (+86 allowed)
+/// or + and 8 to 15 digits, spaces and hyphens anywhere.
+pub const MOBILE_PATTERN: &str =
+    r"^[ -]*((\+[ -]*8[ -]*6[ -]*)?1[ -]*[3-9]([ -]*[0-9]){9}|\+([ -]*[0-9]){8,15})[ -]*$";
 
 impl MobileNumber {
     pub fn parse(value: &str, field: &str) -> Result<MobileNumber, InvalidInput> {
@@ -301,6 +309,9 @@ pub fn parse_tags(values: &[String], field: &str) -> Result<Vec<String>, Invalid
                     format!("{field}/{index}"),
                     Rule::TagLength,
                 ))
+            } else if let Err(invalid) = crate::check_characters(value, &format!("{field}/{index}"))
+            {
+                Err(invalid)
             } else {
                 Ok(value.to_owned())
             }

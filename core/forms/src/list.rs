@@ -84,8 +84,10 @@ pub fn decode(mut bytes: Vec<u8>) -> String {
             .0
             .into_owned(),
     };
+    // Every line end becomes LF, so that each row's line is counted as a spreadsheet shows
+    // it: CRLF (Windows), and a lone CR (classic Mac, which Excel for Mac still writes).
     if text.contains('\r') {
-        text.replace("\r\n", "\n")
+        text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text
     }

@@ -25,7 +25,7 @@ pub enum KeyError {
     BadConfiguredKey(String),
     #[error("{0} is not 32 bytes of base64")]
     BadFile(String),
-    #[error("no data key is configured for tenant {0}, and the node has no key folder")]
+    #[error("tenant {0} has no data key: neither in the configuration nor in the key folder")]
     Missing(String),
     #[error("the data key of tenant {0} is set in the configuration: rotate it there")]
     Configured(String),

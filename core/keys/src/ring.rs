@@ -1,7 +1,8 @@
 //! Where each tenant's keys come from, and how they are replaced.
 //!
 //! A tenant's data key is the one configured for it or, failing that, the file
-//! `<tenant>.key` in the node's key folder, created on first use. Rotating it is done in three
+//! `<tenant>.key` in the node's key folder, created when the tenant is (never later: a key
+//! that is missing is restored from a backup, not replaced). Rotating it is done in three
 //! steps, each safe to repeat after a crash: a new key is staged as `<tenant>.next.key`; the
 //! store reseals the tenant's records under it and stores its check value, in one
 //! transaction; then the staged file takes the place of the current one, which stays as
@@ -92,8 +93,19 @@ impl KeyRing {
             .ok_or_else(|| KeyError::Missing(tenant.to_owned()))
     }
 
-    /// The tenant's data keys, from its configured key or its key file (created on first use).
+    /// The tenant's data keys, from its configured key or its key file; `Missing` if it has
+    /// neither.
     pub fn data_keys(&self, tenant: &str) -> Result<DataKeys, KeyError> {
+        self.derive(tenant, false)
+    }
+
+    /// The tenant's data keys, creating its key file if it has no key yet: for a tenant that
+    /// has sealed nothing.
+    pub fn create_data_keys(&self, tenant: &str) -> Result<DataKeys, KeyError> {
+        self.derive(tenant, true)
+    }
+
+    fn derive(&self, tenant: &str, create: bool) -> Result<DataKeys, KeyError> {
         let tenant = checked(tenant)?;
         if let Some(keys) = self
             .derived
@@ -103,14 +115,14 @@ impl KeyRing {
         {
             return Ok(keys);
         }
-        let keys = DataKeys::derive(&self.data_key(tenant)?);
+        let keys = DataKeys::derive(&self.data_key(tenant, create)?);
         if let Ok(mut map) = self.derived.write() {
             map.insert(tenant.to_owned(), keys.clone());
         }
         Ok(keys)
     }
 
-    fn data_key(&self, tenant: &str) -> Result<Secret, KeyError> {
+    fn data_key(&self, tenant: &str, create: bool) -> Result<Secret, KeyError> {
         if let Some(secret) = self.configured.get(tenant) {
             return Ok(secret.clone());
         }
@@ -124,6 +136,9 @@ impl KeyRing {
             return files
                 .read(&current(tenant))?
                 .ok_or_else(|| KeyError::Missing(tenant.to_owned()));
+        }
+        if !create {
+            return Err(KeyError::Missing(tenant.to_owned()));
         }
         let secret = Secret::generate();
         files.create(&current(tenant), &secret)?;
@@ -244,8 +259,14 @@ mod tests {
     #[test]
     fn key_files_are_created_once_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = ring(&dir).data_keys("421300").unwrap();
+        assert!(
+            matches!(ring(&dir).data_keys("421300"), Err(KeyError::Missing(_))),
+            "not created by a reading"
+        );
+        let first = ring(&dir).create_data_keys("421300").unwrap();
         let again = ring(&dir).data_keys("421300").unwrap();
+        let once = ring(&dir).create_data_keys("421300").unwrap();
+        assert_eq!(first.check_value(), once.check_value(), "created once");
         assert_eq!(first.check_value(), again.check_value());
         #[cfg(unix)]
         {
@@ -256,7 +277,7 @@ mod tests {
         }
         let no_folder = KeyRing::new(&HashMap::new(), None).unwrap();
         assert!(matches!(
-            no_folder.data_keys("421300"),
+            no_folder.create_data_keys("421300"),
             Err(KeyError::Missing(_))
         ));
         let bad = HashMap::from([("421300".to_owned(), "c2hvcnQ=".to_owned())]);
@@ -287,7 +308,7 @@ mod tests {
     fn names_that_would_leave_the_folder_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         for tenant in ["../etc", "", "a/b", "421300.next"] {
-            assert!(ring(&dir).data_keys(tenant).is_err(), "{tenant}");
+            assert!(ring(&dir).create_data_keys(tenant).is_err(), "{tenant}");
         }
     }
 
@@ -295,7 +316,7 @@ mod tests {
     fn a_data_key_rotation_stages_promotes_and_retires() {
         let dir = tempfile::tempdir().unwrap();
         let ring = ring(&dir);
-        let old = ring.data_keys("421300").unwrap();
+        let old = ring.create_data_keys("421300").unwrap();
         assert!(ring.staged_data_keys("421300").unwrap().is_none());
         let new = ring.stage_data_key("421300").unwrap();
         assert_ne!(old.check_value(), new.check_value());
@@ -328,7 +349,7 @@ mod tests {
     fn a_rotation_stopped_between_its_renames_is_finished() {
         let dir = tempfile::tempdir().unwrap();
         let ring = ring(&dir);
-        ring.data_keys("421300").unwrap();
+        ring.create_data_keys("421300").unwrap();
         let new = ring.stage_data_key("421300").unwrap();
         // The current file was retired, then the node stopped.
         std::fs::rename(

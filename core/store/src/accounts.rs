@@ -306,16 +306,30 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        // A sign-in to a tenant the node does not serve has no trail of its own: the node's
+        // trail records it, with the tenant that was named.
+        let hosted = match tenant {
+            Some(tenant) => sqlx::query("SELECT 1 AS one FROM tenants WHERE code = $1")
+                .bind(tenant.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some(),
+            None => true,
+        };
+        let (trail, entity_id) = match tenant {
+            Some(tenant) if !hosted => (None, format!("{tenant}/{username}")),
+            _ => (tenant, username.to_owned()),
+        };
         record(
             &mut tx,
             AuditRecord {
-                tenant,
+                tenant: trail,
                 actor: &Actor {
                     account_id: None,
                     name: format!("sign-in:{address}"),
                 },
                 action: AuditAction::SignInRefused,
-                entity_id: username.to_owned(),
+                entity_id,
                 before: None,
                 after: None,
                 reason: None,

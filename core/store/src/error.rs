@@ -19,6 +19,12 @@ pub enum StoreError {
     DataKey(#[from] zhiyuan_keys::KeyError),
     #[error("the data key of tenant {0} is not the one its records were sealed with")]
     WrongDataKey(String),
+    #[error(
+        "tenant {tenant} has no data key, and its records were sealed with the key whose check \
+         value is {check}: restore that key (its file in the key folder, or its entry in \
+         data_keys) from a backup"
+    )]
+    MissingDataKey { tenant: String, check: String },
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -35,12 +35,13 @@ impl Store {
         &self,
         tenant: &TenantCode,
     ) -> Result<DataKeys, StoreError> {
-        let keys = self.keys.data_keys(tenant.as_str())?;
         let stored = sqlx::query("SELECT key_check FROM tenant_data_keys WHERE tenant_code = $1")
             .bind(tenant.as_str())
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = stored else {
+            // Nothing of the tenant is sealed yet: its key may be made now.
+            let keys = self.keys.create_data_keys(tenant.as_str())?;
             sqlx::query("INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)")
                 .bind(tenant.as_str())
                 .bind(keys.check_value())
@@ -49,9 +50,12 @@ impl Store {
             return Ok(keys);
         };
         let check = text(&row, "key_check")?;
-        if check == keys.check_value() {
-            return Ok(keys);
-        }
+        let current = match self.keys.data_keys(tenant.as_str()) {
+            Ok(keys) if keys.check_value() == check => return Ok(keys),
+            Ok(_) => true,
+            Err(zhiyuan_keys::KeyError::Missing(_)) => false,
+            Err(error) => return Err(error.into()),
+        };
         // The records were resealed under a staged key whose files were not yet swapped: the
         // rotation's last step is done here.
         if let Some(staged) = self.keys.staged_data_keys(tenant.as_str())?
@@ -60,7 +64,14 @@ impl Store {
             self.keys.promote_staged_data_key(tenant.as_str())?;
             return Ok(self.keys.data_keys(tenant.as_str())?);
         }
-        Err(StoreError::WrongDataKey(tenant.to_string()))
+        if current {
+            Err(StoreError::WrongDataKey(tenant.to_string()))
+        } else {
+            Err(StoreError::MissingDataKey {
+                tenant: tenant.to_string(),
+                check,
+            })
+        }
     }
 
     /// Replaces a tenant's data key: stages a new one, reseals and reindexes every identity

@@ -1,7 +1,8 @@
 //! Storage of Zhiyuan: one `Store` over SQLite (the embedded default) or PostgreSQL.
 //!
 //! Both backends run the same SQL through sqlx's `Any` driver: statements use `$N` parameters,
-//! which both understand, and only TEXT and BIGINT columns, which both decode alike. Each backend
+//! which both understand, and only TEXT, BIGINT and byte columns (BLOB, BYTEA), which both decode
+//! alike. Each backend
 //! owns its migrations (`migrations/sqlite`, `migrations/postgres`) so the schemas can diverge
 //! where a backend does better. Every write is one transaction, and its audit event is written in
 //! that same transaction. Every method that reads or writes tenant data takes the tenant, and

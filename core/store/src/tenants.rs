@@ -46,7 +46,7 @@ impl Store {
         actor: &Actor,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let keys = self.keys.data_keys(spec.code.as_str())?;
+        let keys = self.keys.create_data_keys(spec.code.as_str())?;
         let mut tx = self.begin_write().await?;
         let code = spec.code.as_str();
         sqlx::query(

@@ -55,7 +55,7 @@ pub(crate) async fn list_plugins(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/plugins", tag = "policy", operation_id = "upload_plugin",
     params(
         ("name" = String, Query, pattern = "^[a-z][a-z0-9-]{0,39}$", description = "The plugin's name: lower-case letters, digits and hyphens"),
-        ("version" = String, Query, pattern = "^[0-9]+\\.[0-9]+\\.[0-9]+$", description = "The plugin's version, major.minor.patch"),
+        ("version" = String, Query, pattern = "^[0-9]+\\.[0-9]+\\.[0-9]+$", max_length = 32, description = "The plugin's version, major.minor.patch, at most 32 characters"),
         ("zhiyuan-signature" = Option<String>, Header, description = "Ed25519 signature over the package's SHA-256 by a key the node trusts (zhiyuan plugin sign)"),
     ),
     request_body(content = Vec<u8>, description = "The component's bytes", content_type = "application/wasm"),

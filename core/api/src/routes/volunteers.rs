@@ -64,7 +64,7 @@ pub(crate) struct VolunteerQuery {
         ("status" = Option<VolunteerStatus>, Query),
         ("unit_id" = Option<Uuid>, Query, description = "Only this unit's volunteers"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "At most this many (default 100)"),
-        ("offset" = Option<u32>, Query),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 2147483647, description = "Skip this many (default 0)"),
     ),
     responses((status = 200, description = "The volunteers, oldest application first", body = Items<VolunteerView>)))]
 pub(crate) async fn list(
@@ -78,11 +78,17 @@ pub(crate) async fn list(
             detail: "limit is between 1 and 500".into(),
         });
     }
+    let offset = query.offset.unwrap_or(0);
+    if offset > i32::MAX as u32 {
+        return Err(ApiError::BadQuery {
+            detail: "offset is at most 2147483647".into(),
+        });
+    }
     let query = ListQuery {
         status: query.status,
         unit_id: query.unit_id,
         limit,
-        offset: query.offset.unwrap_or(0),
+        offset,
     };
     let items = volunteers::list(&state.app, access.principal()?, access.tenant()?, query).await?;
     Ok(Json(items.into()))

@@ -88,8 +88,7 @@ CREATE INDEX volunteers_document ON volunteers (tenant_code, id_number_index);
 ALTER TABLE volunteers DROP CONSTRAINT volunteers_status_check;
 ALTER TABLE volunteers ADD CONSTRAINT volunteers_status_check CHECK (status IN ('pending', 'verified', 'rejected', 'voided'));
 ALTER TABLE volunteers DROP COLUMN birth_date;
-UPDATE volunteers SET id_number_masked = repeat('*', length(id_number_masked) - 2) || right(id_number_masked, 2)
-WHERE id_kind = 'resident_id_card';
+UPDATE volunteers SET id_number_masked = repeat('*', length(id_number_masked) - 2) || right(id_number_masked, 2);
 
 -- Teams: associations by their name in the glossary; who applied.
 ALTER TABLE teams RENAME COLUMN federation TO association;
@@ -117,10 +116,10 @@ UPDATE audit_events SET
 WHERE entity_kind = 'volunteer';
 UPDATE audit_events SET before_json = jsonb_set(before_json::jsonb, '{id_number_masked}',
     to_jsonb(repeat('*', length(before_json::jsonb->>'id_number_masked') - 2) || right(before_json::jsonb->>'id_number_masked', 2)))::text
-WHERE entity_kind = 'volunteer' AND before_json::jsonb->>'id_kind' = 'resident_id_card';
+WHERE entity_kind = 'volunteer' AND before_json::jsonb ? 'id_number_masked';
 UPDATE audit_events SET after_json = jsonb_set(after_json::jsonb, '{id_number_masked}',
     to_jsonb(repeat('*', length(after_json::jsonb->>'id_number_masked') - 2) || right(after_json::jsonb->>'id_number_masked', 2)))::text
-WHERE entity_kind = 'volunteer' AND after_json::jsonb->>'id_kind' = 'resident_id_card';
+WHERE entity_kind = 'volunteer' AND after_json::jsonb ? 'id_number_masked';
 UPDATE audit_events SET action = 'account.create', entity_kind = 'account' WHERE action = 'user.create';
 UPDATE audit_events SET action = 'account.set_password', entity_kind = 'account' WHERE action = 'user.set_password';
 

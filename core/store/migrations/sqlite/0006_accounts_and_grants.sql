@@ -114,9 +114,7 @@ INSERT INTO volunteers_new (tenant_code, id, account_id, volunteer_number, card_
     decided_at, decided_by)
 SELECT tenant_code, id, user_id, volunteer_number, card_serial, name, id_kind, id_number_sealed,
     id_number_index,
-    CASE id_kind WHEN 'resident_id_card'
-        THEN substr('******************', 1, length(id_number_masked) - 2) || substr(id_number_masked, -2)
-        ELSE id_number_masked END,
+    substr('********************************', 1, length(id_number_masked) - 2) || substr(id_number_masked, -2),
     gender, mobile, region_code, unit_id, skills, service_categories, availability, status,
     decision_reason, applied_at, decided_at, decided_by
 FROM volunteers;
@@ -192,16 +190,16 @@ SELECT COALESCE(tenant_code, 'node'),
     CASE entity_kind WHEN 'user' THEN 'account' ELSE entity_kind END,
     entity_id,
     CASE WHEN entity_kind = 'volunteer' AND before_json IS NOT NULL THEN
-        json_remove(CASE WHEN json_extract(before_json, '$.id_kind') = 'resident_id_card'
+        json_remove(CASE WHEN json_extract(before_json, '$.id_number_masked') IS NOT NULL
             THEN json_set(before_json, '$.id_number_masked',
-                substr('******************', 1, length(json_extract(before_json, '$.id_number_masked')) - 2)
+                substr('********************************', 1, length(json_extract(before_json, '$.id_number_masked')) - 2)
                 || substr(json_extract(before_json, '$.id_number_masked'), -2))
             ELSE before_json END, '$.birth_date')
         ELSE before_json END,
     CASE WHEN entity_kind = 'volunteer' AND after_json IS NOT NULL THEN
-        json_remove(CASE WHEN json_extract(after_json, '$.id_kind') = 'resident_id_card'
+        json_remove(CASE WHEN json_extract(after_json, '$.id_number_masked') IS NOT NULL
             THEN json_set(after_json, '$.id_number_masked',
-                substr('******************', 1, length(json_extract(after_json, '$.id_number_masked')) - 2)
+                substr('********************************', 1, length(json_extract(after_json, '$.id_number_masked')) - 2)
                 || substr(json_extract(after_json, '$.id_number_masked'), -2))
             ELSE after_json END, '$.birth_date')
         ELSE after_json END,
