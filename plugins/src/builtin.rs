@@ -5,7 +5,7 @@ use zhiyuan_domain::ports::{
     Hook, MatchProfile, Policy, PolicyError, PolicyFailure, RegionFacts, ServiceRecordFacts,
     ServiceSummary, TargetRatio, UnitFacts, Violation,
 };
-use zhiyuan_domain::{CivilisationLevel, UnitKind};
+use zhiyuan_domain::{CivilisationLevel, Minutes, StarLevel, UnitKind};
 
 /// The suffix R12 prescribes for teams named after their unit.
 pub const TEAM_SUFFIX: &str = "志愿服务队";
@@ -92,12 +92,13 @@ impl Policy for BuiltinPolicy {
     }
 
     /// One to five stars at 100, 300, 600, 1,000 and 1,500 hours, with no tenure condition.
-    fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure> {
-        let hours = service.service_minutes / 60;
-        Ok(STAR_HOURS
+    fn star_level(&self, service: &ServiceSummary) -> Result<StarLevel, PolicyFailure> {
+        let hours = service.service_minutes.whole_hours();
+        let stars = STAR_HOURS
             .iter()
             .take_while(|&&threshold| hours >= threshold)
-            .count() as u8)
+            .count();
+        Ok(StarLevel::new(stars as u8).unwrap_or(StarLevel::MAX))
     }
 
     /// A record ends after it starts, and a day holds at most 24 hours of service.
@@ -110,8 +111,8 @@ impl Policy for BuiltinPolicy {
                 message_en: "the service must end after it starts".into(),
             }));
         }
-        let minutes = (record.ended_at - record.started_at) as u64 / 60_000;
-        if record.same_day_minutes + minutes > 24 * 60 {
+        let minutes = Minutes::between(record.started_at, record.ended_at).unwrap_or_default();
+        if record.same_day_minutes.saturating_add(minutes) > Minutes::DAY {
             return Err(PolicyError::Violation(Violation {
                 code: "service_day_over_24h".into(),
                 field: Some("/ended_at".into()),
@@ -225,7 +226,7 @@ mod tests {
         let stars = |hours: u64| {
             BuiltinPolicy
                 .star_level(&ServiceSummary {
-                    service_minutes: hours * 60,
+                    service_minutes: Minutes::from_hours(hours),
                     registered_on: date,
                     as_of: date,
                 })
@@ -233,7 +234,7 @@ mod tests {
         };
         let levels: Vec<u8> = [0, 99, 100, 299, 300, 600, 999, 1000, 1499, 1500, 9000]
             .into_iter()
-            .map(stars)
+            .map(|hours| stars(hours).stars())
             .collect();
         assert_eq!(levels, [0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5]);
     }
@@ -245,7 +246,7 @@ mod tests {
             started_at: 0,
             ended_at: hours * hour,
             shift: None,
-            same_day_minutes,
+            same_day_minutes: Minutes::new(same_day_minutes),
         };
         assert!(BuiltinPolicy.check_service_record(&record(0, 8)).is_ok());
         assert!(

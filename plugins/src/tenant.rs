@@ -12,7 +12,7 @@ use zhiyuan_domain::ports::{
     PolicyFailure, PolicyRevision, RegionFacts, ServiceRecordFacts, ServiceSummary, SwitchOff,
     TargetRatio, UnitFacts,
 };
-use zhiyuan_domain::{TenantCode, UnitKind};
+use zhiyuan_domain::{StarLevel, TenantCode, UnitKind};
 
 use crate::host::{Compiled, HostInner, WasmHost};
 use crate::wit::v0_1_0::exports::zhiyuan::policy::{
@@ -391,9 +391,9 @@ impl Policy for TenantPolicy {
         answer.unwrap_or_else(|| BuiltinPolicy.unit_targets(units))
     }
 
-    fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure> {
+    fn star_level(&self, service: &ServiceSummary) -> Result<StarLevel, PolicyFailure> {
         let input = star_levels::ServiceSummary {
-            service_minutes: service.service_minutes,
+            service_minutes: service.service_minutes.get(),
             registered_on: wit::date(service.registered_on),
             as_of: wit::date(service.as_of),
         };
@@ -411,7 +411,11 @@ impl Policy for TenantPolicy {
             },
             |stars| in_range(u64::from(*stars), 5, "a star level"),
         );
-        answer.unwrap_or_else(|| BuiltinPolicy.star_level(service))
+        match answer {
+            // Checked to be at most five just above.
+            Some(answer) => answer.map(|stars| StarLevel::new(stars).unwrap_or(StarLevel::MAX)),
+            None => BuiltinPolicy.star_level(service),
+        }
     }
 
     fn check_service_record(&self, record: &ServiceRecordFacts) -> Result<(), PolicyError> {
@@ -420,7 +424,7 @@ impl Policy for TenantPolicy {
             ended_at: record.ended_at,
             shift_start: record.shift.map(|(start, _)| start),
             shift_end: record.shift.map(|(_, end)| end),
-            same_day_minutes: record.same_day_minutes,
+            same_day_minutes: record.same_day_minutes.get(),
         };
         let answer = self.run(
             Hook::ServiceRecord,

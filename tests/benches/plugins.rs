@@ -96,7 +96,7 @@ fn call(policy: &dyn Policy, hook: Hook) {
             .is_ok(),
         Hook::StarLevel => policy
             .star_level(&ServiceSummary {
-                service_minutes: 40_000,
+                service_minutes: zhiyuan_domain::Minutes::new(40_000),
                 registered_on: date,
                 as_of: date,
             })
@@ -106,7 +106,7 @@ fn call(policy: &dyn Policy, hook: Hook) {
                 started_at: 1_780_000_000_000,
                 ended_at: 1_780_014_400_000,
                 shift: None,
-                same_day_minutes: 0,
+                same_day_minutes: zhiyuan_domain::Minutes::ZERO,
             })
             .is_ok(),
         Hook::MatchScore => {

@@ -325,8 +325,34 @@ fn the_command_line_imports_team_registrations() {
             .to_owned(),
     ];
     std::fs::write(dir.path().join("teams.csv"), good.join("\n")).unwrap();
+    // Certificate paths that would read beyond the list's folder, or without end: an absolute
+    // device, a parent folder, a link out of the folder, and a file over the size limit.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.png"), png).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.png"),
+        dir.path().join("link.png"),
+    )
+    .unwrap();
+    std::fs::File::create(dir.path().join("huge.png"))
+        .unwrap()
+        .set_len(5 * 1024 * 1024 + 1)
+        .unwrap();
+    let escapes = [
+        ("甲", "/dev/zero"),
+        ("乙", "../secret.png"),
+        ("丙", "link.png"),
+        ("丁", "huge.png"),
+    ]
+    .map(|(name, path)| {
+        good[2]
+            .replace("曾都区义工协会", &format!("曾都区{name}义工协会"))
+            .replace("证书.png", path)
+    });
     let mut mixed = good.to_vec();
     mixed.extend(bad.iter().cloned());
+    mixed.extend(escapes.iter().cloned());
     std::fs::write(dir.path().join("mixed.csv"), mixed.join("\n")).unwrap();
 
     let (ok, out, err) = run(
@@ -342,7 +368,14 @@ fn the_command_line_imports_team_registrations() {
         "",
     );
     assert!(!ok);
-    assert!(out.contains("6 rows read, 0 imported, 3 refused"), "{out}");
+    assert!(out.contains("10 rows read, 0 imported, 7 refused"), "{out}");
+    for line in 8..=11 {
+        assert!(
+            err.contains(&format!("line {line}, 证书文件"))
+                && err.matches("certificate_path").count() == 4,
+            "line {line}: {err}"
+        );
+    }
     assert!(
         err.contains("line 5, 联络团体") && err.contains("liaison_skips_level"),
         "{err}"

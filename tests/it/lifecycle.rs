@@ -509,6 +509,54 @@ async fn identity_numbers_stay_out_of_the_logs() {
     );
 }
 
+/// Text a client chose reaches the logs escaped: a username carrying a line feed, a carriage
+/// return or a Unicode line separator cannot begin a line of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_log_line_stays_inside_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("node.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut process = Process::start_logging(
+        dir.path(),
+        &["--listen", "127.0.0.1:0"],
+        "info",
+        Stdio::from(log),
+    );
+    // Within the 64 characters a username may have.
+    let forged = "2026-11-30T08:00:00Z ERROR zhiyuan: forged";
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for separator in ["\n", "\r", "\u{2028}", "\u{85}"] {
+        let answer = client
+            .post(format!("{}/api/v1/session", process.base_url))
+            .json(&json!({ "tenant": "421300", "username": format!("nobody{separator}{forged}"), "password": "wrong-password" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    // Line breaks are text a field may hold (multi-line reasons keep them), so these reach the
+    // sign-in and its log line; NEL is a control character and refused before anything is read.
+    assert_eq!(statuses, [401, 401, 401, 422]);
+    assert_eq!(process.terminate(), Some(0));
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("refused sign-in"),
+        "the refused sign-in was logged: {logs}"
+    );
+    assert!(
+        logs.contains("\\u{2028}") && logs.contains("nobody\\n2026"),
+        "written escaped: {logs}"
+    );
+    for line in logs.lines() {
+        assert!(!line.starts_with(forged), "a forged line: {line}");
+    }
+    assert!(
+        !logs.contains('\u{2028}'),
+        "no raw line separator reaches the logs"
+    );
+}
+
 #[test]
 fn an_operator_signs_verifies_and_inspects_a_plugin_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();

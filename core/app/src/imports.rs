@@ -482,7 +482,11 @@ pub async fn registration_form(
                     .and_then(|id| units.iter().find(|unit| unit.id == id))
                     .map(|unit| unit.name.zh.clone())
                     .unwrap_or_default(),
-                volunteer_number: volunteer.volunteer_number.clone().unwrap_or_default(),
+                volunteer_number: volunteer
+                    .volunteer_number
+                    .as_ref()
+                    .map(|number| number.to_string())
+                    .unwrap_or_default(),
                 status: status_label(volunteer.status).into(),
                 service_categories: volunteer
                     .service_categories

@@ -99,7 +99,7 @@ impl App {
             store,
             clock,
             policies,
-            identity_check: Arc::new(zhiyuan_domain::ports::VerifierAttestation),
+            identity_check: Arc::new(zhiyuan_domain::ports::ReviewerAttestation),
             settings: Arc::new(settings),
             policy_changes: Arc::default(),
         }

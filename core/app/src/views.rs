@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::ports::{Binding, FailureReason, Hook, HookAnswer};
 use zhiyuan_domain::{
-    AgeGroup, AuditAction, CivilisationLevel, Gender, Grant, IdDocumentKind, LegalStatus,
-    LocalizedName, RegionCode, ServiceCategory, TeamStatus, TenantCode, Timestamp, UnitKind,
-    VolunteerStatus,
+    AgeGroup, AuditAction, CardToken, CivilisationLevel, Gender, Grant, IdDocumentKind,
+    LegalStatus, LocalizedName, RegionCode, ServiceCategory, TeamStatus, TenantCode, Timestamp,
+    UnitKind, VolunteerNumber, VolunteerStatus,
 };
 use zhiyuan_store::MembershipStatus;
 
@@ -96,7 +96,7 @@ pub struct AuditEventView {
 pub struct VolunteerView {
     pub id: Uuid,
     pub account_id: Option<Uuid>,
-    pub volunteer_number: Option<String>,
+    pub volunteer_number: Option<VolunteerNumber>,
     pub name: String,
     pub id_kind: IdDocumentKind,
     pub id_number_masked: String,
@@ -125,11 +125,11 @@ pub struct VolunteerView {
 /// What a volunteer card shows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VolunteerCardView {
-    pub volunteer_number: String,
+    pub volunteer_number: VolunteerNumber,
     pub name: String,
     pub tenant: TenantCode,
     /// The text of the card's QR code; teams scan it to record service.
-    pub qr_payload: String,
+    pub qr_payload: CardToken,
 }
 
 /// A stored file.
@@ -206,7 +206,7 @@ impl From<MembershipStatus> for MembershipStatusView {
 pub struct MemberView {
     pub membership: MembershipView,
     pub name: String,
-    pub volunteer_number: Option<String>,
+    pub volunteer_number: Option<VolunteerNumber>,
     /// In full to the team's admins, who need to reach their members; masked to the office.
     pub mobile: String,
 }

@@ -392,9 +392,7 @@ pub async fn card(
         return Err(AppError::WrongState(Rule::VolunteerNotVerified));
     };
     Ok(VolunteerCardView {
-        qr_payload: app
-            .store
-            .card_payload(tenant, &number, record.card_serial)?,
+        qr_payload: app.store.card_token(tenant, &number, record.card_serial)?,
         volunteer_number: number,
         name: record.name,
         tenant: tenant.clone(),

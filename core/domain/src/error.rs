@@ -32,6 +32,7 @@ pub enum Rule {
     PassportFormat,
     ForeignPermanentResidentIdFormat,
     ForeignPermanentResidentIdCheck,
+    CardTokenFormat,
     CreditCodeFormat,
     CreditCodeCheck,
     OrgCodeFormat,
@@ -239,6 +240,11 @@ impl Rule {
                 "foreign_permanent_resident_id_format",
                 "外国人永久居留身份证号码应为3位字母加12位数字,或以9开头的18位号码",
                 "a foreign permanent resident ID is 3 letters and 12 digits, or 18 characters beginning with 9",
+            ),
+            Rule::CardTokenFormat => (
+                "card_token_format",
+                "不是志愿者证的二维码",
+                "not the code of a volunteer card",
             ),
             Rule::ForeignPermanentResidentIdCheck => (
                 "foreign_permanent_resident_id_check",

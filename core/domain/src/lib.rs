@@ -19,6 +19,7 @@ pub mod ports;
 pub mod region;
 mod reviewing_body;
 mod schema;
+mod service;
 mod stored;
 mod team;
 pub mod tenant;
@@ -37,6 +38,7 @@ pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resi
 pub use localized::LocalizedName;
 pub use region::{REGION_CODE_PATTERN, Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
+pub use service::{CardFields, CardToken, Minutes, StarLevel};
 pub use team::{
     KnownTeam, LegalStatus, LiaisonCandidate, NewTeam, RegionTree, TeamApplication,
     TeamApplicationContext, TeamStatus, check_authority, check_liaison, parse_team_name,

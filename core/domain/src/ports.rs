@@ -115,7 +115,7 @@ pub struct UnitFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSummary {
-    pub service_minutes: u64,
+    pub service_minutes: crate::Minutes,
     /// The day the volunteer's registration was verified.
     pub registered_on: Date,
     /// The day the level is asked for.
@@ -132,7 +132,7 @@ pub struct ServiceRecordFacts {
     /// The shift the project planned, if it planned one.
     pub shift: Option<(i64, i64)>,
     /// Minutes recorded for the volunteer earlier on the same day (China Standard Time).
-    pub same_day_minutes: u64,
+    pub same_day_minutes: crate::Minutes,
 }
 
 /// A volunteer's or a project's side of a match.
@@ -265,8 +265,8 @@ pub trait Policy: Send + Sync {
         Ok(self.unit_targets(&[facts])?.pop().flatten())
     }
 
-    /// 0 for none, else 1 to 5 stars.
-    fn star_level(&self, service: &ServiceSummary) -> Result<u8, PolicyFailure>;
+    /// The star level the service earns.
+    fn star_level(&self, service: &ServiceSummary) -> Result<crate::StarLevel, PolicyFailure>;
 
     /// Does this service record count?
     fn check_service_record(&self, record: &ServiceRecordFacts) -> Result<(), PolicyError>;
@@ -319,7 +319,7 @@ pub enum HookAnswer {
     Refused(Violation),
     /// Basis points, or none for no target.
     Target(Option<TargetRatio>),
-    Stars(u8),
+    Stars(crate::StarLevel),
     Score(u8),
 }
 
@@ -514,18 +514,18 @@ pub struct IdentityClaim<'a> {
     pub id_number: &'a crate::IdNumber,
 }
 
-/// Checks that a person is who they say (实名认证). The built-in check is the verifier's own
+/// Checks that a person is who they say (实名认证). The built-in check is the reviewer's own
 /// attestation, made when they approve; an identity service of the public security system can
 /// be plugged in behind this port.
 pub trait IdentityCheck: Send + Sync {
     fn check(&self, claim: &IdentityClaim<'_>) -> Result<(), Violation>;
 }
 
-/// The verifier saw the document in person or on a certified copy; nothing more is asked.
+/// The reviewer saw the document in person or on a certified copy; nothing more is asked.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct VerifierAttestation;
+pub struct ReviewerAttestation;
 
-impl IdentityCheck for VerifierAttestation {
+impl IdentityCheck for ReviewerAttestation {
     fn check(&self, _claim: &IdentityClaim<'_>) -> Result<(), Violation> {
         Ok(())
     }

@@ -58,3 +58,14 @@ impl utoipa::PartialSchema for Scope {
     }
 }
 impl utoipa::ToSchema for Scope {}
+
+impl utoipa::PartialSchema for crate::VolunteerNumber {
+    fn schema() -> RefOr<Schema> {
+        string(
+            "A volunteer number: the tenant's code, nine digits and an ISO 7064 MOD 11-2 check character.",
+            Some("^[0-9]{15}[0-9X]$"),
+            None,
+        )
+    }
+}
+impl utoipa::ToSchema for crate::VolunteerNumber {}

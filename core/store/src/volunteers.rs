@@ -3,8 +3,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, AuditAction, Gender, IdDocumentKind, IdNumber, InvalidInput, NewVolunteer, RegionCode,
-    Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
+    Actor, AuditAction, CardToken, Gender, IdDocumentKind, IdNumber, InvalidInput, NewVolunteer,
+    RegionCode, Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
 };
 
 use crate::accounts::{NewAccount, insert_account};
@@ -21,8 +21,9 @@ use crate::{Store, StoreError};
 pub struct VolunteerRecord {
     pub id: Uuid,
     pub account_id: Option<Uuid>,
-    pub volunteer_number: Option<String>,
-    pub card_serial: i64,
+    pub volunteer_number: Option<VolunteerNumber>,
+    /// Raised each time a card is issued; a card of an earlier serial no longer counts.
+    pub card_serial: u32,
     pub name: String,
     pub id_kind: IdDocumentKind,
     pub id_number_masked: String,
@@ -234,7 +235,7 @@ impl Store {
         let (status, number, reason, action) = match decision {
             VolunteerDecision::Verify(number) => (
                 VolunteerStatus::Verified,
-                Some(number.as_str().to_owned()),
+                Some(number.clone()),
                 None,
                 AuditAction::VolunteerVerify,
             ),
@@ -251,7 +252,7 @@ impl Store {
              WHERE tenant_code = $7 AND id = $8 AND status = 'pending'",
         )
         .bind(status.as_str())
-        .bind(number.clone())
+        .bind(number.as_ref().map(|number| number.as_str().to_owned()))
         .bind(reason.clone())
         .bind(at.unix_millis())
         .bind(&actor.name)
@@ -260,7 +261,7 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        // Checked again in the update: of two verifiers deciding at once, one wins.
+        // Checked again in the update: of two reviewers deciding at once, one wins.
         if decided.rows_affected() != 1 {
             return Err(StoreError::Invalid(InvalidInput::new(
                 "/decision",
@@ -272,7 +273,7 @@ impl Store {
             volunteer_number: number,
             decision_reason: reason.clone(),
             decided_at: Some(at),
-            card_serial: before.card_serial + i64::from(status == VolunteerStatus::Verified),
+            card_serial: before.card_serial + u32::from(status == VolunteerStatus::Verified),
             ..before.clone()
         };
         record_change(
@@ -353,15 +354,15 @@ impl Store {
     /// The text of a volunteer card's QR code: the volunteer number, the card's serial (raised
     /// when a card is reissued, which voids the old one) and a MAC under the tenant's key, so
     /// that a scanned card is checked without storing any secret of it.
-    pub fn card_payload(
+    pub fn card_token(
         &self,
         tenant: &TenantCode,
-        number: &str,
-        serial: i64,
-    ) -> Result<String, StoreError> {
+        number: &VolunteerNumber,
+        serial: u32,
+    ) -> Result<CardToken, StoreError> {
         let keys = self.keys.data_keys(tenant.as_str())?;
-        let mac = keys.index("card", &format!("{tenant}:{number}:{serial}"));
-        Ok(format!("ZYC1:{tenant}:{number}:{serial}:{}", &mac[..20]))
+        let mac = keys.index("card", &CardToken::signed_text(tenant, number, serial));
+        Ok(CardToken::new(tenant, number, serial, &mac))
     }
 
     /// The identity number in the clear, for the few uses that need it (the identity check of a
@@ -558,8 +559,14 @@ fn volunteer_record(
     Ok(VolunteerRecord {
         id: uuid(row, "id")?,
         account_id: optional_uuid(row, "account_id")?,
-        volunteer_number: optional_text(row, "volunteer_number")?,
-        card_serial: int(row, "card_serial")?,
+        volunteer_number: optional_text(row, "volunteer_number")?
+            .map(|number| {
+                VolunteerNumber::parse(&number)
+                    .map_err(|_| StoreError::Corrupt(format!("volunteer number {number}")))
+            })
+            .transpose()?,
+        card_serial: u32::try_from(int(row, "card_serial")?)
+            .map_err(|_| StoreError::Corrupt("card serial".into()))?,
         name: text(row, "name")?,
         id_kind,
         id_number_masked: text(row, "id_number_masked")?,
