@@ -117,6 +117,13 @@ async fn node_read(backend: Backend) -> (TestNode, String, String) {
     (node, url, token)
 }
 
+fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
 #[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -155,6 +162,20 @@ fn main() {
             ("authenticated unit read, PostgreSQL", Backend::Postgres),
         ] {
             let (node, url, token) = node_read(backend).await;
+            if backend == Backend::Sqlite {
+                // The same stack (layers, session, permission table) with no database read:
+                // what the node costs before its one query.
+                let health = format!("{}/healthz", node.base_url);
+                drive(
+                    health.clone(),
+                    Some(token.clone()),
+                    concurrency,
+                    Duration::from_secs(1),
+                )
+                .await;
+                let figures = drive(health, Some(token.clone()), concurrency, duration).await;
+                row("signed-in health check, no database read", &figures);
+            }
             drive(
                 url.clone(),
                 Some(token.clone()),
@@ -162,8 +183,22 @@ fn main() {
                 Duration::from_secs(1),
             )
             .await;
-            let figures = drive(url, Some(token), concurrency, duration).await;
+            let figures = drive(url, Some(token.clone()), concurrency, duration).await;
             row(name, &figures);
+            // A read that goes to the database every time: the signed-in account.
+            let account = format!("{}/api/v1/session", node.base_url);
+            drive(
+                account.clone(),
+                Some(token.clone()),
+                concurrency,
+                Duration::from_secs(1),
+            )
+            .await;
+            let figures = drive(account, Some(token), concurrency, duration).await;
+            row(
+                &format!("signed-in account read, {}", backend_name(backend)),
+                &figures,
+            );
             node.stop().await;
         }
         println!(

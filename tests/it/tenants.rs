@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 use zhiyuan_domain::GrantKind;
 
-use crate::support::{TestNode, on_both_databases};
+use crate::support::{Backend, TestNode, eventually, on_both_databases};
 
 fn tenant_document(code: &str) -> serde_json::Value {
     json!({
@@ -146,6 +146,9 @@ on_both_databases! {
             .await;
         assert_eq!(duplicate.assert_problem(409, "unit_name_taken").as_deref(), Some("/name/zh"));
 
+        // Read once, so that the node keeps the unit; its change is read at once all the same.
+        let before = node.get(&format!("/api/v1/tenants/421300/units/{id}"), &office).await;
+        assert_eq!(before.assert_ok()["civilisation_level"], "municipal");
         let updated = node
             .call(
                 Method::PATCH,
@@ -211,5 +214,60 @@ async fn a_node_without_bundled_tenants_starts_empty() {
     let node = TestNode::spawn_empty(crate::support::Backend::Sqlite).await;
     let tenants = node.call(Method::GET, "/api/v1/tenants", None, None).await;
     assert_eq!(tenants.assert_ok()["items"], json!([]));
+    node.stop().await;
+}
+
+/// A unit changed through one node is read as changed by a replica sharing its database within
+/// seconds, though the replica keeps the units it reads for a while.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_unit_reaches_a_replica_within_seconds() {
+    let node = TestNode::spawn(Backend::Postgres).await;
+    let office = node
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
+        .await;
+    let units = node.get("/api/v1/tenants/421300/units", &office).await;
+    let id = units.assert_ok()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut config = node.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let replica = zhiyuan::Node::start(&config, node.clock.clone())
+        .await
+        .unwrap();
+    let on_replica = format!(
+        "http://{}/api/v1/tenants/421300/units/{id}",
+        replica.local_addr
+    );
+    let staff = || async {
+        let answer = node
+            .client
+            .get(&on_replica)
+            .bearer_auth(&office)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.json::<serde_json::Value>().await.unwrap()["staff"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = staff().await;
+    node.call(
+        Method::PATCH,
+        &format!("/api/v1/tenants/421300/units/{id}"),
+        Some(&office),
+        Some(json!({ "staff": before + 1 })),
+    )
+    .await
+    .assert_ok();
+    assert!(
+        eventually(|| async { staff().await == before + 1 }).await,
+        "the replica reads the change within seconds"
+    );
+    replica
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     node.stop().await;
 }

@@ -55,7 +55,8 @@ impl Default for ApiConfig {
 /// What every handler can reach. Built once by the node binary; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub app: App,
+    /// Shared, not copied: every request's extractors take the state by value.
+    pub app: Arc<App>,
     pub schemas: Arc<Schemas>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<ApiConfig>,
@@ -66,7 +67,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(app: App, config: ApiConfig) -> Result<Self, String> {
         Ok(AppState {
-            app,
+            app: Arc::new(app),
             schemas: Arc::new(Schemas::compile()?),
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),

@@ -8,6 +8,7 @@
 //! the interfaces check before they read a request.
 
 pub mod accounts;
+pub mod directory;
 pub mod imports;
 pub mod passwords;
 pub mod policy;
@@ -27,6 +28,7 @@ use zhiyuan_domain::Clock;
 use zhiyuan_domain::ports::{IdentityCheck, PolicyHost};
 use zhiyuan_store::Store;
 
+pub use directory::Directory;
 pub use error::AppError;
 pub use passwords::Passwords;
 pub use sessions::Sessions;
@@ -37,9 +39,10 @@ pub use zhiyuan_store::UniqueField;
 pub struct Settings {
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
-    /// How long a node trusts a session it has read before it reads it again: a sign-out or a
-    /// changed grant made through another node sharing the database takes effect within this.
-    pub session_cache_ttl: Duration,
+    /// How long a node trusts a session or a unit it has read before it reads it again: a
+    /// sign-out, a changed grant or a changed unit made through another node sharing the
+    /// database takes effect within this.
+    pub read_cache_ttl: Duration,
     /// Argon2 hashes computed at once (each takes 19 MiB and tens of milliseconds of a core).
     pub password_workers: usize,
     /// Requests that may wait for a hashing worker before the node answers 503.
@@ -57,7 +60,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             session_ttl: Duration::from_secs(12 * 3600),
-            session_cache_ttl: Duration::from_secs(2),
+            read_cache_ttl: Duration::from_secs(2),
             password_workers: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
@@ -81,6 +84,8 @@ pub struct App {
     pub identity_check: Arc<dyn IdentityCheck>,
     pub passwords: Passwords,
     pub sessions: Sessions,
+    /// Units read lately.
+    pub directory: Directory,
     pub settings: Arc<Settings>,
     /// Changes of policy go one at a time, so that what is in force is what was committed last.
     pub policy_changes: Arc<tokio::sync::Mutex<()>>,
@@ -95,7 +100,8 @@ impl App {
     ) -> App {
         App {
             passwords: Passwords::new(settings.password_workers, settings.password_queue),
-            sessions: Sessions::new(settings.session_cache_ttl),
+            sessions: Sessions::new(settings.read_cache_ttl),
+            directory: Directory::new(settings.read_cache_ttl),
             store,
             clock,
             policies,

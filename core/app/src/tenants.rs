@@ -215,7 +215,9 @@ pub async fn units(app: &App, tenant: &TenantCode) -> Result<Vec<Unit>, AppError
 }
 
 pub async fn unit(app: &App, tenant: &TenantCode, id: Uuid) -> Result<Unit, AppError> {
-    Ok(app.store.unit(tenant, id).await?)
+    Ok(Unit::clone(
+        &*app.directory.unit(&app.store, tenant, id).await?,
+    ))
 }
 
 /// Adds a unit; audited.
@@ -258,8 +260,10 @@ pub async fn update_unit(
             .map(|staff| Staff::parse(staff, "/staff"))
             .transpose()?,
     };
-    Ok(app
+    let unit = app
         .store
         .update_unit(tenant, id, &update, &principal.actor(), app.clock.now())
-        .await?)
+        .await?;
+    app.directory.forget_unit(tenant, id);
+    Ok(unit)
 }

@@ -29,8 +29,9 @@ pub struct SigningSecret {
 /// The keys of every tenant of a node.
 #[derive(Clone, Default)]
 pub struct KeyRing {
-    configured: HashMap<String, Secret>,
-    files: Option<KeyFiles>,
+    /// Shared by the ring's clones (a store is cloned freely), never copied.
+    configured: Arc<HashMap<String, Secret>>,
+    files: Option<Arc<KeyFiles>>,
     derived: Arc<RwLock<HashMap<String, DataKeys>>>,
 }
 
@@ -81,15 +82,15 @@ impl KeyRing {
             keys.insert(tenant.clone(), secret);
         }
         Ok(KeyRing {
-            configured: keys,
-            files: key_dir.map(KeyFiles::new),
+            configured: Arc::new(keys),
+            files: key_dir.map(|dir| Arc::new(KeyFiles::new(dir))),
             derived: Arc::default(),
         })
     }
 
     fn files(&self, tenant: &str) -> Result<&KeyFiles, KeyError> {
         self.files
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| KeyError::Missing(tenant.to_owned()))
     }
 

@@ -75,6 +75,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "accounts_and_grants",
         include_str!("../migrations/postgres/0006_accounts_and_grants.sql"),
     ),
+    (
+        7,
+        "import_staging",
+        include_str!("../migrations/postgres/0007_import_staging.sql"),
+    ),
 ];
 
 pub(crate) fn for_backend(backend: Backend) -> Migrator {
