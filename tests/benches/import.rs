@@ -161,19 +161,19 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
         let done = number * 500;
         let mut sql = String::from(
             "INSERT INTO volunteers (tenant_code, id, name, id_kind, id_number_sealed, id_number_index, \
-             id_number_masked, birth_date, gender, mobile, region_code, unit_id, skills, service_categories, \
+             id_number_masked, gender, mobile, region_code, unit_id, skills, service_categories, \
              availability, status, applied_at) VALUES ",
         );
         for row in 0..batch.len() {
             if row > 0 {
                 sql.push_str(", ");
             }
-            let placeholders: Vec<String> = (1..=17)
+            let placeholders: Vec<String> = (1..=16)
                 .map(|column| match backend {
                     // Positional on SQLite, as the import writes it (numbered parameters are
                     // looked up by a linear scan there).
                     Backend::Sqlite => "?".to_owned(),
-                    Backend::Postgres => format!("${}", row * 17 + column),
+                    Backend::Postgres => format!("${}", row * 16 + column),
                 })
                 .collect();
             let _ = write!(sql, "({})", placeholders.join(", "));
@@ -188,8 +188,7 @@ async fn bare_insert(backend: Backend, url: &str, text: &str) -> Duration {
                 .bind("resident_id_card")
                 .bind(sealed)
                 .bind(indexes[done + offset].clone())
-                .bind(format!("{}**********{}", &row[2][..4], &row[2][14..]))
-                .bind(row[2][6..14].to_owned())
+                .bind(format!("****************{}", &row[2][16..]))
                 .bind("male")
                 .bind(row[3].clone())
                 .bind(row[4].clone())

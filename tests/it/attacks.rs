@@ -400,16 +400,26 @@ async fn slow_and_idle_clients_are_cut_off() {
 /// back, and the node's memory comes back to where it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_registrations_leaves_memory_bounded() {
+    /// The node's process, killed however the test ends (a failed assertion too).
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zhiyuan"))
-        .args(["--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut child = Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_zhiyuan"))
+            .args(["--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
     let mut reader = std::io::BufReader::new(stdout);
     let base_url = loop {
         let mut line = String::new();
@@ -419,7 +429,7 @@ async fn a_burst_of_registrations_leaves_memory_bounded() {
         }
     };
     let rss = || -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).unwrap();
         status
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -469,8 +479,5 @@ async fn a_burst_of_registrations_leaves_memory_bounded() {
         statuses.contains_key(&429),
         "public registrations are limited per address: {statuses:?}"
     );
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    drop(child);
 }

@@ -874,7 +874,7 @@ async fn old_database_is_upgraded(backend: Backend) {
         (6, "accounts_and_grants"),
     ];
     if backend == Backend::Postgres {
-        expected.push((7, "import_staging"));
+        expected.push((7, "bulk_import"));
     }
     assert_eq!(
         migrations,

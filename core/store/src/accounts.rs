@@ -526,13 +526,6 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        if self.backend == crate::Backend::Postgres {
-            // Rows staged by an import that never finished (the node stopped mid-way).
-            sqlx::query("DELETE FROM volunteer_import_rows WHERE staged_at <= $1")
-                .bind(now.unix_millis() - 24 * 3600 * 1000)
-                .execute(&self.pool)
-                .await?;
-        }
         Ok((sessions, counters))
     }
 }

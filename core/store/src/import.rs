@@ -1,14 +1,11 @@
-//! Bulk registration (R20): many volunteers in one transaction. The caller has parsed every
-//! row; this writes them as fast as the database takes them, sealing each identity number on
-//! the way. On SQLite rows go in multi-row statements; on PostgreSQL they are copied (COPY) into
-//! a staging table from a connection of the import's own, and moved into `volunteers` in the
-//! import's transaction, together with its audit event.
+//! Bulk registration (R20): many volunteers in one transaction, written in multi-row
+//! statements. The caller has parsed every row; this writes them as fast as the database takes
+//! them, sealing each identity number on the way.
 
 use std::collections::HashSet;
 
 use serde_json::json;
-use sqlx::postgres::PgConnection;
-use sqlx::{Any, Connection, Transaction};
+use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{Actor, AuditAction, NewVolunteer, TenantCode, Timestamp, VolunteerStatus};
 
@@ -23,9 +20,7 @@ pub const IMPORT_BATCH: usize = 1000;
 /// An import in progress: one transaction, committed by `finish` or rolled back when dropped.
 pub struct VolunteerImport {
     tx: Transaction<'static, Any>,
-    /// On PostgreSQL: the connection that copies rows into the staging table, and the id
-    /// under which they wait there.
-    staging: Option<(PgConnection, Uuid)>,
+    backend: Backend,
     tenant: TenantCode,
     keys: DataKeys,
     at: Timestamp,
@@ -101,13 +96,9 @@ impl Store {
                     .ok_or_else(|| StoreError::Corrupt(format!("id_number_index {index:?}")))
             })
             .collect::<Result<_, _>>()?;
-        let staging = match self.backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some((PgConnection::connect(&self.url.0).await?, Uuid::now_v7())),
-        };
         Ok(VolunteerImport {
             tx,
-            staging,
+            backend: self.backend,
             tenant: tenant.clone(),
             keys,
             at,
@@ -148,38 +139,35 @@ impl VolunteerImport {
         Ok((regions, units))
     }
 
-    /// Writes prepared rows: on SQLite at most `IMPORT_BATCH` per statement, on PostgreSQL
-    /// copied into the staging table in one COPY.
+    /// Writes prepared rows, at most `IMPORT_BATCH` per statement.
     pub async fn insert(&mut self, volunteers: &[PreparedVolunteer]) -> Result<(), StoreError> {
-        if let Some((connection, import_id)) = &mut self.staging {
-            let text = copy_text(&self.tenant, *import_id, self.at, volunteers);
-            let mut copy = connection
-                .copy_in_raw(&format!(
-                    "COPY volunteer_import_rows ({STAGED_COLUMNS}) FROM STDIN"
-                ))
-                .await?;
-            copy.send(text).await?;
-            copy.finish().await?;
-            self.imported += volunteers.len() as u64;
-            return Ok(());
-        }
         for batch in volunteers.chunks(IMPORT_BATCH) {
             let mut sql = String::with_capacity(128 + batch.len() * 80);
-            sql.push_str(&format!("INSERT INTO volunteers ({COLUMNS}) VALUES "));
-            const COUNT: usize = 16;
+            sql.push_str(
+                "INSERT INTO volunteers (tenant_code, id, name, id_kind, id_number_sealed, \
+                 id_number_index, id_number_masked, gender, mobile, region_code, \
+                 unit_id, skills, service_categories, availability, status, applied_at) VALUES ",
+            );
+            const COLUMNS: usize = 16;
             for row in 0..batch.len() {
                 if row > 0 {
                     sql.push_str(", ");
                 }
                 sql.push('(');
-                for column in 0..COUNT {
+                for column in 0..COLUMNS {
                     if column > 0 {
                         sql.push_str(", ");
                     }
                     // SQLite looks a numbered parameter's name up by a linear scan, which
                     // makes a statement of thousands of `$N` quadratic; plain `?` are bound by
-                    // position.
-                    sql.push('?');
+                    // position. PostgreSQL takes only `$N`.
+                    match self.backend {
+                        Backend::Sqlite => sql.push('?'),
+                        Backend::Postgres => {
+                            sql.push('$');
+                            sql.push_str(&(row * COLUMNS + column + 1).to_string());
+                        }
+                    }
                 }
                 sql.push(')');
             }
@@ -222,27 +210,6 @@ impl VolunteerImport {
         source: serde_json::Value,
     ) -> Result<u64, StoreError> {
         let tenant = self.tenant.clone();
-        if let Some((connection, import_id)) = self.staging.take() {
-            // The staged rows become volunteers in this transaction; a failure (a document
-            // registered meanwhile) rolls it all back, and the staged rows go with the next
-            // clean-up.
-            sqlx::query(&format!(
-                "INSERT INTO volunteers ({COLUMNS}) SELECT {COLUMNS} FROM volunteer_import_rows \
-                 WHERE tenant_code = $1 AND import_id = $2"
-            ))
-            .bind(tenant.as_str())
-            .bind(import_id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-            sqlx::query(
-                "DELETE FROM volunteer_import_rows WHERE tenant_code = $1 AND import_id = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(import_id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-            connection.close().await?;
-        }
         record(
             &mut self.tx,
             AuditRecord {
@@ -260,78 +227,4 @@ impl VolunteerImport {
         self.tx.commit().await?;
         Ok(self.imported)
     }
-}
-
-/// The columns an import writes, in the order of its statements.
-const COLUMNS: &str = "tenant_code, id, name, id_kind, id_number_sealed, id_number_index, \
-    id_number_masked, gender, mobile, region_code, unit_id, skills, service_categories, \
-    availability, status, applied_at";
-
-/// The staging table's columns: the import's, then its own.
-const STAGED_COLUMNS: &str = "tenant_code, id, name, id_kind, id_number_sealed, \
-    id_number_index, id_number_masked, gender, mobile, region_code, unit_id, skills, \
-    service_categories, availability, status, applied_at, import_id, staged_at";
-
-/// Rows in COPY's text format: tab between fields, a line per row, `\N` for none, and
-/// backslash, tab and line ends escaped in text (bytes as `\\x` and hex).
-fn copy_text(
-    tenant: &TenantCode,
-    import_id: Uuid,
-    at: Timestamp,
-    volunteers: &[PreparedVolunteer],
-) -> Vec<u8> {
-    fn text(out: &mut String, value: &str) {
-        for c in value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                c => out.push(c),
-            }
-        }
-    }
-    fn field(out: &mut String, value: Option<&str>) {
-        match value {
-            Some(value) => text(out, value),
-            None => out.push_str("\\N"),
-        }
-        out.push('\t');
-    }
-    let import_id = import_id.to_string();
-    let at = at.unix_millis().to_string();
-    let mut out = String::with_capacity(volunteers.len() * 400);
-    for prepared in volunteers {
-        let volunteer = &prepared.volunteer;
-        let facts = volunteer.id_number.resident_facts();
-        field(&mut out, Some(tenant.as_str()));
-        field(&mut out, Some(&Uuid::now_v7().to_string()));
-        field(&mut out, Some(volunteer.name.as_str()));
-        field(&mut out, Some(volunteer.id_number.kind().as_str()));
-        field(
-            &mut out,
-            Some(&format!("\\x{}", hex::encode(&prepared.sealed))),
-        );
-        field(&mut out, Some(&prepared.index));
-        field(&mut out, Some(&volunteer.id_number.masked()));
-        field(&mut out, facts.map(|facts| facts.gender.as_str()));
-        field(&mut out, Some(volunteer.mobile.as_str()));
-        field(&mut out, Some(volunteer.region.as_str()));
-        field(
-            &mut out,
-            volunteer.unit.map(|unit| unit.to_string()).as_deref(),
-        );
-        field(&mut out, Some(&json!(volunteer.skills).to_string()));
-        field(
-            &mut out,
-            Some(&json!(volunteer.service_categories).to_string()),
-        );
-        field(&mut out, volunteer.availability.as_deref());
-        field(&mut out, Some(VolunteerStatus::Pending.as_str()));
-        field(&mut out, Some(&at));
-        field(&mut out, Some(&import_id));
-        out.push_str(&at);
-        out.push('\n');
-    }
-    out.into_bytes()
 }

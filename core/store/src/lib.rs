@@ -77,18 +77,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keys: KeyRing,
-    /// Where a bulk import opens a connection of its own on PostgreSQL, to write with COPY.
-    url: DatabaseUrl,
-}
-
-/// A database URL, which may carry a password: never printed.
-#[derive(Clone)]
-struct DatabaseUrl(std::sync::Arc<str>);
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DatabaseUrl(..)")
-    }
 }
 
 impl Store {
@@ -134,7 +122,6 @@ impl Store {
             pool,
             backend,
             keys,
-            url: DatabaseUrl(url.into()),
         })
     }
 

@@ -77,8 +77,8 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     ),
     (
         7,
-        "import_staging",
-        include_str!("../migrations/postgres/0007_import_staging.sql"),
+        "bulk_import",
+        include_str!("../migrations/postgres/0007_bulk_import.sql"),
     ),
 ];
 
