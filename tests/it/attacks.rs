@@ -31,9 +31,10 @@ fn check_character(first17: &[u8]) -> u8 {
 }
 
 /// The attack on a stored or shown volunteer: every resident ID number that fits what is seen
-/// (the masked number, and the region as the area code, which is the attacker's best guess),
-/// with birth dates from `born_from` to `born_to`. Answers how many fit, and whether the true
-/// number is among them (so the attack is a real one).
+/// (the masked number, and for the area the codes of the public GB/T 2260 table, narrowed to the
+/// volunteer's own region, the attacker's best guess), with birth dates from `born_from` to
+/// `born_to`. Answers how many fit, and whether the true number is among them (so the attack is
+/// a real one).
 fn candidates(
     masked: &str,
     region: &str,
@@ -43,6 +44,10 @@ fn candidates(
 ) -> (u64, bool) {
     let shown: Vec<char> = masked.chars().collect();
     assert_eq!(shown.len(), 18, "{masked}");
+    assert!(
+        zhiyuan_domain::is_known_area_code(region),
+        "{region} is an area of the GB/T 2260 table"
+    );
     let known: Vec<Option<u8>> = shown
         .iter()
         .map(|c| (*c != '*').then_some(*c as u8))
@@ -326,8 +331,11 @@ async fn metrics_stay_bounded_whatever_clients_invent() {
 /// nothing, and connections beyond the node's limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_clients_are_cut_off() {
-    let node =
-        TestNode::spawn_configured(Backend::Sqlite, |config| config.max_connections = 4).await;
+    let node = TestNode::spawn_configured(Backend::Sqlite, |config| {
+        config.max_connections = 4;
+        config.body_timeout_seconds = 1;
+    })
+    .await;
     let address = node.base_url.trim_start_matches("http://").to_owned();
     // How long until the node closes a connection (a read answers end of file or an error).
     let closed_within = |mut stream: TcpStream, trickle: bool| {
@@ -366,6 +374,40 @@ async fn slow_and_idle_clients_are_cut_off() {
             "a slow client held its connection for a minute"
         );
     }
+
+    // A body sent a byte at a time is answered 408 once the node's body timeout (one second
+    // here) has passed, and the connection is let go.
+    let mut slow_body = TcpStream::connect(&address).unwrap();
+    slow_body
+        .write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        .unwrap();
+    slow_body
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(60) {
+        let _ = slow_body.write_all(b" ");
+        let mut buffer = [0u8; 512];
+        match slow_body.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => answer.extend_from_slice(&buffer[..read]),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "a trickled body was answered: {answer:?}"
+    );
 
     // Four connections hold every place (each has been answered once, so the node has taken
     // it, and is kept alive); a fifth is closed at once.

@@ -52,7 +52,7 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
                 expected: "application/json",
             });
         }
-        let bytes = read_body(request.into_body(), T::BODY_LIMIT).await?;
+        let bytes = read_body(state, request.into_body(), T::BODY_LIMIT).await?;
         let document = parse_json(&bytes)?;
         check_strings(&document, &mut String::new())?;
         state.schemas.check(T::SCHEMA, &document)?;
@@ -68,12 +68,14 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
 /// still sending gets the answer rather than a reset connection.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// How long a client may take to send a whole body.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Reads a body of at most `limit` bytes, within `BODY_TIMEOUT`.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    tokio::time::timeout(BODY_TIMEOUT, read_limited(body, limit))
+/// Reads a body of at most `limit` bytes within the node's body timeout: a client that sends it
+/// a byte at a time is answered 408 rather than holding the connection.
+pub(crate) async fn read_body(
+    state: &AppState,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::time::timeout(state.config.body_timeout, read_limited(body, limit))
         .await
         .map_err(|_| ApiError::RequestTimeout)?
 }

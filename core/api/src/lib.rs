@@ -40,6 +40,8 @@ pub struct ApiConfig {
     pub tls: bool,
     /// Proxies whose X-Forwarded-For the node believes, by address.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// How long a client may take to send a whole body.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -48,6 +50,7 @@ impl Default for ApiConfig {
             secure_cookies: true,
             tls: false,
             trusted_proxies: Arc::default(),
+            body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

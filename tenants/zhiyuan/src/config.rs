@@ -40,6 +40,8 @@ pub struct NodeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Connections served at once; more are closed at once.
     pub max_connections: usize,
+    /// Seconds a client may take to send a request's body; a slower one is answered 408.
+    pub body_timeout_seconds: u64,
 }
 
 /// How the node runs tenants' policy plugins.
@@ -96,6 +98,7 @@ impl Default for NodeConfig {
             trusted_proxies: Vec::new(),
             metrics_listen: None,
             max_connections: 1024,
+            body_timeout_seconds: 30,
         }
     }
 }

@@ -152,6 +152,7 @@ impl Node {
             secure_cookies: config.secure_cookies,
             tls: config.tls.is_some(),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            body_timeout: Duration::from_secs(config.body_timeout_seconds),
         };
         let state = AppState::new(app.clone(), api_config)
             .map_err(|e| anyhow::anyhow!("starting the API: {e}"))?;

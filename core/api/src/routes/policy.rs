@@ -79,7 +79,7 @@ pub(crate) async fn upload_plugin(
         ),
         None => None,
     };
-    let bytes = read_body(request.into_body(), PACKAGE_LIMIT).await?;
+    let bytes = read_body(&state, request.into_body(), PACKAGE_LIMIT).await?;
     let upload = Upload {
         name: query.name,
         version: query.version,

@@ -39,7 +39,7 @@ pub(crate) async fn upload_file(
     access: Access,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
-    let bytes = read_body(request.into_body(), FILE_LIMIT).await?;
+    let bytes = read_body(&state, request.into_body(), FILE_LIMIT).await?;
     let file = teams::upload_file(&state.app, access.principal()?, access.tenant()?, bytes).await?;
     Ok((StatusCode::CREATED, Json(file)))
 }
