@@ -166,6 +166,40 @@ on_both_databases! {
         }
     }
 
+    async fn an_identity_number_typed_as_a_username_is_kept_nowhere(node: &TestNode) {
+        let number = resident_id("42130319900307123");
+        let mobile = "13912345678";
+        // Typed where the username goes, as people do on a sign-in form.
+        for typed in [number.as_str(), mobile] {
+            for tenant in [Some("421300"), Some("429999"), None] {
+                let mut body = json!({ "username": typed, "password": "wrong-password" });
+                if let Some(tenant) = tenant {
+                    body["tenant"] = json!(tenant);
+                }
+                let answer = node.call(Method::POST, "/api/v1/session", None, Some(body)).await;
+                assert_eq!(answer.status, 401, "{:#}", answer.body);
+            }
+        }
+        // Nor can it become a username, so nothing is lost by never keeping one.
+        let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
+        let as_account = json!({ "username": mobile, "display_name": "张三", "password": "long-enough-password" });
+        let refused = node.call(Method::POST, "/api/v1/tenants/421300/accounts", Some(&office), Some(as_account)).await;
+        assert_eq!(refused.assert_problem(422, "username_holds_number").as_deref(), Some("/username"));
+        let application = application("张三", &resident_id("42130319900101011"), &format!("zs{number}"));
+        let refused = node.call(Method::POST, "/api/v1/tenants/421300/volunteers", None, Some(application)).await;
+        assert_eq!(refused.assert_problem(422, "username_holds_number").as_deref(), Some("/username"));
+
+        for typed in [number.as_str(), mobile] {
+            let found = node.scan_database_for(typed).await;
+            assert!(found.is_empty(), "{typed} stored: {found:?}");
+        }
+        // The refused sign-ins are on the trail, with what was typed redacted.
+        let trail = node.get("/api/v1/tenants/421300/audit-events?limit=1000", &office).await;
+        let trail = trail.assert_ok().to_string();
+        assert!(trail.contains("sign_in_refused"), "{trail}");
+        assert!(!trail.contains(mobile) && !trail.contains(&number), "{trail}");
+    }
+
     async fn a_pending_volunteer_uploads_nothing_and_uploads_are_capped_and_served_as_attachments(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let (volunteer, pending) = node.apply_as_volunteer("421300", application("未审", &resident_id("42130319900101011"), "pending.one")).await;

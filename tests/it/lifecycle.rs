@@ -497,12 +497,21 @@ async fn identity_numbers_stay_out_of_the_logs() {
             .await
             .unwrap();
     }
+    // Typed where the username goes on a sign-in form.
+    let answer = client
+        .post(format!("{}/api/v1/session", process.base_url))
+        .json(&json!({ "tenant": "421300", "username": id_number, "password": "wrong-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
     assert_eq!(process.terminate(), Some(0));
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         logs.contains("/api/v1/tenants/421300/volunteers"),
         "the requests were logged"
     );
+    assert!(logs.contains("refused sign-in"), "the sign-in was logged");
     assert!(
         !logs.contains(&id_number[..17]),
         "an identity number is in the logs"

@@ -820,6 +820,25 @@ async fn strings(pool: &AnyPool, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// The file of each table that held birth dates or old masks, on PostgreSQL (none on SQLite).
+async fn table_files(pool: &AnyPool, backend: Backend) -> Vec<(String, String)> {
+    if backend == Backend::Sqlite {
+        return Vec::new();
+    }
+    strings(
+        pool,
+        "SELECT relname::text || ':' || relfilenode::text FROM pg_class \
+         WHERE relname IN ('volunteers', 'audit_events') ORDER BY relname",
+    )
+    .await
+    .into_iter()
+    .map(|pair| {
+        let (table, file) = pair.split_once(':').unwrap();
+        (table.to_owned(), file.to_owned())
+    })
+    .collect()
+}
+
 async fn old_database_is_upgraded(backend: Backend) {
     // A node before 0006 made this database and used it for a while.
     let (database, mut config) = Database::create(backend).await;
@@ -829,6 +848,8 @@ async fn old_database_is_upgraded(backend: Backend) {
         .expect("the new database");
     migrate_to_0005(&pool, backend).await;
     let old = write_old_data(&pool).await;
+    // Where PostgreSQL keeps each table's rows: a table written anew gets a new file.
+    let files_before = table_files(&pool, backend).await;
     pool.close().await;
 
     // The new node starts on it: it migrates to 0006 and chains the audit trail. The tenant
@@ -1090,6 +1111,38 @@ async fn old_database_is_upgraded(backend: Backend) {
                 !json.contains("E*****"),
                 "event {id} keeps an old mask: {json}"
             );
+        }
+    }
+
+    // Nor is what 0006 removed left where it was: freed pages of the SQLite files (and its
+    // WAL) hold no old birth date or mask, PostgreSQL's tables were written anew without the
+    // dead row versions that kept them.
+    match backend {
+        Backend::Sqlite => {
+            let old_mask = format!("4213**********{}", &old.id_number[14..]);
+            for entry in std::fs::read_dir(&config.data_dir).unwrap() {
+                let path = entry.unwrap().path();
+                if !path.is_file() {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                for residue in ["1990-05-17", old_mask.as_str(), "E*****678"] {
+                    assert!(
+                        !bytes
+                            .windows(residue.len())
+                            .any(|w| w == residue.as_bytes()),
+                        "{residue} left in {}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        Backend::Postgres => {
+            let files_after = table_files(&pool, backend).await;
+            for (table, before) in &files_before {
+                let after = &files_after.iter().find(|(t, _)| t == table).unwrap().1;
+                assert_ne!(before, after, "{table} was not written anew");
+            }
         }
     }
 

@@ -4,8 +4,8 @@
 use jsonschema::{Validator, error::ValidationErrorKind};
 use serde_json::Value;
 use zhiyuan_domain::{
-    IdDocumentKind, MOBILE_PATTERN, REGION_CODE_PATTERN, Rule, TENANT_CODE_PATTERN,
-    USERNAME_PATTERN,
+    IdDocumentKind, MOBILE_PATTERN, NUMBER_RUN_PATTERN, REGION_CODE_PATTERN, Rule,
+    TENANT_CODE_PATTERN, USERNAME_PATTERN,
 };
 
 use crate::ApiError;
@@ -207,6 +207,12 @@ fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(
                 _ => return None,
             };
             return Some((format!("{path}/{}", property.as_str()?), rule));
+        }
+        // A username must not hold an identity document or mobile number.
+        ValidationErrorKind::Not { schema }
+            if schema.get("pattern").and_then(Value::as_str) == Some(NUMBER_RUN_PATTERN) =>
+        {
+            Rule::UsernameHoldsNumber
         }
         // The one constant among the schemas: the scope of a tenant-wide grant.
         ValidationErrorKind::Constant { .. } if path.ends_with("/scope") => Rule::GrantScope,

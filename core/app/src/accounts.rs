@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::{
     Action, Actor, Grant, GrantKind, Password, Principal, Rule, Scope, TenantCode, Username,
-    check_text,
+    check_text, redact_numbers,
 };
 use zhiyuan_store::{Account, AuditEvent, NewAccount};
 
@@ -175,8 +175,11 @@ pub async fn sign_in(
         .transpose()?;
     let now = app.clock.now();
     let realm = tenant.as_ref().map_or("node", TenantCode::as_str);
-    let account_key = format!("account:{realm}/{}", request.username);
-    let pair_key = format!("pair:{realm}/{}@{client_address}", request.username);
+    // What is kept of the name typed (throttle keys, the audit trail, the log) never holds an
+    // identity or mobile number typed in its place: no username holds one, so nothing is lost.
+    let typed = redact_numbers(&request.username);
+    let account_key = format!("account:{realm}/{typed}");
+    let pair_key = format!("pair:{realm}/{typed}@{client_address}");
     let address_key = format!("address:{client_address}");
     let window = THROTTLE_WINDOW.as_millis() as i64;
 
@@ -214,11 +217,11 @@ pub async fn sign_in(
     let Some((account, _)) = found.filter(|_| verified) else {
         app.store.count_attempt(&[account_key], window, now).await?;
         app.store
-            .record_refused_sign_in(tenant.as_ref(), &request.username, client_address, now)
+            .record_refused_sign_in(tenant.as_ref(), &typed, client_address, now)
             .await?;
         tracing::info!(
             tenant = realm,
-            username = ?request.username,
+            username = ?typed,
             address = ?client_address,
             "refused sign-in"
         );

@@ -22,19 +22,57 @@ impl Actor {
     }
 }
 
-/// A login name: 3 to 64 of `a-z 0-9 . _ -`, so that it reads the same in every log and shell.
+/// A login name: 3 to 64 of `a-z 0-9 . _ -`, so that it reads the same in every log and shell,
+/// and without a run of eight or more digits, so that no identity document or mobile number
+/// becomes a name that is stored, logged and shown in the clear.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Username(String);
 
-/// The rule of `Username::parse` as a JSON Schema pattern.
+/// The alphabet and length of `Username::parse` as a JSON Schema pattern.
 pub const USERNAME_PATTERN: &str = "^[a-z0-9._-]{3,64}$";
+
+/// What a username must not hold, as a JSON Schema pattern (under `not`): a run of digits long
+/// enough to be an identity document or mobile number.
+pub const NUMBER_RUN_PATTERN: &str = "[0-9]{8}";
+
+/// The shortest run of digits that `Username::parse` refuses and `redact_numbers` hides.
+const NUMBER_RUN: usize = 8;
+
+/// `text` with every run of eight or more digits replaced by `#`: what may be kept of a name
+/// someone typed (a refused sign-in's username in a log, the audit trail or a throttle key)
+/// when it may be an identity document or mobile number.
+pub fn redact_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= NUMBER_RUN {
+            out.push('#');
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
 
 impl Username {
     pub fn parse(value: &str, field: &str) -> Result<Self, InvalidInput> {
         let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
         if !(3..=64).contains(&value.len()) || !value.chars().all(allowed) {
             return Err(InvalidInput::new(field, Rule::UsernameFormat));
+        }
+        if redact_numbers(value) != value {
+            return Err(InvalidInput::new(field, Rule::UsernameHoldsNumber));
         }
         Ok(Username(value.to_owned()))
     }
@@ -84,6 +122,22 @@ mod tests {
                 "{bad}"
             );
         }
+        for number in ["42130319900101011x", "zhang13912345678", "12345678"] {
+            assert_eq!(
+                Username::parse(number, "/username").unwrap_err().rule,
+                Rule::UsernameHoldsNumber,
+                "{number}"
+            );
+        }
+        assert!(Username::parse("team1234567", "/username").is_ok());
+    }
+
+    #[test]
+    fn numbers_are_redacted_wherever_they_sit() {
+        assert_eq!(redact_numbers("421303199001010118"), "#");
+        assert_eq!(redact_numbers("a12345678b1234567c"), "a#b1234567c");
+        assert_eq!(redact_numbers("张三13912345678"), "张三#");
+        assert_eq!(redact_numbers("admin"), "admin");
     }
 
     #[test]

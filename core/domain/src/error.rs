@@ -18,6 +18,7 @@ pub enum Rule {
     NameTooLong,
     NameDuplicate,
     UsernameFormat,
+    UsernameHoldsNumber,
     PasswordLength,
     GrantScope,
     GrantTargetUnknown,
@@ -175,6 +176,11 @@ impl Rule {
                 "username_format",
                 "用户名须为3至64位小写字母、数字、点、下划线或连字符",
                 "a username is 3 to 64 lowercase letters, digits, dots, underscores or hyphens",
+            ),
+            Rule::UsernameHoldsNumber => (
+                "username_holds_number",
+                "用户名不能含有连续8位及以上的数字(请勿使用身份证号或手机号)",
+                "a username must not hold a run of 8 or more digits (never an identity or mobile number)",
             ),
             Rule::PasswordLength => (
                 "password_length",

@@ -28,7 +28,9 @@ mod unit;
 mod volunteer;
 
 pub use access::{Action, Grant, GrantKind, PERMISSIONS, Principal, Scope, Who};
-pub use account::{Actor, Password, USERNAME_PATTERN, Username};
+pub use account::{
+    Actor, NUMBER_RUN_PATTERN, Password, USERNAME_PATTERN, Username, redact_numbers,
+};
 pub use area_codes::{is_known as is_known_area_code, name_of as area_code_name};
 pub use audit::AuditAction;
 pub use clock::{Clock, FixedClock, Timestamp};

@@ -669,7 +669,7 @@ proptest! {
 
     #[test]
     fn usernames_reparse_and_keep_their_alphabet(
-        text in near("[a-z0-9._-]{3,64}".boxed()),
+        text in prop_oneof![near("[a-z0-9._-]{3,64}".boxed()), "[a-z.]{0,5}[0-9]{6,12}[a-z]{0,5}"],
         field in field_prefix(),
     ) {
         match Username::parse(&text, &field) {
@@ -681,10 +681,15 @@ proptest! {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)));
                 prop_assert_eq!(Username::parse(name.as_str(), &field), Ok(name.clone()));
+                prop_assert!(!name.as_str().as_bytes().windows(8).any(|w| w.iter().all(u8::is_ascii_digit)));
             }
             Err(error) => {
                 prop_assert_eq!(error.field, field);
-                prop_assert_eq!(error.rule, Rule::UsernameFormat);
+                let holds_number = text.as_bytes().windows(8).any(|w| w.iter().all(u8::is_ascii_digit));
+                prop_assert!(
+                    error.rule == Rule::UsernameFormat
+                        || (error.rule == Rule::UsernameHoldsNumber && holds_number)
+                );
             }
         }
     }

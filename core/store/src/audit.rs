@@ -64,6 +64,9 @@ pub enum ChainProblem {
     Changed,
     /// Events are missing before this one, or at the end of the trail.
     Removed,
+    /// The trail's head, kept apart from its events and moved with each one, no longer names
+    /// this last event: the head was changed or removed, or events were added without it.
+    HeadChanged,
 }
 
 /// A trail checked from its first event: how many events, and the first break if any.
@@ -215,11 +218,11 @@ impl Store {
         rows.iter().map(audit_event).collect()
     }
 
-    /// Chains the events written before the trail was chained (numbered by the migration, with
-    /// no hash yet), for every trail, and sets each trail's head. Runs at start-up. A trail
-    /// with a head is chained already and left as it is: an event whose hash was erased there
-    /// is a break for `check_audit_trails` to name, not something to chain again.
-    pub async fn chain_audit_trails(&self) -> Result<(), StoreError> {
+    /// Chains the events written before the trail was chained (numbered by migration 0006, with
+    /// no hash yet), for every trail, and sets each trail's head. Runs once, as that migration
+    /// is applied: afterwards an event without its hash or a trail without its head is a break
+    /// for `check_audit_trails` to name, never something to chain again.
+    pub(crate) async fn chain_audit_trails(&self) -> Result<(), StoreError> {
         let trails = sqlx::query(
             "SELECT DISTINCT tenant_code FROM audit_events WHERE hash IS NULL \
              AND tenant_code NOT IN (SELECT tenant_code FROM audit_heads) ORDER BY tenant_code",
@@ -279,12 +282,17 @@ impl Store {
     ) -> Result<Vec<ChainReport>, StoreError> {
         let trails: Vec<String> = match tenant {
             Some(tenant) => vec![tenant.as_str().to_owned()],
-            None => sqlx::query("SELECT tenant_code FROM audit_heads ORDER BY tenant_code")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|row| text(row, "tenant_code"))
-                .collect::<Result<_, _>>()?,
+            // Trails by their heads and by their events: a trail whose head was removed is
+            // checked too.
+            None => sqlx::query(
+                "SELECT tenant_code FROM audit_heads \
+                 UNION SELECT tenant_code FROM audit_events ORDER BY tenant_code",
+            )
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| text(row, "tenant_code"))
+            .collect::<Result<_, _>>()?,
         };
         let mut reports = Vec::new();
         for trail in trails {
@@ -296,13 +304,17 @@ impl Store {
             .bind(&trail)
             .fetch_all(&mut *tx)
             .await?;
-            let head = sqlx::query("SELECT seq FROM audit_heads WHERE tenant_code = $1")
+            let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE tenant_code = $1")
                 .bind(&trail)
                 .fetch_optional(&mut *tx)
                 .await?
-                .map(|row| int(&row, "seq"))
-                .transpose()?
-                .unwrap_or(0);
+                .map(|row| {
+                    Ok::<_, StoreError>(Head {
+                        seq: int(&row, "seq")?,
+                        hash: text(&row, "hash")?,
+                    })
+                })
+                .transpose()?;
             tx.commit().await?;
             reports.push(ChainReport {
                 events: rows.len() as u64,
@@ -317,7 +329,7 @@ impl Store {
 /// The first place where a trail's events, in the order of their numbers, stop forming the
 /// chain: a number skipped or missing at the end (removed), or a hash that the event's content,
 /// number and predecessor do not give (changed or moved).
-fn first_break(rows: &[AnyRow], head: i64) -> Result<Option<ChainBreak>, StoreError> {
+fn first_break(rows: &[AnyRow], head: Option<Head>) -> Result<Option<ChainBreak>, StoreError> {
     let mut previous = String::new();
     let mut expected = 1;
     for row in rows {
@@ -334,7 +346,7 @@ fn first_break(rows: &[AnyRow], head: i64) -> Result<Option<ChainBreak>, StoreEr
             // A changed event is named by its id too; a removed one has none left to give.
             let id = match problem {
                 ChainProblem::Changed => Uuid::parse_str(&event.id).ok(),
-                ChainProblem::Removed => None,
+                ChainProblem::Removed | ChainProblem::HeadChanged => None,
             };
             return Ok(Some(ChainBreak {
                 seq: u64::try_from(expected).unwrap_or(0),
@@ -345,14 +357,28 @@ fn first_break(rows: &[AnyRow], head: i64) -> Result<Option<ChainBreak>, StoreEr
         previous = stored_hash;
         expected += 1;
     }
-    if head >= expected {
-        return Ok(Some(ChainBreak {
-            seq: u64::try_from(expected).unwrap_or(0),
+    let last = expected - 1;
+    let at = |seq: i64, problem| {
+        Some(ChainBreak {
+            seq: u64::try_from(seq).unwrap_or(0),
             id: None,
-            problem: ChainProblem::Removed,
-        }));
-    }
-    Ok(None)
+            problem,
+        })
+    };
+    Ok(match head {
+        None if last == 0 => None,
+        None => at(last, ChainProblem::HeadChanged),
+        Some(head) if head.seq > last => at(expected, ChainProblem::Removed),
+        Some(head) if head.seq < last => at(head.seq + 1, ChainProblem::HeadChanged),
+        Some(head) if head.hash != previous => at(last, ChainProblem::HeadChanged),
+        Some(_) => None,
+    })
+}
+
+/// A trail's head as stored: the number and hash of its last event.
+struct Head {
+    seq: i64,
+    hash: String,
 }
 
 fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {

@@ -50,10 +50,12 @@ pub(crate) fn realm(tenant: Option<&zhiyuan_domain::TenantCode>) -> &str {
 
 /// Set on every SQLite connection. A 64 MiB page cache keeps the indexes of a city's
 /// volunteers in memory while they are written (SQLite's default of 2 MiB makes a bulk import
-/// read index pages back for every row); memory-mapped reads spare copies.
+/// read index pages back for every row); memory-mapped reads spare copies. Deleted content is
+/// overwritten with zeros (`secure_delete`), so that what is removed, such as a voided
+/// registration, does not stay readable in free pages of the file.
 pub const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
-     PRAGMA mmap_size = 268435456;";
+     PRAGMA mmap_size = 268435456; PRAGMA secure_delete = ON;";
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,9 +143,14 @@ impl Store {
         self.backend
     }
 
-    /// Applies the migrations this backend has not run yet.
+    /// Applies the migrations this backend has not run yet. Events written before the audit
+    /// trail was chained are chained as the migration that numbered them is applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrations::run(&self.pool, self.backend).await
+        let applied = migrations::run(&self.pool, self.backend).await?;
+        if applied.contains(&migrations::CHAINING) {
+            self.chain_audit_trails().await?;
+        }
+        Ok(())
     }
 
     /// Answers when the database does: the readiness check.

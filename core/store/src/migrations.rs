@@ -44,6 +44,13 @@ const SQLITE: &[(i64, &str, &str)] = &[
 /// applies them itself (`apply_rebuilding`).
 const SQLITE_REBUILDING: &[i64] = &[6];
 
+/// Migrations that remove personal data in the clear (0006: birth dates and the old masks), after
+/// which the space the data occupied is cleared (`clear_freed_space`).
+const CLEARING: &[i64] = &[6];
+
+/// The migration that numbered the audit events written before the trail was chained.
+pub(crate) const CHAINING: i64 = 6;
+
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
         1,
@@ -106,10 +113,17 @@ pub(crate) fn for_backend(backend: Backend) -> Migrator {
     }
 }
 
-/// Applies the migrations this backend has not run yet. On SQLite, a migration that builds
+/// Applies the migrations this backend has not run yet and answers their versions. On SQLite, a migration that builds
 /// tables anew is applied by `apply_rebuilding` once every migration before it has run.
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, StoreError> {
     let migrator = for_backend(backend);
+    let fresh = !recorded(pool, backend).await?;
+    let mut pending = Vec::new();
+    for migration in migrator.migrations.iter() {
+        if !applied(pool, backend, migration.version).await? {
+            pending.push(migration.version);
+        }
+    }
     if backend == Backend::Sqlite {
         for version in SQLITE_REBUILDING {
             let Some(migration) = migrator
@@ -119,7 +133,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
             else {
                 continue;
             };
-            if applied(pool, *version).await? {
+            if applied(pool, backend, *version).await? {
                 continue;
             }
             let earlier = Migrator {
@@ -138,16 +152,43 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
         }
     }
     migrator.run(pool).await?;
+    if !fresh && CLEARING.iter().any(|version| pending.contains(version)) {
+        clear_freed_space(pool, backend).await?;
+    }
+    Ok(pending)
+}
+
+/// Whether the database has run migrations before: a new one holds no data to clear.
+async fn recorded(pool: &AnyPool, backend: Backend) -> Result<bool, StoreError> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+        }
+    };
+    Ok(sqlx::query(sql).fetch_optional(pool).await?.is_some())
+}
+
+/// Rewrites the tables a clearing migration changed, so that what it removed (birth dates and
+/// the old masks of identity numbers, which together rebuild a number) is not left in freed
+/// pages or dead row versions of the database files. SQLite's WAL is emptied too; from then on
+/// `secure_delete` zeroes what is deleted. Backups taken before hold the old data still.
+async fn clear_freed_space(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
+        Backend::Postgres => &["VACUUM FULL volunteers", "VACUUM FULL audit_events"],
+    };
+    for statement in statements {
+        pool.execute(*statement).await?;
+    }
     Ok(())
 }
 
-async fn applied(pool: &AnyPool, version: i64) -> Result<bool, StoreError> {
-    let table = sqlx::query(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_optional(pool)
-    .await?;
-    if table.is_none() {
+async fn applied(pool: &AnyPool, backend: Backend, version: i64) -> Result<bool, StoreError> {
+    if !recorded(pool, backend).await? {
         return Ok(false);
     }
     Ok(

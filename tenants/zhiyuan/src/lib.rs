@@ -59,10 +59,6 @@ pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
         .verify_data_keys()
         .await
         .context("checking data keys")?;
-    store
-        .chain_audit_trails()
-        .await
-        .context("chaining the audit trail")?;
     Ok(store)
 }
 

@@ -505,6 +505,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         let problem = match found.problem {
                             zhiyuan_store::ChainProblem::Changed => "changed or moved",
                             zhiyuan_store::ChainProblem::Removed => "missing (removed)",
+                            zhiyuan_store::ChainProblem::HeadChanged => {
+                                "the last; the trail's head no longer names it (head changed or removed)"
+                            }
                         };
                         println!(
                             "{}: chain broken at event {}{}: {problem}",
