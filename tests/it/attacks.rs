@@ -442,6 +442,16 @@ async fn slow_and_idle_clients_are_cut_off() {
         answer.starts_with("HTTP/1.1 408"),
         "a trickled body was answered: {answer:?}"
     );
+    // And the connection is closed after the answer, its place given back.
+    slow_body
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let ended = slow_body.read_to_end(&mut rest);
+    assert!(
+        !matches!(&ended, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "the connection stayed open after its 408: {ended:?}"
+    );
 
     // Four connections hold every place (each has been answered once, so the node has taken
     // it, and is kept alive); a fifth is closed at once.
@@ -457,16 +467,27 @@ async fn slow_and_idle_clients_are_cut_off() {
             stream
         })
         .collect();
+    // Closed, not left waiting: the read ends at once with end of file or a reset, long
+    // before the backstop of 30 seconds.
     let mut fifth = TcpStream::connect(&address).unwrap();
     fifth
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let _ = fifth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     let mut buffer = [0u8; 64];
     let read = fifth.read(&mut buffer);
     assert!(
-        matches!(read, Ok(0) | Err(_)),
-        "the fifth connection was served: {read:?}"
+        match &read {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => matches!(
+                error.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ),
+        },
+        "the fifth connection was not closed: {read:?}"
     );
     drop(held);
     node.stop().await;
@@ -544,12 +565,16 @@ async fn a_burst_of_registrations_leaves_memory_bounded() {
     }
     let peak_after = rss();
     assert!(statuses.get(&201).copied().unwrap_or(0) > 0, "{statuses:?}");
-    // The hashing workers keep one block of Argon2 memory each (19 MiB) and reuse it; nothing
-    // else grows with the number of requests.
+    // The hashing workers (one per core, as the node sizes them) keep one block of Argon2
+    // memory each (19 MiB) and reuse it; beyond that, a fixed allowance for the allocator's
+    // arenas and buffers. Nothing grows with the number of requests: unbounded, 250 hashes at
+    // once took 3.5 GB.
+    let workers = std::thread::available_parallelism().map_or(2, usize::from) as u64;
+    let bound = workers * 20 * 1024 + 160 * 1024;
     let grown = peak_after.saturating_sub(baseline);
     assert!(
-        grown < 200 * 1024,
-        "memory grew by {grown} KiB over a burst ({statuses:?}); baseline {baseline} KiB"
+        grown < bound,
+        "memory grew by {grown} KiB over a burst ({statuses:?}), more than {bound} KiB for {workers} workers; baseline {baseline} KiB"
     );
     assert!(
         statuses.contains_key(&429),

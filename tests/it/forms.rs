@@ -339,9 +339,16 @@ fn the_command_line_imports_team_registrations() {
         .unwrap()
         .set_len(5 * 1024 * 1024 + 1)
         .unwrap();
+    // Both folders are temporary folders side by side, so this names a file that exists.
+    assert_eq!(outside.path().parent(), dir.path().parent());
+    let parent_path = format!(
+        "../{}/secret.png",
+        outside.path().file_name().unwrap().to_str().unwrap()
+    );
+    assert!(dir.path().join(&parent_path).is_file());
     let escapes = [
         ("甲", "/dev/zero"),
-        ("乙", "../secret.png"),
+        ("乙", parent_path.as_str()),
         ("丙", "link.png"),
         ("丁", "huge.png"),
     ]

@@ -168,6 +168,9 @@ impl NodeConfig {
         if config.max_connections == 0 {
             bail!("max_connections must be at least 1");
         }
+        if config.body_timeout_seconds == 0 {
+            bail!("body_timeout_seconds must be at least 1");
+        }
         Ok(config)
     }
 

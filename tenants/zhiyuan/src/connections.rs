@@ -63,8 +63,8 @@ where
             let (inner, service) = accepting.await?;
             Ok((
                 Limited {
-                    inner,
                     _permit: permit,
+                    inner,
                     deadline: Some(Box::pin(sleep(first_bytes))),
                     seen: 0,
                 },
@@ -78,8 +78,10 @@ where
 /// the protocol is known from the bytes read (or anything was written), a read still waiting
 /// past the deadline fails, which ends the connection.
 pub struct Limited<T> {
-    inner: T,
+    // Declared before the connection, so dropped before it: by the time a client sees its
+    // connection closed, the place it held is free again.
     _permit: OwnedSemaphorePermit,
+    inner: T,
     deadline: Option<Pin<Box<Sleep>>>,
     seen: usize,
 }
