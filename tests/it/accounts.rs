@@ -353,6 +353,51 @@ async fn nobody_can_lock_a_person_out(backend: Backend) {
     node.stop().await;
 }
 
+/// A sign-in the node is too busy to check (503) is no attempt: a person who tries again and
+/// again while the node is loaded is not then kept out as if they had guessed.
+async fn sign_ins_refused_as_busy_do_not_count(backend: Backend) {
+    let node = TestNode::spawn(backend).await;
+    node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
+        .await;
+    // The node's use cases over its own database, with no password worker free.
+    let mut busy = node.app().clone();
+    busy.passwords = zhiyuan_app::Passwords::new(0, 0);
+    for _ in 0..10 {
+        let request = zhiyuan_app::accounts::SignInRequest {
+            tenant: Some("421300".into()),
+            username: "office".into(),
+            password: "office-password".into(),
+        };
+        let refused = zhiyuan_app::accounts::sign_in(&busy, request, "127.0.0.1").await;
+        assert!(
+            matches!(refused, Err(zhiyuan_app::AppError::Busy { .. })),
+            "{refused:?}"
+        );
+    }
+    // Ten tries, twice the limit of failures from one address for one account, and the node,
+    // no longer busy, checks the next one.
+    let answer = node
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            None,
+            Some(sign_in("421300", "office", "office-password")),
+        )
+        .await;
+    answer.assert_ok();
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_refused_as_busy_do_not_count_sqlite() {
+    sign_ins_refused_as_busy_do_not_count(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_refused_as_busy_do_not_count_postgres() {
+    sign_ins_refused_as_busy_do_not_count(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_can_lock_a_person_out_sqlite() {
     nobody_can_lock_a_person_out(Backend::Sqlite).await;
@@ -399,6 +444,77 @@ async fn a_sign_out_reaches_a_replica_within_seconds() {
     assert!(
         eventually(|| async { replica_status().await == 401 }).await,
         "the replica refuses the session within seconds"
+    );
+    replica
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    node.stop().await;
+}
+
+/// A grant taken away takes effect at once on the node that saw it, and within seconds on a
+/// replica sharing its database, though the replica keeps the session it read, grants and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_grant_reaches_a_replica_within_seconds() {
+    let node = TestNode::spawn(Backend::Postgres).await;
+    let office = node
+        .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
+        .await;
+    let auditor = node
+        .account_as(Some("421300"), "auditor", GrantKind::Auditor)
+        .await;
+    let auditor_id = node.get("/api/v1/session", &auditor).await.body["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut config = node.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let replica = zhiyuan::Node::start(&config, node.clock.clone())
+        .await
+        .unwrap();
+    let replica_url = format!("http://{}", replica.local_addr);
+    let reads_the_trail = || async {
+        node.client
+            .get(format!("{replica_url}/api/v1/tenants/421300/audit-events"))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // The replica reads the session and its grants once and keeps them.
+    assert_eq!(reads_the_trail().await, 200);
+    assert_eq!(reads_the_trail().await, 200);
+
+    node.call(
+        Method::POST,
+        &format!("/api/v1/tenants/421300/accounts/{auditor_id}/grants"),
+        Some(&office),
+        Some(json!({ "revoke": [{ "kind": "auditor" }] })),
+    )
+    .await
+    .assert_ok();
+    node.get("/api/v1/tenants/421300/audit-events", &auditor)
+        .await
+        .assert_problem(403, "forbidden");
+    assert!(
+        eventually(|| async { reads_the_trail().await == 403 }).await,
+        "the replica refuses the revoked grant within seconds"
+    );
+
+    // A grant given back reaches it the same way.
+    node.call(
+        Method::POST,
+        &format!("/api/v1/tenants/421300/accounts/{auditor_id}/grants"),
+        Some(&office),
+        Some(json!({ "add": [{ "kind": "auditor" }] })),
+    )
+    .await
+    .assert_ok();
+    assert!(
+        eventually(|| async { reads_the_trail().await == 200 }).await,
+        "the replica honours the new grant within seconds"
     );
     replica
         .shutdown(std::time::Duration::from_secs(5))

@@ -213,7 +213,17 @@ pub async fn sign_in(
         .as_ref()
         .map_or(DECOY_HASH, |(_, hash)| hash.as_str())
         .to_owned();
-    let verified = app.passwords.verify(&request.password, &hash).await?;
+    let verified = match app.passwords.verify(&request.password, &hash).await {
+        // Not checked, so not an attempt: given back, so that a busy node locks no one out.
+        Err(busy @ AppError::Busy { .. }) => {
+            app.store.add_to_counter(&pair_key, -1, window, now).await?;
+            app.store
+                .add_to_counter(&address_key, -1, window, now)
+                .await?;
+            return Err(busy);
+        }
+        checked => checked?,
+    };
     let Some((account, _)) = found.filter(|_| verified) else {
         app.store.count_attempt(&[account_key], window, now).await?;
         app.store

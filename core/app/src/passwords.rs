@@ -45,14 +45,16 @@ impl Drop for InFlight<'_> {
 }
 
 impl Passwords {
+    /// `workers` hash at once and `queue` more may wait for them. With no workers every hash
+    /// is refused as busy, as a node at capacity refuses it (the node's configuration asks for
+    /// at least one).
     pub fn new(workers: usize, queue: usize) -> Passwords {
-        let workers = workers.max(1);
         Passwords {
             inner: Arc::new(Inner {
                 workers: Arc::new(Semaphore::new(workers)),
                 memory: Mutex::new(Vec::with_capacity(workers)),
                 in_flight: AtomicUsize::new(0),
-                capacity: workers + queue,
+                capacity: if workers == 0 { 0 } else { workers + queue },
             }),
         }
     }

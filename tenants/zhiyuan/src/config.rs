@@ -42,6 +42,11 @@ pub struct NodeConfig {
     pub max_connections: usize,
     /// Seconds a client may take to send a request's body; a slower one is answered 408.
     pub body_timeout_seconds: u64,
+    /// Passwords hashed or checked at once, each with 19 MiB of Argon2 memory (default: one
+    /// per core).
+    pub password_workers: Option<usize>,
+    /// Password checks that may wait for a worker; more are answered 503 with Retry-After.
+    pub password_queue: usize,
 }
 
 /// How the node runs tenants' policy plugins.
@@ -99,6 +104,8 @@ impl Default for NodeConfig {
             metrics_listen: None,
             max_connections: 1024,
             body_timeout_seconds: 30,
+            password_workers: None,
+            password_queue: 16,
         }
     }
 }
@@ -170,6 +177,9 @@ impl NodeConfig {
         }
         if config.body_timeout_seconds == 0 {
             bail!("body_timeout_seconds must be at least 1");
+        }
+        if config.password_workers == Some(0) {
+            bail!("password_workers must be at least 1");
         }
         Ok(config)
     }

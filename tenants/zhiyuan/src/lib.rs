@@ -102,9 +102,12 @@ pub async fn open_app(
 ) -> anyhow::Result<(App, zhiyuan_plugins::WasmHost)> {
     let policies = policy::open_host(config)?;
     policy::activate_all(&store, &policies).await?;
+    let defaults = Settings::default();
     let settings = Settings {
         session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
-        ..Settings::default()
+        password_workers: config.password_workers.unwrap_or(defaults.password_workers),
+        password_queue: config.password_queue,
+        ..defaults
     };
     let app = App::new(store, clock, Arc::new(policies.clone()), settings);
     Ok((app, policies))
