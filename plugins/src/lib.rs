@@ -13,7 +13,7 @@ mod wit;
 
 pub use builtin::{BUILTIN_NAME, BuiltinPolicy, TEAM_SUFFIX};
 pub use host::{HostConfig, HostError, SUPPORTED_VERSIONS, WasmHost};
-pub use screen::{MAX_FUNCTIONS, MAX_TABLE_ELEMENTS};
+pub use screen::{MAX_FUNCTIONS, MAX_TABLE_ELEMENTS, screen};
 pub use signature::{sign_package, verify_package};
 
 /// The plugins that ship with the node, built from plugins/guests by `scripts/build-plugins`:

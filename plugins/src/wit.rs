@@ -229,3 +229,69 @@ pub(crate) fn violation(violation: types::Violation) -> zhiyuan_domain::ports::V
         message_en: violation.message_en,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::*;
+
+    fn call() -> CallState {
+        CallState::new(16 << 20, "421300", "test", Hook::RegionTarget)
+    }
+
+    #[test]
+    fn memories_are_capped_together_not_each() {
+        let mut state = call();
+        let limiter = &mut state.limiter;
+        // Two memories of 10 MiB each: the second passes the cap of 16 MiB on their total.
+        assert!(limiter.memory_growing(0, 10 << 20, None).unwrap());
+        assert!(!limiter.memory_growing(0, 10 << 20, None).unwrap());
+        assert!(limiter.hit_cap, "the refusal is named as the cap");
+        // Growing the first within the cap still works: its own size counts once.
+        assert!(limiter.memory_growing(10 << 20, 16 << 20, None).unwrap());
+        assert!(
+            !limiter
+                .memory_growing(16 << 20, (16 << 20) + 1, None)
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn tables_are_capped_together() {
+        let mut state = call();
+        let limiter = &mut state.limiter;
+        assert!(limiter.table_growing(0, TABLE_ELEMENTS - 10, None).unwrap());
+        assert!(limiter.table_growing(0, 10, None).unwrap());
+        assert!(
+            !limiter.table_growing(0, 1, None).unwrap(),
+            "a third table past the total"
+        );
+        assert!(!limiter.table_growing(10, 11, None).unwrap());
+        assert!(
+            !limiter.hit_cap,
+            "only memory is reported as the memory cap"
+        );
+    }
+
+    #[test]
+    fn a_call_writes_a_bounded_log() {
+        let mut state = call();
+        for _ in 0..1000 {
+            log::Host::write(&mut state, log::Level::Warn, "x".repeat(100_000));
+        }
+        // Each line is cut to 2,000 characters, and lines stop once 16 KiB are written: the
+        // last line may pass the limit by one line's length, never more.
+        assert!(state.log_lines <= LOG_LINES);
+        assert!(
+            state.log_bytes <= LOG_BYTES + 2000,
+            "{} bytes",
+            state.log_bytes
+        );
+        let mut state = call();
+        for _ in 0..1000 {
+            log::Host::write(&mut state, log::Level::Info, "short".into());
+        }
+        assert_eq!(state.log_lines, LOG_LINES);
+    }
+}

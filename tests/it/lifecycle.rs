@@ -243,7 +243,7 @@ async fn demo_mode_prints_credentials_that_sign_in() {
         .await
         .unwrap();
     assert!(listed["items"].as_array().unwrap().len() >= 7, "{listed}");
-    for role in [
+    for capacity in [
         "operator",
         "office_admin",
         "reviewer",
@@ -252,8 +252,8 @@ async fn demo_mode_prints_credentials_that_sign_in() {
         "auditor",
     ] {
         assert!(
-            process.printed.iter().any(|line| line.contains(role)),
-            "{role}"
+            process.printed.iter().any(|line| line.contains(capacity)),
+            "{capacity}"
         );
     }
     assert_eq!(process.terminate(), Some(0));

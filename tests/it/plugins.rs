@@ -359,7 +359,7 @@ async fn an_office_uploads_binds_dry_runs_and_rolls_back(backend: Backend) {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
 
-    // Other roles may not touch policy.
+    // Accounts without the office grant may not touch policy.
     let auditor = node
         .account_as(Some("421300"), "auditor", GrantKind::Auditor)
         .await;

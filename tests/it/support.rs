@@ -111,8 +111,8 @@ impl Drop for Database {
     }
 }
 
-/// A node serving the bundled tenants, with one account of each role signed in where a test
-/// asks for it.
+/// A node serving the bundled tenants, with an account of each kind of grant signed in where a
+/// test asks for it.
 pub struct TestNode {
     pub base_url: String,
     pub clock: Arc<FixedClock>,

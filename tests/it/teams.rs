@@ -36,7 +36,7 @@ fn social_organisation_credit_code() -> String {
     )
 }
 
-/// The Suizhou tenant's reviewing bodies and federation teams by name.
+/// The Suizhou tenant's reviewing bodies and association teams by name.
 struct Directory {
     bodies: HashMap<String, String>,
 }
@@ -169,7 +169,7 @@ on_both_databases! {
     async fn one_account_volunteers_runs_a_team_and_reviews(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.assoc").await;
         let (volunteer_id, person) = verified_volunteer(node, &office, "42130319880808081", "wang.fang").await;
         let session = node.get("/api/v1/session", &person).await;
         let account_id = session.assert_ok()["account"]["id"].as_str().unwrap().to_owned();
@@ -239,24 +239,24 @@ on_both_databases! {
             .assert_ok();
     }
 
-    async fn an_unregistered_team_goes_to_the_federation_of_its_region(node: &TestNode) {
+    async fn an_unregistered_team_goes_to_the_association_of_its_region(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let zengdu_federation = directory.id("曾都区志愿服务联合会");
-        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
-        let city = reviewer(node, &directory, "随州市志愿服务联合会", "city.fed").await;
+        let zengdu_association = directory.id("曾都区志愿服务联合会");
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.assoc").await;
+        let city = reviewer(node, &directory, "随州市志愿服务联合会", "city.assoc").await;
         let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
 
-        let applied = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_federation)).await;
+        let applied = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_association)).await;
         assert_eq!(applied.status, 201, "{:#}", applied.body);
         assert_eq!(applied.body["status"], "pending");
         assert_eq!(applied.body["contact_mobile"], "13900001111", "the applicant is its admin");
         let team = applied.body["id"].as_str().unwrap().to_owned();
-        let same_name = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_federation)).await;
+        let same_name = apply(node, "421300", &applicant, unregistered("东城街道爱心志愿服务队", "421303", &zengdu_association)).await;
         assert_eq!(same_name.assert_problem(409, "team_name_taken").as_deref(), Some("/name"));
 
         assert_eq!(queue(node, &zengdu).await, ["东城街道爱心志愿服务队"]);
-        assert!(queue(node, &city).await.is_empty(), "the city federation sees no other level's applications");
+        assert!(queue(node, &city).await.is_empty(), "the city association sees no other level's applications");
         let before = node.snapshot().await;
         decide(node, "421300", &city, &team, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
         decide(node, "421300", &applicant, &team, json!({ "decision": "approve" })).await.assert_problem(403, "outside_grant_scope");
@@ -300,48 +300,48 @@ on_both_databases! {
         let png = upload(node, &applicant, PNG).await;
         let certificate = png.assert_ok()["sha256"].as_str().unwrap().to_owned();
 
-        // A pending team and an approved team that is neither federation nor parent.
-        let zengdu_federation = directory.id("曾都区志愿服务联合会");
-        let pending = apply(node, "421300", &applicant, unregistered("待审核志愿服务队", "421303", &zengdu_federation)).await;
+        // A pending team and an approved team that is neither association nor parent.
+        let zengdu_association = directory.id("曾都区志愿服务联合会");
+        let pending = apply(node, "421300", &applicant, unregistered("待审核志愿服务队", "421303", &zengdu_association)).await;
         let pending = pending.body["id"].as_str().unwrap().to_owned();
-        let peer = apply(node, "421300", &applicant, unregistered("同级志愿服务队", "421303", &zengdu_federation)).await;
+        let peer = apply(node, "421300", &applicant, unregistered("同级志愿服务队", "421303", &zengdu_association)).await;
         let peer = peer.body["id"].as_str().unwrap().to_owned();
-        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.assoc").await;
         decide(node, "421300", &zengdu, &peer, json!({ "decision": "approve" })).await.assert_ok();
 
         let before = node.snapshot().await;
         let cases: Vec<(&str, Value, &str, &str)> = vec![
-            ("the city federation over the county's own",
+            ("the city association over the county's own",
              unregistered("甲队", "421303", &directory.id("随州市志愿服务联合会")), "liaison_skips_level", "/liaison_team_id"),
-            ("the city's industry association over the county's federation",
+            ("the city's industry association over the county's association",
              unregistered("甲队", "421303", &directory.id("随州市青年志愿者协会")), "liaison_skips_level", "/liaison_team_id"),
-            ("another county's federation",
+            ("another county's association",
              unregistered("甲队", "421303", &directory.id("随县志愿服务联合会")), "liaison_unrelated_region", "/liaison_team_id"),
             ("an unapproved liaison team",
              unregistered("甲队", "421303", &pending), "liaison_not_approved", "/liaison_team_id"),
-            ("an approved team that is neither federation nor parent",
+            ("an approved team that is neither association nor parent",
              unregistered("甲队", "421303", &peer), "liaison_not_association_or_parent", "/liaison_team_id"),
             ("a liaison team of another tenant",
              unregistered("甲队", "421303", &uuid::Uuid::now_v7().to_string()), "liaison_unknown", "/liaison_team_id"),
             ("an unregistered team choosing an authority", {
-                let mut body = unregistered("甲队", "421303", &zengdu_federation);
+                let mut body = unregistered("甲队", "421303", &zengdu_association);
                 body["registration_authority_id"] = json!(directory.id("随州市曾都区民政局"));
                 body
             }, "unregistered_team_takes_liaison", "/registration_authority_id"),
             ("an unregistered team without a liaison", {
-                let mut body = unregistered("甲队", "421303", &zengdu_federation);
+                let mut body = unregistered("甲队", "421303", &zengdu_association);
                 body.as_object_mut().unwrap().remove("liaison_team_id");
                 body
             }, "unregistered_team_takes_liaison", "/liaison_team_id"),
             ("a registered team choosing a liaison team", {
                 let mut body = registered("乙会", "421303", &directory.id("随州市曾都区民政局"), &certificate);
-                body["liaison_team_id"] = json!(zengdu_federation);
+                body["liaison_team_id"] = json!(zengdu_association);
                 body
             }, "registered_team_takes_authority", "/liaison_team_id"),
             ("another region's authority",
              registered("乙会", "421303", &directory.id("随州市民政局"), &certificate), "authority_not_own_region", "/registration_authority_id"),
-            ("a federation as authority",
-             registered("乙会", "421303", &zengdu_federation, &certificate), "authority_wrong_kind", "/registration_authority_id"),
+            ("an association as authority",
+             registered("乙会", "421303", &zengdu_association, &certificate), "authority_wrong_kind", "/registration_authority_id"),
             ("a registered team without a code", {
                 let mut body = registered("乙会", "421303", &directory.id("随州市曾都区民政局"), &certificate);
                 body.as_object_mut().unwrap().remove("credit_code");
@@ -455,13 +455,13 @@ on_both_databases! {
         let directory = Directory::load(node, "421300", &office).await;
         let (_, applicant) = verified_volunteer(node, &office, "42130319900101011", "liu.yi").await;
         let (_, stranger) = node.apply_as_volunteer("421300", application("刘二", &resident_id("42130319900101038"), "liu.er")).await;
-        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
-        let federation = directory.id("曾都区志愿服务联合会");
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.assoc").await;
+        let association = directory.id("曾都区志愿服务联合会");
 
-        let applied = apply(node, "421300", &applicant, unregistered("西城志愿队", "421303", &federation)).await;
+        let applied = apply(node, "421300", &applicant, unregistered("西城志愿队", "421303", &association)).await;
         let team = applied.body["id"].as_str().unwrap().to_owned();
         let path = format!("/api/v1/tenants/421300/teams/{team}");
-        let corrected = unregistered("西城社区志愿服务队", "421303", &federation);
+        let corrected = unregistered("西城社区志愿服务队", "421303", &association);
         node.call(Method::PUT, &path, Some(&applicant), Some(corrected.clone())).await.assert_problem(409, "already_decided");
 
         decide(node, "421300", &zengdu, &team, json!({ "decision": "reject" })).await.assert_problem(422, "reason_required");
@@ -489,13 +489,13 @@ on_both_databases! {
         assert_eq!(resubmit["before"]["name"], "西城志愿队");
         assert_eq!(resubmit["after"]["name"], "西城社区志愿服务队");
         assert_eq!(history[2].1["reason"], "名称不规范");
-        assert_eq!(history[2].1["actor_name"], "zengdu.fed");
+        assert_eq!(history[2].1["actor_name"], "zengdu.assoc");
     }
 
     async fn verified_volunteers_join_teams_and_admins_manage_them(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let directory = Directory::load(node, "421300", &office).await;
-        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.fed").await;
+        let zengdu = reviewer(node, &directory, "曾都区志愿服务联合会", "zengdu.assoc").await;
         let (_, founder) = verified_volunteer(node, &office, "42130319900101011", "founder").await;
         let applied = apply(node, "421300", &founder, unregistered("南郊志愿服务队", "421303", &directory.id("曾都区志愿服务联合会"))).await;
         let team = applied.body["id"].as_str().unwrap().to_owned();
@@ -558,7 +558,7 @@ on_both_databases! {
         let directory = Directory::load(node, "421300", &office).await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let police = units.body["items"].as_array().unwrap().iter().find(|u| u["name"]["zh"] == "随州市公安局").unwrap()["id"].clone();
-        let city_federation = reviewer(node, &directory, "随州市志愿服务联合会", "city.fed").await;
+        let city_association = reviewer(node, &directory, "随州市志愿服务联合会", "city.assoc").await;
         let (_, founder) = verified_volunteer(node, &office, "42130319900101011", "founder").await;
         let police_team = apply(node, "421300", &founder, json!({
             "name": "随州市公安局志愿服务队", "kind": "organ", "unit_id": police, "region": "421300",
@@ -568,7 +568,7 @@ on_both_databases! {
         .await;
         assert_eq!(police_team.status, 201, "{:#}", police_team.body);
         let id = police_team.body["id"].as_str().unwrap().to_owned();
-        decide(node, "421300", &city_federation, &id, json!({ "decision": "approve" })).await.assert_ok();
+        decide(node, "421300", &city_association, &id, json!({ "decision": "approve" })).await.assert_ok();
 
         let mut body = application("孙警官", &resident_id("42130019850505001"), "officer");
         body["unit_id"] = police;
@@ -612,7 +612,7 @@ on_both_databases! {
         let city = apply(node, "420900", &applicant, unregistered("开发区志愿服务队", "420971", &directory.id("孝感市志愿服务联合会"))).await;
         assert_eq!(city.assert_problem(422, "liaison_skips_level").as_deref(), Some("/liaison_team_id"));
         let county = apply(node, "420900", &applicant, unregistered("开发区志愿服务队", "420971", &directory.id("孝南区志愿服务联合会"))).await;
-        assert_eq!(county.status, 201, "the zone has no federation: the one directly above");
+        assert_eq!(county.status, 201, "the zone has no association: the one directly above");
 
         let png = node
             .call_raw(Method::POST, "/api/v1/tenants/420900/files", Some(&applicant), None, PNG.to_vec())

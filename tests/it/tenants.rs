@@ -182,7 +182,7 @@ on_both_databases! {
         assert_eq!(events[0]["after"]["resident_population"], 560_001);
     }
 
-    async fn roles_that_may_not_write_are_refused(node: &TestNode) {
+    async fn grants_that_may_not_write_are_refused(node: &TestNode) {
         let volunteer = node.account(Some("421300"), "volunteer", &[]).await;
         let auditor = node.account_as(Some("421300"), "auditor", GrantKind::Auditor).await;
         let before = node.snapshot().await;

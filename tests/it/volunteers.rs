@@ -99,7 +99,7 @@ on_both_databases! {
         assert_eq!(actions, ["volunteer.verify", "volunteer.reveal_id_number", "volunteer.register"]);
     }
 
-    async fn of_two_verifiers_deciding_at_once_one_wins(node: &TestNode) {
+    async fn of_two_reviewers_deciding_at_once_one_wins(node: &TestNode) {
         let office = node.account_as(Some("421300"), "office", GrantKind::OfficeAdmin).await;
         let second = node.account_as(Some("421300"), "office2", GrantKind::OfficeAdmin).await;
         for round in 0..3 {

@@ -40,7 +40,7 @@ pub enum UniqueField {
     IdNumber,
     /// One volunteer record per account.
     VolunteerAccount,
-    /// Public volunteer numbers are unique on a node.
+    /// Public volunteer numbers are unique in a tenant.
     VolunteerNumber,
     /// Team names are unique in a tenant.
     TeamName,

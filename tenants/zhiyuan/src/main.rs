@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Serve the node's tenants over HTTP(S) (the default).
     Serve {
-        /// Seed demo accounts of every role and print their credentials.
+        /// Seed demo accounts of every kind of grant and print their credentials.
         #[arg(long)]
         demo: bool,
     },
