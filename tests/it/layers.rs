@@ -56,9 +56,22 @@ const NOT_IN_CORE: [&str; 5] = [
     "zhiyuan-plugins",
 ];
 
+/// The dependency graph as built on this machine's platform: without the filter, cargo reads the
+/// manifests of every platform's dependencies, which a machine that only built for its own has
+/// never downloaded.
 fn metadata() -> Value {
+    let version = Command::new(env!("CARGO"))
+        .arg("-vV")
+        .output()
+        .expect("cargo -vV runs");
+    let version = String::from_utf8_lossy(&version.stdout);
+    let host = version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("cargo names its host platform");
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", host])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
