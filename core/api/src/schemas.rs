@@ -208,11 +208,9 @@ fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(
             };
             return Some((format!("{path}/{}", property.as_str()?), rule));
         }
-        // A username must not hold an identity document or mobile number.
-        ValidationErrorKind::Not { schema }
-            if schema.get("pattern").and_then(Value::as_str) == Some(NUMBER_RUN_PATTERN) =>
-        {
-            Rule::UsernameHoldsNumber
+        // What a value must not match: a username holding an identity or mobile number.
+        ValidationErrorKind::Not { schema } => {
+            pattern_rule(schema.get("pattern").and_then(Value::as_str)?)?
         }
         // The one constant among the schemas: the scope of a tenant-wide grant.
         ValidationErrorKind::Constant { .. } if path.ends_with("/scope") => Rule::GrantScope,
@@ -242,6 +240,8 @@ fn pattern_rule(pattern: &str) -> Option<Rule> {
         (TENANT_CODE_PATTERN, Rule::TenantCodeFormat),
         (MOBILE_PATTERN, Rule::MobileFormat),
         (USERNAME_PATTERN, Rule::UsernameFormat),
+        // Under `not`: what a username must not hold.
+        (NUMBER_RUN_PATTERN, Rule::UsernameHoldsNumber),
         // A reason must say something.
         (r"\S", Rule::ReasonRequired),
     ];
