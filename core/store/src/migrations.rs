@@ -113,8 +113,9 @@ pub(crate) fn for_backend(backend: Backend) -> Migrator {
     }
 }
 
-/// Applies the migrations this backend has not run yet and answers their versions. On SQLite, a migration that builds
-/// tables anew is applied by `apply_rebuilding` once every migration before it has run.
+/// Applies the migrations this backend has not run yet and answers their versions. On SQLite, a
+/// migration that builds tables anew is applied by `apply_rebuilding` once every migration before
+/// it has run.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, StoreError> {
     let migrator = for_backend(backend);
     let fresh = !recorded(pool, backend).await?;
