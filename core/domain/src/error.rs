@@ -19,6 +19,7 @@ pub enum Rule {
     NameDuplicate,
     UsernameFormat,
     UsernameHoldsNumber,
+    CoordinatesOutsideChina,
     PasswordLength,
     GrantScope,
     GrantTargetUnknown,
@@ -181,6 +182,11 @@ impl Rule {
                 "username_holds_number",
                 "用户名不能含有连续8位及以上的数字(请勿使用身份证号或手机号)",
                 "a username must not hold a run of 8 or more digits (never an identity or mobile number)",
+            ),
+            Rule::CoordinatesOutsideChina => (
+                "coordinates_outside_china",
+                "坐标须为中国境内的经纬度数值(经度72.004至137.8347,纬度0.8293至55.8271)",
+                "coordinates must be numbers within China (longitude 72.004 to 137.8347, latitude 0.8293 to 55.8271)",
             ),
             Rule::PasswordLength => (
                 "password_length",

@@ -17,11 +17,12 @@ use time::{Date, Month};
 use uuid::Uuid;
 use zhiyuan_domain::tenant::{RegionConfig, TenantConfig, TenantSpec};
 use zhiyuan_domain::{
-    CreditCode, Gender, IdDocumentKind, IdNumber, KnownTeam, LegalStatus, LocalizedName,
-    MobileNumber, OrgCode, Password, PersonName, Region, RegionCode, RegionLevel, ReviewingBody,
-    ReviewingBodyKind, Rule, Scope, ServiceCategory, TeamApplication, TeamApplicationContext,
-    TeamStatus, TenantCode, UnitKind, Username, VolunteerApplication, VolunteerNumber, check_text,
-    is_forbidden_character, parse_tags, parse_team_name, resident_birth_date,
+    CoordinateSystem, Coordinates, CreditCode, Gender, IdDocumentKind, IdNumber, KnownTeam,
+    LegalStatus, LocalizedName, MobileNumber, OrgCode, Password, PersonName, Region, RegionCode,
+    RegionLevel, ReviewingBody, ReviewingBodyKind, Rule, Scope, ServiceCategory, TeamApplication,
+    TeamApplicationContext, TeamStatus, TenantCode, UnitKind, Username, VolunteerApplication,
+    VolunteerNumber, check_text, is_forbidden_character, parse_tags, parse_team_name,
+    resident_birth_date,
 };
 
 const DEFAULT_CASES: u32 = 256;
@@ -1822,4 +1823,48 @@ fn the_small_tenant_admits_teams() {
         ..unregistered
     };
     assert!(registered.parse(&context).is_ok());
+}
+
+/// Any number, with the bounds and their neighbours often.
+fn coordinate() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        -200.0..200.0f64,
+        prop::sample::select(vec![
+            0.8293,
+            55.8271,
+            72.004,
+            137.8347,
+            0.8292,
+            137.8348,
+            -0.0,
+            f64::NAN
+        ]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn coordinates_parse_within_china_and_read_back(
+        longitude in coordinate(),
+        latitude in coordinate(),
+        gcj in any::<bool>(),
+    ) {
+        let system = if gcj { CoordinateSystem::Gcj02 } else { CoordinateSystem::Wgs84 };
+        match Coordinates::parse(longitude, latitude, system, "/location") {
+            Ok(point) => {
+                prop_assert!((72.004..=137.8347).contains(&longitude));
+                prop_assert!((0.8293..=55.8271).contains(&latitude));
+                let (lon, lat) = point.in_system(system);
+                prop_assert!((lon - longitude).abs() < 1e-9 && (lat - latitude).abs() < 1e-9);
+                prop_assert!(point.distance_m(&point) == 0.0);
+            }
+            Err(error) => {
+                prop_assert_eq!(error.rule, Rule::CoordinatesOutsideChina);
+                prop_assert_eq!(error.field, "/location");
+            }
+        }
+    }
 }
