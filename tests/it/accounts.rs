@@ -416,12 +416,8 @@ async fn a_sign_out_reaches_a_replica_within_seconds() {
     let token = node
         .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
-    let mut config = node.config.clone();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let replica = zhiyuan::Node::start(&config, node.clock.clone())
-        .await
-        .unwrap();
-    let replica_url = format!("http://{}", replica.local_addr);
+    let replica = node.start_replica().await;
+    let replica_url = &replica.base_url;
     let replica_status = || async {
         node.client
             .get(format!("{replica_url}/api/v1/session"))
@@ -445,10 +441,7 @@ async fn a_sign_out_reaches_a_replica_within_seconds() {
         eventually(|| async { replica_status().await == 401 }).await,
         "the replica refuses the session within seconds"
     );
-    replica
-        .shutdown(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    replica.stop().await;
     node.stop().await;
 }
 
@@ -467,12 +460,8 @@ async fn a_changed_grant_reaches_a_replica_within_seconds() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut config = node.config.clone();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let replica = zhiyuan::Node::start(&config, node.clock.clone())
-        .await
-        .unwrap();
-    let replica_url = format!("http://{}", replica.local_addr);
+    let replica = node.start_replica().await;
+    let replica_url = &replica.base_url;
     let reads_the_trail = || async {
         node.client
             .get(format!("{replica_url}/api/v1/tenants/421300/audit-events"))
@@ -516,9 +505,6 @@ async fn a_changed_grant_reaches_a_replica_within_seconds() {
         eventually(|| async { reads_the_trail().await == 200 }).await,
         "the replica honours the new grant within seconds"
     );
-    replica
-        .shutdown(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    replica.stop().await;
     node.stop().await;
 }

@@ -145,34 +145,24 @@ async fn a_truncated_trail_is_named(backend: Backend) {
     );
 
     // The head moved back to hide it: its number now fits, but not its hash.
+    let head_named = format!(
+        "421300: chain broken at event {}: the last; the trail's head no longer names it",
+        events - 1
+    );
     node.execute(&format!(
         "UPDATE audit_heads SET seq = {} WHERE tenant_code = '421300'",
         events - 1
     ))
     .await;
     let (ok, out) = audit_check(&node, Some("421300"));
-    assert!(!ok);
-    assert!(
-        out.contains(&format!(
-            "421300: chain broken at event {}: the last; the trail's head no longer names it",
-            events - 1
-        )),
-        "{out}"
-    );
+    assert!(!ok && out.contains(&head_named), "{out}");
 
     // The head removed as well: the trail is still found by its events and named, and the
     // node, restarted on the database, does not chain it again.
     node.execute("DELETE FROM audit_heads WHERE tenant_code = '421300'")
         .await;
     let (ok, out) = audit_check(&node, None);
-    assert!(!ok);
-    assert!(
-        out.contains(&format!(
-            "421300: chain broken at event {}: the last; the trail's head no longer names it",
-            events - 1
-        )),
-        "{out}"
-    );
+    assert!(!ok && out.contains(&head_named), "{out}");
     assert_eq!(
         node.count("audit_heads WHERE tenant_code = '421300'").await,
         0

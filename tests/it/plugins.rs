@@ -621,12 +621,8 @@ async fn a_replica_follows_a_policy_change_made_through_another() {
     let office = node
         .account_as(Some("421300"), "office", GrantKind::OfficeAdmin)
         .await;
-    let mut config = node.config.clone();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let replica = zhiyuan::Node::start(&config, node.clock.clone())
-        .await
-        .unwrap();
-    let replica_url = format!("http://{}", replica.local_addr);
+    let replica = node.start_replica().await;
+    let replica_url = &replica.base_url;
     let replica_targets = || async {
         let answer: Value = node
             .client
@@ -668,10 +664,7 @@ async fn a_replica_follows_a_policy_change_made_through_another() {
     let followed =
         eventually(|| async { replica_targets().await.iter().all(|t| *t == 0.13) }).await;
     assert!(followed, "the replica is back on revision 1");
-    replica
-        .shutdown(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    replica.stop().await;
     node.stop().await;
 }
 

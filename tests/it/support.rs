@@ -122,6 +122,21 @@ pub struct TestNode {
     pub database: Database,
 }
 
+/// A replica started by `TestNode::start_replica`.
+pub struct Replica {
+    pub base_url: String,
+    node: Node,
+}
+
+impl Replica {
+    pub async fn stop(self) {
+        self.node
+            .shutdown(Duration::from_secs(5))
+            .await
+            .expect("the replica stops cleanly");
+    }
+}
+
 /// An answer, with its status and its body as JSON (or `Null` when it has none).
 #[derive(Debug)]
 pub struct Answer {
@@ -216,6 +231,20 @@ impl TestNode {
 
     pub fn store(&self) -> &zhiyuan_store::Store {
         &self.app().store
+    }
+
+    /// A second node on this node's database, keys and clock, on a port of its own: a replica
+    /// behind the same load balancer.
+    pub async fn start_replica(&self) -> Replica {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        let node = Node::start(&config, self.clock.clone())
+            .await
+            .expect("the replica starts");
+        Replica {
+            base_url: format!("http://{}", node.local_addr),
+            node,
+        }
     }
 
     /// Stops the node, keeping its database and data folder, for what is done to a node while

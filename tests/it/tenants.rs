@@ -230,15 +230,8 @@ async fn a_changed_unit_reaches_a_replica_within_seconds() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut config = node.config.clone();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let replica = zhiyuan::Node::start(&config, node.clock.clone())
-        .await
-        .unwrap();
-    let on_replica = format!(
-        "http://{}/api/v1/tenants/421300/units/{id}",
-        replica.local_addr
-    );
+    let replica = node.start_replica().await;
+    let on_replica = format!("{}/api/v1/tenants/421300/units/{id}", replica.base_url);
     let staff = || async {
         let answer = node
             .client
@@ -265,9 +258,6 @@ async fn a_changed_unit_reaches_a_replica_within_seconds() {
         eventually(|| async { staff().await == before + 1 }).await,
         "the replica reads the change within seconds"
     );
-    replica
-        .shutdown(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    replica.stop().await;
     node.stop().await;
 }

@@ -1,7 +1,7 @@
 use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 use crate::{Backend, StoreError};
 
@@ -118,13 +118,15 @@ pub(crate) fn for_backend(backend: Backend) -> Migrator {
 /// it has run.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, StoreError> {
     let migrator = for_backend(backend);
-    let fresh = !recorded(pool, backend).await?;
-    let mut pending = Vec::new();
-    for migration in migrator.migrations.iter() {
-        if !applied(pool, backend, migration.version).await? {
-            pending.push(migration.version);
-        }
-    }
+    let applied = applied_versions(pool, backend).await?;
+    let fresh = applied.is_none();
+    let applied = applied.unwrap_or_default();
+    let pending: Vec<i64> = migrator
+        .migrations
+        .iter()
+        .map(|migration| migration.version)
+        .filter(|version| !applied.contains(version))
+        .collect();
     if backend == Backend::Sqlite {
         for version in SQLITE_REBUILDING {
             let Some(migration) = migrator
@@ -134,7 +136,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<Vec<i64>, St
             else {
                 continue;
             };
-            if applied(pool, backend, *version).await? {
+            if !pending.contains(version) {
                 continue;
             }
             let earlier = Migrator {
@@ -188,17 +190,22 @@ async fn clear_freed_space(pool: &AnyPool, backend: Backend) -> Result<(), Store
     Ok(())
 }
 
-async fn applied(pool: &AnyPool, backend: Backend, version: i64) -> Result<bool, StoreError> {
+/// The versions this database has applied, or `None` for a database no node has migrated.
+async fn applied_versions(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Option<Vec<i64>>, StoreError> {
     if !recorded(pool, backend).await? {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(
-        sqlx::query("SELECT 1 FROM _sqlx_migrations WHERE version = $1 AND success")
-            .bind(version)
-            .fetch_optional(pool)
-            .await?
-            .is_some(),
-    )
+    let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await?;
+    Ok(Some(
+        rows.iter()
+            .map(|row| row.get::<i64, _>("version"))
+            .collect(),
+    ))
 }
 
 /// Runs a migration with foreign keys off, in one transaction with the row sqlx would record
