@@ -136,13 +136,20 @@ impl Policy for BuiltinPolicy {
             theirs.iter().filter(|item| mine.contains(item)).count() as f64 / theirs.len() as f64
         };
         let categories = share(&volunteer.categories, &project.categories);
-        let tags = share(&volunteer.tags, &project.tags);
-        let nearby = if volunteer.region == project.region {
-            1.0
-        } else {
-            0.0
+        let skills = share(&volunteer.tags, &project.tags);
+        // Availability: a project with no shift the volunteer can still take fits no one.
+        let available = match project.open_shifts {
+            Some(0) => 0.0,
+            _ => 1.0,
         };
-        Ok((60.0 * categories + 25.0 * tags + 15.0 * nearby).round() as u8)
+        // Distance: full marks on the doorstep, none from 20 km; in the same area without a
+        // known distance.
+        let nearby = match project.distance_m {
+            Some(metres) => (1.0 - f64::from(metres) / 20_000.0).max(0.0),
+            None if volunteer.region == project.region => 1.0,
+            None => 0.0,
+        };
+        Ok((40.0 * categories + 25.0 * skills + 15.0 * available + 20.0 * nearby).round() as u8)
     }
 }
 
@@ -261,6 +268,62 @@ mod tests {
         assert_eq!(
             violation(BuiltinPolicy.check_service_record(&record(0, 0))).code,
             "service_ends_before_start"
+        );
+    }
+
+    #[test]
+    fn the_default_match_weighs_categories_skills_availability_and_distance() {
+        let profile = |categories: &[&str], tags: &[&str], distance_m, open_shifts| MatchProfile {
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            region: "421303".into(),
+            distance_m,
+            open_shifts,
+        };
+        let volunteer = profile(&["elderly_and_disabled"], &["急救"], None, None);
+        let score =
+            |project: &MatchProfile| BuiltinPolicy.match_score(&volunteer, project).unwrap();
+        let best = profile(&["elderly_and_disabled"], &["急救"], Some(0), Some(3));
+        assert_eq!(score(&best), 100);
+        assert_eq!(
+            score(&profile(&["children"], &["急救"], Some(0), Some(3))),
+            60
+        );
+        assert_eq!(
+            score(&profile(
+                &["elderly_and_disabled"],
+                &["驾驶"],
+                Some(0),
+                Some(3)
+            )),
+            75
+        );
+        assert_eq!(
+            score(&profile(
+                &["elderly_and_disabled"],
+                &["急救"],
+                Some(0),
+                Some(0)
+            )),
+            85
+        );
+        assert_eq!(
+            score(&profile(
+                &["elderly_and_disabled"],
+                &["急救"],
+                Some(10_000),
+                Some(3)
+            )),
+            90
+        );
+        assert_eq!(
+            score(&profile(
+                &["elderly_and_disabled"],
+                &["急救"],
+                Some(30_000),
+                Some(3)
+            )),
+            80
         );
     }
 }

@@ -111,6 +111,8 @@ fn call(policy: &dyn Policy, hook: Hook) {
             .is_ok(),
         Hook::MatchScore => {
             let profile = MatchProfile {
+                distance_m: Some(1200),
+                open_shifts: Some(2),
                 categories: vec!["elderly_care".into()],
                 tags: vec!["driving".into()],
                 region: "421303".into(),

@@ -15,6 +15,7 @@ mod keys;
 mod layers;
 mod lifecycle;
 mod plugins;
+mod projects;
 mod schema;
 mod stats;
 mod teams;

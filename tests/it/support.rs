@@ -465,6 +465,10 @@ impl TestNode {
             "policy_revisions",
             "policy_active",
             "policy_switch_offs",
+            "needs",
+            "projects",
+            "shifts",
+            "enrollments",
             "audit_events",
         ] {
             counts.push((table, self.count(table).await));
@@ -637,6 +641,39 @@ impl TestNode {
             assert_eq!(
                 numbered, verified,
                 "verified volunteers of {tenant} without a number"
+            );
+            // The places and waiting lists shifts keep agree with a count of their sign-ups.
+            let miscounted = scalar(
+                "SELECT COUNT(*) AS n FROM shifts s WHERE s.tenant_code = $1 AND ( \
+                   s.taken <> (SELECT COUNT(*) FROM enrollments e WHERE e.tenant_code = s.tenant_code \
+                     AND e.shift_id = s.id AND e.status IN ('applied', 'accepted')) \
+                   OR s.waiting <> (SELECT COUNT(*) FROM enrollments e WHERE e.tenant_code = s.tenant_code \
+                     AND e.shift_id = s.id AND e.status = 'waitlisted') \
+                   OR s.taken > s.capacity)",
+            )
+            .await;
+            assert_eq!(
+                miscounted, 0,
+                "shifts of {tenant} whose counts differ from their sign-ups"
+            );
+            // A waiting list is only ever kept for a full shift.
+            let waiting_beside_a_place = scalar(
+                "SELECT COUNT(*) AS n FROM shifts WHERE tenant_code = $1 AND waiting > 0 AND taken < capacity",
+            )
+            .await;
+            assert_eq!(
+                waiting_beside_a_place, 0,
+                "a shift of {tenant} keeps a waiting list beside a free place"
+            );
+            let enrollments =
+                scalar("SELECT COUNT(*) AS n FROM enrollments WHERE tenant_code = $1").await;
+            let enrollment_events = scalar(
+                "SELECT COUNT(DISTINCT entity_id) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'enrollment.create'",
+            )
+            .await;
+            assert_eq!(
+                enrollments, enrollment_events,
+                "sign-ups of {tenant} without their audit event"
             );
         }
         let anonymous = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE actor_name = ''")

@@ -897,6 +897,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     if backend == Backend::Postgres {
         expected.push((7, "bulk_import"));
     }
+    expected.push((8, "projects"));
     assert_eq!(
         migrations,
         expected

@@ -76,6 +76,26 @@ use crate::schemas::SchemaId;
         routes::policy::get_policy,
         routes::policy::put_policy,
         routes::policy::switch_policy,
+        routes::projects::post_need,
+        routes::projects::list_needs,
+        routes::projects::read_need,
+        routes::projects::curate_need,
+        routes::projects::close_need,
+        routes::projects::create_project,
+        routes::projects::list_team_projects,
+        routes::projects::search_projects,
+        routes::projects::read_project,
+        routes::projects::update_project,
+        routes::projects::publish_project,
+        routes::projects::decide_project,
+        routes::projects::take_down_project,
+        routes::projects::change_project_grants,
+        routes::projects::suggest_projects,
+        routes::projects::my_enrollments,
+        routes::projects::enroll,
+        routes::projects::withdraw,
+        routes::projects::list_enrollments,
+        routes::projects::decide_enrollment,
     ),
     components(schemas(Problem))
 )]
@@ -108,7 +128,15 @@ fn problem_statuses(public: bool, has_body: bool, action: Action) -> Vec<u16> {
     if matches!(action, Action::SignIn | Action::RegisterVolunteer) {
         statuses.extend([401, 403, 429]);
     }
-    if matches!(action, Action::UploadFile | Action::UploadPlugin) {
+    // Bodies that are not JSON, and queries whose values each break a rule of their own.
+    if matches!(
+        action,
+        Action::UploadFile
+            | Action::UploadPlugin
+            | Action::SearchProjects
+            | Action::SuggestProjects
+            | Action::ListNeeds
+    ) {
         statuses.push(422);
     }
     statuses.sort_unstable();

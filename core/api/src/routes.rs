@@ -1,6 +1,7 @@
 pub(crate) mod accounts;
 pub(crate) mod health;
 pub(crate) mod policy;
+pub(crate) mod projects;
 pub(crate) mod stats;
 pub(crate) mod teams;
 pub(crate) mod tenants;
@@ -45,6 +46,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/volunteers/me", get(volunteers::me))
         .route("/volunteers/me/card", get(volunteers::card))
         .route("/volunteers/me/teams", get(teams::my_teams))
+        .route(
+            "/volunteers/me/suggestions",
+            get(projects::suggest_projects),
+        )
+        .route("/volunteers/me/enrollments", get(projects::my_enrollments))
         .route("/volunteers/{volunteer_id}", get(volunteers::get))
         .route(
             "/volunteers/{volunteer_id}/decision",
@@ -67,6 +73,50 @@ pub(crate) fn routes() -> Router<AppState> {
             post(teams::decide_member),
         )
         .route("/teams/{team_id}/admins", post(teams::appoint_admin))
+        .route(
+            "/teams/{team_id}/projects",
+            get(projects::list_team_projects).post(projects::create_project),
+        )
+        .route(
+            "/needs",
+            get(projects::list_needs).post(projects::post_need),
+        )
+        .route("/needs/{need_id}", get(projects::read_need))
+        .route("/needs/{need_id}/curation", post(projects::curate_need))
+        .route("/needs/{need_id}/closure", post(projects::close_need))
+        .route("/projects", get(projects::search_projects))
+        .route(
+            "/projects/{project_id}",
+            get(projects::read_project).put(projects::update_project),
+        )
+        .route(
+            "/projects/{project_id}/publication",
+            post(projects::publish_project),
+        )
+        .route(
+            "/projects/{project_id}/decision",
+            post(projects::decide_project),
+        )
+        .route(
+            "/projects/{project_id}/take-down",
+            post(projects::take_down_project),
+        )
+        .route(
+            "/projects/{project_id}/grants",
+            post(projects::change_project_grants),
+        )
+        .route(
+            "/shifts/{shift_id}/enrollment",
+            post(projects::enroll).delete(projects::withdraw),
+        )
+        .route(
+            "/shifts/{shift_id}/enrollments",
+            get(projects::list_enrollments),
+        )
+        .route(
+            "/shifts/{shift_id}/enrollments/{enrollment_id}/decision",
+            post(projects::decide_enrollment),
+        )
         .route("/stats/registration", get(stats::registration))
         .route(
             "/plugins",

@@ -29,10 +29,17 @@ pub enum SchemaId {
     PolicySwitch,
     PluginDryRun,
     Void,
+    ProjectDraft,
+    NeedPost,
+    NeedClosure,
+    TakeDown,
+    Enrollment,
+    EnrollmentDecision,
+    ProjectGrant,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 16] = [
+    pub const ALL: [SchemaId; 23] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -49,6 +56,13 @@ impl SchemaId {
         SchemaId::PolicySwitch,
         SchemaId::PluginDryRun,
         SchemaId::Void,
+        SchemaId::ProjectDraft,
+        SchemaId::NeedPost,
+        SchemaId::NeedClosure,
+        SchemaId::TakeDown,
+        SchemaId::Enrollment,
+        SchemaId::EnrollmentDecision,
+        SchemaId::ProjectGrant,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -70,6 +84,13 @@ impl SchemaId {
             SchemaId::PolicySwitch => "PolicySwitch",
             SchemaId::PluginDryRun => "PluginDryRun",
             SchemaId::Void => "Void",
+            SchemaId::ProjectDraft => "ProjectDraft",
+            SchemaId::NeedPost => "NeedPost",
+            SchemaId::NeedClosure => "NeedClosure",
+            SchemaId::TakeDown => "TakeDown",
+            SchemaId::Enrollment => "Enrollment",
+            SchemaId::EnrollmentDecision => "EnrollmentDecision",
+            SchemaId::ProjectGrant => "ProjectGrant",
         }
     }
 
@@ -92,6 +113,13 @@ impl SchemaId {
             SchemaId::PolicySwitch => "policy-switch.schema.json",
             SchemaId::PluginDryRun => "plugin-dry-run.schema.json",
             SchemaId::Void => "void.schema.json",
+            SchemaId::ProjectDraft => "project-draft.schema.json",
+            SchemaId::NeedPost => "need-post.schema.json",
+            SchemaId::NeedClosure => "need-closure.schema.json",
+            SchemaId::TakeDown => "take-down.schema.json",
+            SchemaId::Enrollment => "enrollment.schema.json",
+            SchemaId::EnrollmentDecision => "enrollment-decision.schema.json",
+            SchemaId::ProjectGrant => "project-grant.schema.json",
         }
     }
 
@@ -121,6 +149,27 @@ impl SchemaId {
             SchemaId::PolicySwitch => include_str!("../../../schemas/policy-switch.schema.json"),
             SchemaId::PluginDryRun => include_str!("../../../schemas/plugin-dry-run.schema.json"),
             SchemaId::Void => include_str!("../../../schemas/void.schema.json"),
+            SchemaId::ProjectDraft => {
+                include_str!("../../../schemas/project-draft.schema.json")
+            }
+            SchemaId::NeedPost => {
+                include_str!("../../../schemas/need-post.schema.json")
+            }
+            SchemaId::NeedClosure => {
+                include_str!("../../../schemas/need-closure.schema.json")
+            }
+            SchemaId::TakeDown => {
+                include_str!("../../../schemas/take-down.schema.json")
+            }
+            SchemaId::Enrollment => {
+                include_str!("../../../schemas/enrollment.schema.json")
+            }
+            SchemaId::EnrollmentDecision => {
+                include_str!("../../../schemas/enrollment-decision.schema.json")
+            }
+            SchemaId::ProjectGrant => {
+                include_str!("../../../schemas/project-grant.schema.json")
+            }
         }
     }
 }
@@ -223,6 +272,29 @@ fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(
         }
         ValidationErrorKind::MinItems { .. } if path == "/certificates" => {
             Rule::CertificatesRequired
+        }
+        // What the schemas of projects, needs and sign-ups state by range and type.
+        ValidationErrorKind::Type { .. }
+            if path.ends_with("/longitude") || path.ends_with("/latitude") =>
+        {
+            Rule::CoordinatesNotNumbers
+        }
+        ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
+            if path.ends_with("/capacity") || path == "/people_needed" =>
+        {
+            Rule::ShiftCapacity
+        }
+        ValidationErrorKind::Maximum { .. } if path == "/withdrawal_cutoff_hours" => {
+            Rule::WithdrawalCutoff
+        }
+        ValidationErrorKind::Maximum { .. } if path.contains("/check_in_") => Rule::CheckInWindow,
+        ValidationErrorKind::MinItems { .. } | ValidationErrorKind::MaxItems { .. }
+            if path == "/shifts" =>
+        {
+            Rule::ShiftCount
+        }
+        ValidationErrorKind::MinItems { .. } if path == "/service_categories" => {
+            Rule::CategoryRequired
         }
         // A registered team's credit code or organisation code.
         ValidationErrorKind::AnyOf { .. } if id == SchemaId::TeamApply && path.is_empty() => {

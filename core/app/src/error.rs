@@ -55,10 +55,18 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unique(field) => AppError::Conflict(field),
             StoreError::Invalid(invalid)
-                if matches!(invalid.rule, Rule::AlreadyDecided | Rule::MembershipExists) =>
+                if matches!(
+                    invalid.rule,
+                    Rule::AlreadyDecided
+                        | Rule::MembershipExists
+                        | Rule::ProjectState
+                        | Rule::EnrollmentExists
+                        | Rule::EnrollmentState
+                ) =>
             {
                 AppError::WrongState(invalid.rule)
             }
+            StoreError::Refused(rule) => AppError::Refused(rule),
             StoreError::Invalid(invalid) => AppError::Invalid(invalid),
             other => AppError::Internal(other.to_string()),
         }

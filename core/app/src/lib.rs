@@ -9,9 +9,12 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod enrollments;
 pub mod imports;
+pub mod needs;
 pub mod passwords;
 pub mod policy;
+pub mod projects;
 pub mod sessions;
 pub mod stats;
 pub mod teams;

@@ -327,3 +327,169 @@ pub struct RevisionInForce {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<Binding>>,
 }
+
+/// A place, in the coordinate system the answer names: WGS-84 unless the request asked for
+/// GCJ-02, which Chinese maps draw in.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct PlaceView {
+    pub longitude: f64,
+    pub latitude: f64,
+    pub system: zhiyuan_domain::CoordinateSystem,
+}
+
+/// A shift of a project: its time in Asia/Shanghai, its places and waiting list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShiftView {
+    pub id: Uuid,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// Where the shift is, when not at the project's address.
+    pub address: Option<String>,
+    pub place: Option<PlaceView>,
+    pub capacity: u32,
+    /// Places held by sign-ups.
+    pub taken: u32,
+    pub open_places: u32,
+    /// Sign-ups on the waiting list.
+    pub waiting: u32,
+    pub skills: Vec<String>,
+    pub check_in_opens_at: Timestamp,
+    pub check_in_closes_at: Timestamp,
+}
+
+/// A project, with its shifts. The contact's mobile number is masked but for the team's
+/// admins, its project lead and the office.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    /// The need it answers.
+    pub need_id: Option<Uuid>,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub service_categories: Vec<ServiceCategory>,
+    pub skills: Vec<String>,
+    pub region: RegionCode,
+    pub address: String,
+    pub place: PlaceView,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub minors: zhiyuan_domain::MinorsPolicy,
+    pub acceptance: zhiyuan_domain::Acceptance,
+    /// A volunteer holding a place may withdraw until this many hours before the shift.
+    pub withdrawal_cutoff_hours: u32,
+    pub state: zhiyuan_domain::ProjectState,
+    /// Why the office sent it back or took it down.
+    pub decision_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub shifts: Vec<ShiftView>,
+}
+
+/// A project as a search lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectSummaryView {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub title: String,
+    pub summary: String,
+    pub service_categories: Vec<ServiceCategory>,
+    pub skills: Vec<String>,
+    pub region: RegionCode,
+    pub address: String,
+    pub place: PlaceView,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub state: zhiyuan_domain::ProjectState,
+    /// Metres from the point searched from, where there was one.
+    pub distance_m: Option<u32>,
+}
+
+/// One page of a search. Pass `next_cursor` back as `cursor` for the next page: a page never
+/// repeats or skips a project, whatever is published in between.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectPage {
+    pub items: Vec<ProjectSummaryView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A project suggested to a volunteer, with how well it fits them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub project: ProjectSummaryView,
+    /// 0 (no fit) to 100 (best fit), from the tenant's matching policy.
+    pub score: u8,
+    /// Shifts still to come with a free place and no clash with the volunteer's.
+    pub open_shifts: u32,
+}
+
+/// A project answering a need.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnsweringProjectView {
+    pub project_id: Uuid,
+    pub team_id: Uuid,
+    pub title: String,
+    pub state: zhiyuan_domain::ProjectState,
+}
+
+/// A need for help. Its contact's mobile number is masked but for its poster and curators.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NeedView {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub service_categories: Vec<ServiceCategory>,
+    pub region: RegionCode,
+    pub address: String,
+    pub place: Option<PlaceView>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub people_needed: u32,
+    pub contact_name: String,
+    pub contact_mobile: String,
+    pub poster: zhiyuan_domain::NeedPoster,
+    pub unit_id: Option<Uuid>,
+    pub status: zhiyuan_domain::NeedStatus,
+    /// Why a curator set it aside, or how it was closed.
+    pub decision_reason: Option<String>,
+    pub posted_at: Timestamp,
+    /// The projects answering it.
+    pub answered_by: Vec<AnsweringProjectView>,
+}
+
+/// One page of needs, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NeedPage {
+    pub items: Vec<NeedView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A sign-up for a shift, with the shift's time in Asia/Shanghai.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrollmentView {
+    pub id: Uuid,
+    pub shift_id: Uuid,
+    pub project_id: Uuid,
+    pub project_title: String,
+    pub volunteer_id: Uuid,
+    pub status: zhiyuan_domain::EnrollmentStatus,
+    pub shift_starts_at: Timestamp,
+    pub shift_ends_at: Timestamp,
+    /// On the waiting list: how many are ahead.
+    pub waiting_ahead: Option<u32>,
+    /// Why the team rejected or removed it.
+    pub reason: Option<String>,
+    /// A guardian's consent is recorded (for a minor).
+    pub guardian_consent: bool,
+    pub enrolled_at: Timestamp,
+    pub changed_at: Timestamp,
+}
+
+/// The holders of a project's grants.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectGrantsView {
+    pub project_leads: Vec<Uuid>,
+    pub scanners: Vec<Uuid>,
+}

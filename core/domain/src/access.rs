@@ -221,6 +221,26 @@ pub enum Action {
     ReadPolicy,
     BindPolicy,
     SwitchPolicy,
+    PostNeed,
+    ListNeeds,
+    ReadNeed,
+    CurateNeed,
+    CloseNeed,
+    CreateProject,
+    UpdateProject,
+    PublishProject,
+    DecideProject,
+    TakeDownProject,
+    SearchProjects,
+    ReadProject,
+    ListTeamProjects,
+    SuggestProjects,
+    Enroll,
+    Withdraw,
+    ListEnrollments,
+    DecideEnrollment,
+    ListOwnEnrollments,
+    ChangeProjectGrants,
 }
 
 /// Who an action is open to.
@@ -241,7 +261,8 @@ pub enum Who {
 }
 
 use GrantKind::{
-    Auditor, OfficeAdmin, Operator, Reviewer as ReviewerGrant, TeamAdmin as TeamAdminGrant,
+    Auditor, OfficeAdmin, Operator, ProjectLead, Reviewer as ReviewerGrant, Scanner,
+    TeamAdmin as TeamAdminGrant,
 };
 use Who::{Account, Holder, Itself, Public, Volunteer};
 
@@ -408,6 +429,45 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
         Action::SwitchPolicy,
         &[Holder(OfficeAdmin), Holder(Operator)],
     ),
+    (Action::PostNeed, &[Account]),
+    (Action::ListNeeds, &[Public]),
+    (Action::ReadNeed, &[Public]),
+    (
+        Action::CurateNeed,
+        &[Holder(OfficeAdmin), Holder(ReviewerGrant)],
+    ),
+    (Action::CloseNeed, &[Account]),
+    (Action::CreateProject, &[Holder(TeamAdminGrant)]),
+    (
+        Action::UpdateProject,
+        &[Holder(TeamAdminGrant), Holder(ProjectLead)],
+    ),
+    (Action::PublishProject, &[Holder(TeamAdminGrant)]),
+    (Action::DecideProject, &[Holder(OfficeAdmin)]),
+    (Action::TakeDownProject, &[Holder(OfficeAdmin)]),
+    (Action::SearchProjects, &[Public]),
+    (Action::ReadProject, &[Public]),
+    (Action::ListTeamProjects, &[Public]),
+    (Action::SuggestProjects, &[Volunteer]),
+    (Action::Enroll, &[Volunteer]),
+    (Action::Withdraw, &[Volunteer]),
+    (
+        Action::ListEnrollments,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(ProjectLead),
+            Holder(Scanner),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (
+        Action::DecideEnrollment,
+        &[Holder(TeamAdminGrant), Holder(ProjectLead)],
+    ),
+    (Action::ListOwnEnrollments, &[Volunteer]),
+    (Action::ChangeProjectGrants, &[Holder(TeamAdminGrant)]),
 ];
 
 stored_names!(Action {
@@ -464,6 +524,26 @@ stored_names!(Action {
     ReadPolicy = "read_policy",
     BindPolicy = "bind_policy",
     SwitchPolicy = "switch_policy",
+    PostNeed = "post_need",
+    ListNeeds = "list_needs",
+    ReadNeed = "read_need",
+    CurateNeed = "curate_need",
+    CloseNeed = "close_need",
+    CreateProject = "create_project",
+    UpdateProject = "update_project",
+    PublishProject = "publish_project",
+    DecideProject = "decide_project",
+    TakeDownProject = "take_down_project",
+    SearchProjects = "search_projects",
+    ReadProject = "read_project",
+    ListTeamProjects = "list_team_projects",
+    SuggestProjects = "suggest_projects",
+    Enroll = "enroll",
+    Withdraw = "withdraw",
+    ListEnrollments = "list_enrollments",
+    DecideEnrollment = "decide_enrollment",
+    ListOwnEnrollments = "list_own_enrollments",
+    ChangeProjectGrants = "change_project_grants",
 });
 
 impl Action {

@@ -75,6 +75,40 @@ pub enum AuditAction {
     PolicySwitchOff,
     #[serde(rename = "data_key.rotate")]
     DataKeyRotate,
+    #[serde(rename = "project.create")]
+    ProjectCreate,
+    #[serde(rename = "project.update")]
+    ProjectUpdate,
+    #[serde(rename = "project.submit")]
+    ProjectSubmit,
+    #[serde(rename = "project.publish")]
+    ProjectPublish,
+    #[serde(rename = "project.approve")]
+    ProjectApprove,
+    #[serde(rename = "project.reject")]
+    ProjectReject,
+    #[serde(rename = "project.take_down")]
+    ProjectTakeDown,
+    #[serde(rename = "need.post")]
+    NeedPost,
+    #[serde(rename = "need.open")]
+    NeedOpen,
+    #[serde(rename = "need.reject")]
+    NeedReject,
+    #[serde(rename = "need.close")]
+    NeedClose,
+    #[serde(rename = "enrollment.create")]
+    EnrollmentCreate,
+    #[serde(rename = "enrollment.withdraw")]
+    EnrollmentWithdraw,
+    #[serde(rename = "enrollment.accept")]
+    EnrollmentAccept,
+    #[serde(rename = "enrollment.reject")]
+    EnrollmentReject,
+    #[serde(rename = "enrollment.remove")]
+    EnrollmentRemove,
+    #[serde(rename = "enrollment.promote")]
+    EnrollmentPromote,
 }
 
 stored_names!(AuditAction {
@@ -112,6 +146,23 @@ stored_names!(AuditAction {
     PolicySwitch = "policy.switch",
     PolicySwitchOff = "policy.switch_off",
     DataKeyRotate = "data_key.rotate",
+    ProjectCreate = "project.create",
+    ProjectUpdate = "project.update",
+    ProjectSubmit = "project.submit",
+    ProjectPublish = "project.publish",
+    ProjectApprove = "project.approve",
+    ProjectReject = "project.reject",
+    ProjectTakeDown = "project.take_down",
+    NeedPost = "need.post",
+    NeedOpen = "need.open",
+    NeedReject = "need.reject",
+    NeedClose = "need.close",
+    EnrollmentCreate = "enrollment.create",
+    EnrollmentWithdraw = "enrollment.withdraw",
+    EnrollmentAccept = "enrollment.accept",
+    EnrollmentReject = "enrollment.reject",
+    EnrollmentRemove = "enrollment.remove",
+    EnrollmentPromote = "enrollment.promote",
 });
 
 impl AuditAction {

@@ -34,6 +34,18 @@ impl Timestamp {
             .date()
     }
 
+    /// An instant written in RFC 3339 with its offset (`2026-12-05T09:00:00+08:00`), to the
+    /// millisecond; `None` for anything else, or a year outside 1970..=9999.
+    pub fn parse_rfc3339(value: &str) -> Option<Timestamp> {
+        let parsed = OffsetDateTime::parse(value, &Rfc3339).ok()?;
+        if !(1970..=9999).contains(&parsed.year()) {
+            return None;
+        }
+        i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Timestamp)
+    }
+
     /// RFC 3339 in China Standard Time, e.g. `2026-11-29T10:12:00.000+08:00`.
     pub fn to_shanghai_rfc3339(self) -> String {
         let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::{InvalidInput, Rule};
 
 /// Which system a pair of coordinates is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CoordinateSystem {
     Wgs84,

@@ -17,6 +17,7 @@ mod geo;
 mod identity;
 mod localized;
 pub mod ports;
+pub mod project;
 pub mod region;
 mod reviewing_body;
 mod schema;
@@ -40,6 +41,11 @@ pub use error::{InvalidInput, Rule};
 pub use geo::{CoordinateSystem, Coordinates};
 pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resident_birth_date};
 pub use localized::LocalizedName;
+pub use project::{
+    Acceptance, EnrollmentStatus, GuardianConsent, GuardianConsentInput, MinorsPolicy, NeedPost,
+    NeedPoster, NeedStatus, NewNeed, NewProject, NewShift, PlaceInput, ProjectContext,
+    ProjectDraft, ProjectState, ProjectStatus, ShiftDraft, parse_instant,
+};
 pub use region::{REGION_CODE_PATTERN, Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
 pub use service::{CardFields, CardToken, Minutes, StarLevel};

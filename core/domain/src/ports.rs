@@ -143,6 +143,14 @@ pub struct MatchProfile {
     pub tags: Vec<String>,
     /// GB/T 2260 code of the area.
     pub region: String,
+    /// On a project's side: metres from where the volunteer searched. Plugins of WIT 0.1.0 do
+    /// not see it; the built-in policy weighs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<u32>,
+    /// On a project's side: its shifts still to come with a free place and no clash with the
+    /// volunteer's own. Plugins of WIT 0.1.0 do not see it; the built-in policy weighs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_shifts: Option<u32>,
 }
 
 /// Why a plugin gave no answer.

@@ -59,6 +59,20 @@ pub struct TenantConfig {
     /// Hooks bound, when the tenant is first created, to plugins bundled with the node.
     #[serde(default)]
     pub plugins: Vec<BundledBinding>,
+    #[serde(default)]
+    pub projects: ProjectRules,
+}
+
+/// How the tenant runs projects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRules {
+    /// The office approves each project before it recruits.
+    #[serde(default)]
+    pub approval: bool,
+    /// The service categories projects and needs may name; every national category if absent.
+    #[serde(default)]
+    pub service_categories: Option<Vec<crate::ServiceCategory>>,
 }
 
 /// A hook bound to a plugin that ships with the node, by the plugin's name.
@@ -114,6 +128,7 @@ pub struct TenantSpec {
     pub units: Vec<UnitSpec>,
     pub reviewing_bodies: Vec<ReviewingBodySpec>,
     pub plugins: Vec<BundledBinding>,
+    pub projects: ProjectRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +227,7 @@ impl TenantConfig {
             units,
             reviewing_bodies,
             plugins: self.plugins.clone(),
+            projects: self.projects.clone(),
         })
     }
 }
@@ -295,6 +311,7 @@ mod tests {
             units: vec![],
             reviewing_bodies: vec![],
             plugins: Vec::new(),
+            projects: ProjectRules::default(),
         }
     }
 

@@ -197,6 +197,54 @@ pub enum ServiceCategory {
     Other,
 }
 
+impl ServiceCategory {
+    pub const ALL: [ServiceCategory; 14] = [
+        ServiceCategory::Community,
+        ServiceCategory::PovertyAlleviation,
+        ServiceCategory::ElderlyAndDisabled,
+        ServiceCategory::Children,
+        ServiceCategory::Health,
+        ServiceCategory::Environment,
+        ServiceCategory::Culture,
+        ServiceCategory::Science,
+        ServiceCategory::Emergency,
+        ServiceCategory::PublicSafety,
+        ServiceCategory::LegalAid,
+        ServiceCategory::Civility,
+        ServiceCategory::MajorEvents,
+        ServiceCategory::Other,
+    ];
+
+    /// The category's bit in a stored set of categories, so that a search filters by category
+    /// with one AND on an integer column. Stored: a category keeps its bit forever.
+    pub fn bit(self) -> i64 {
+        let index = match self {
+            ServiceCategory::Community => 0,
+            ServiceCategory::PovertyAlleviation => 1,
+            ServiceCategory::ElderlyAndDisabled => 2,
+            ServiceCategory::Children => 3,
+            ServiceCategory::Health => 4,
+            ServiceCategory::Environment => 5,
+            ServiceCategory::Culture => 6,
+            ServiceCategory::Science => 7,
+            ServiceCategory::Emergency => 8,
+            ServiceCategory::PublicSafety => 9,
+            ServiceCategory::LegalAid => 10,
+            ServiceCategory::Civility => 11,
+            ServiceCategory::MajorEvents => 12,
+            ServiceCategory::Other => 13,
+        };
+        1 << index
+    }
+
+    /// The set of categories as stored bits.
+    pub fn bits(categories: &[ServiceCategory]) -> i64 {
+        categories
+            .iter()
+            .fold(0, |bits, category| bits | category.bit())
+    }
+}
+
 /// Where a volunteer's registration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

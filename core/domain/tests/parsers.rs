@@ -1324,6 +1324,7 @@ fn config_of(spec: &TenantSpec) -> TenantConfig {
             "kind": body.kind, "name": name(&body.name), "region": body.region.as_str(),
         })).collect::<Vec<_>>(),
         "plugins": spec.plugins,
+        "projects": spec.projects,
     }))
     .unwrap()
 }

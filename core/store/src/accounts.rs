@@ -618,13 +618,7 @@ async fn check_grant_target(
         Scope::Node | Scope::Tenant => return Ok(()),
         Scope::ReviewingBody(id) => ("reviewing_bodies", id),
         Scope::Team(id) => ("teams", id),
-        // Projects arrive with the projects issue; until then no project can be named.
-        Scope::Project(_) => {
-            return Err(StoreError::Invalid(InvalidInput::new(
-                field,
-                Rule::GrantTargetUnknown,
-            )));
-        }
+        Scope::Project(id) => ("projects", id),
     };
     let known = sqlx::query(&format!(
         "SELECT 1 FROM {table} WHERE tenant_code = $1 AND id = $2"

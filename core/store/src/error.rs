@@ -11,6 +11,10 @@ pub enum StoreError {
     Invalid(zhiyuan_domain::InvalidInput),
     #[error("already exists: {0:?}")]
     Unique(UniqueField),
+    /// A rule of who may act refused the change (a sign-up the team closed, overlapping
+    /// shifts), checked within the transaction that would have made it.
+    #[error("refused: {}", .0.code())]
+    Refused(zhiyuan_domain::Rule),
     #[error("a stored value is not one this version understands: {0}")]
     Corrupt(String),
     #[error("database: {0}")]

@@ -15,6 +15,7 @@ mod import;
 mod keys;
 mod migrations;
 mod plugins;
+mod projects;
 mod rows;
 mod teams;
 mod tenants;
@@ -32,6 +33,10 @@ pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
+pub use projects::{
+    EnrollmentDecision, EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord,
+    ProjectSettings, ShiftRecord,
+};
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
 pub use units::UnitUpdate;

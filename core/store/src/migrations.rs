@@ -37,6 +37,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "accounts_and_grants",
         include_str!("../migrations/sqlite/0006_accounts_and_grants.sql"),
     ),
+    (
+        8,
+        "projects",
+        include_str!("../migrations/sqlite/0008_projects.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -86,6 +91,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "bulk_import",
         include_str!("../migrations/postgres/0007_bulk_import.sql"),
+    ),
+    (
+        8,
+        "projects",
+        include_str!("../migrations/postgres/0008_projects.sql"),
     ),
 ];
 

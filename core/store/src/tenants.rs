@@ -50,14 +50,21 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let code = spec.code.as_str();
         sqlx::query(
-            "INSERT INTO tenants (code, name_zh, name_en, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO tenants (code, name_zh, name_en, created_at, created_by, \
+             project_approval, service_categories) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(code)
         .bind(&spec.name.zh)
         .bind(spec.name.en.clone())
         .bind(at.unix_millis())
         .bind(&actor.name)
+        .bind(i64::from(spec.projects.approval))
+        .bind(
+            spec.projects
+                .service_categories
+                .as_ref()
+                .map(|categories| serde_json::json!(categories).to_string()),
+        )
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)")
