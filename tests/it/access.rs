@@ -313,6 +313,25 @@ fn sample_body(action: Action, fixture: &Fixture) -> Option<Value> {
             json!({ "hook": "region-target", "input": { "code": "421300", "resident_population": 1000 } })
         }
         Action::BindPolicy => json!({ "bindings": [] }),
+        Action::DecideProject | Action::CurateNeed => json!({ "decision": "approve" }),
+        Action::TakeDownProject => json!({ "reason": "矩阵测试" }),
+        Action::CloseNeed => json!({ "outcome": "met" }),
+        Action::Enroll => json!({}),
+        Action::DecideEnrollment => json!({ "decision": "accept" }),
+        Action::ChangeProjectGrants => json!({ "volunteer_id": Uuid::now_v7(), "kind": "scanner" }),
+        Action::PostNeed => json!({
+            "title": "矩阵需求", "description": "矩阵测试", "service_categories": ["community"],
+            "region": "421303", "address": "曾都区", "starts_at": "2026-12-01T08:00:00+08:00",
+            "ends_at": "2026-12-02T08:00:00+08:00", "people_needed": 1, "contact_name": "王五",
+            "contact_mobile": "13700003333", "poster": "resident"
+        }),
+        Action::CreateProject | Action::UpdateProject => json!({
+            "title": "矩阵项目", "summary": "矩阵测试", "service_categories": ["community"],
+            "region": "421303", "address": "曾都区", "place": { "longitude": 113.38, "latitude": 31.69 },
+            "starts_at": "2026-12-01T08:00:00+08:00", "ends_at": "2026-12-02T08:00:00+08:00",
+            "contact_name": "李四", "contact_mobile": "13900002222",
+            "shifts": [{ "starts_at": "2026-12-01T09:00:00+08:00", "ends_at": "2026-12-01T10:00:00+08:00", "capacity": 1 }]
+        }),
         Action::SwitchPolicy => json!({ "revision": 1 }),
         _ => return None,
     })
@@ -329,6 +348,12 @@ fn fill(template: &str, fixture: &Fixture, actor: Option<&Actor>) -> String {
         )
         .replace("{volunteer_id}", &fixture.volunteer)
         .replace("{team_id}", &fixture.team)
+        // Projects, needs, shifts and sign-ups the matrix does not make: asked of ids the
+        // tenant does not have, what the permission table says is the same.
+        .replace("{project_id}", "00000000-0000-7000-8000-000000000001")
+        .replace("{need_id}", "00000000-0000-7000-8000-000000000002")
+        .replace("{shift_id}", "00000000-0000-7000-8000-000000000003")
+        .replace("{enrollment_id}", "00000000-0000-7000-8000-000000000004")
         .replace(
             "{sha256}",
             if template.contains("plugins") {

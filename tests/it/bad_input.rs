@@ -17,6 +17,10 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         .replace("{volunteer_id}", volunteer_id)
         .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{team_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{project_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{need_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{shift_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{enrollment_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{sha256}", &"0".repeat(64));
     let body = match (method, template) {
         ("post", "/api/v1/session") => {
@@ -70,6 +74,42 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
             "settings": { "national-percent": "99" }
         }),
         ("put", "/api/v1/tenants/{tenant}/policy") => json!({ "bindings": [] }),
+        ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/projects")
+        | ("put", "/api/v1/tenants/{tenant}/projects/{project_id}") => json!({
+            "title": "敬老院陪伴", "summary": "周末陪伴老人", "service_categories": ["elderly_and_disabled"],
+            "region": "421303", "address": "曾都区青年路1号", "place": { "longitude": 113.38, "latitude": 31.69 },
+            "starts_at": "2026-12-01T08:00:00+08:00", "ends_at": "2026-12-31T18:00:00+08:00",
+            "contact_name": "李四", "contact_mobile": "13900002222",
+            "shifts": [{ "starts_at": "2026-12-05T09:00:00+08:00", "ends_at": "2026-12-05T12:00:00+08:00", "capacity": 20 }]
+        }),
+        ("post", "/api/v1/tenants/{tenant}/needs") => json!({
+            "title": "敬老院周末陪伴", "description": "需要志愿者", "service_categories": ["elderly_and_disabled"],
+            "region": "421303", "address": "曾都区西城敬老院", "starts_at": "2026-12-01T08:00:00+08:00",
+            "ends_at": "2026-12-31T18:00:00+08:00", "people_needed": 3, "contact_name": "王五",
+            "contact_mobile": "13700003333", "poster": "community"
+        }),
+        ("post", "/api/v1/tenants/{tenant}/needs/{need_id}/curation")
+        | ("post", "/api/v1/tenants/{tenant}/projects/{project_id}/decision") => {
+            json!({ "decision": "reject", "reason": "信息不全" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/needs/{need_id}/closure") => {
+            json!({ "outcome": "met", "note": "已满足" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/projects/{project_id}/take-down") => {
+            json!({ "reason": "场地安全隐患" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/projects/{project_id}/grants") => {
+            json!({ "volunteer_id": uuid::Uuid::now_v7(), "kind": "scanner" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollment") => json!({
+            "guardian_consent": { "guardian_name": "林父", "guardian_mobile": "13900003333", "relationship": "父母" }
+        }),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollments/{enrollment_id}/decision",
+        ) => {
+            json!({ "decision": "remove", "reason": "多次缺勤" })
+        }
         ("post", "/api/v1/tenants/{tenant}/policy/switch") => {
             json!({ "revision": 1, "reason": "回滚" })
         }
@@ -94,9 +134,21 @@ fn mutations(
     // A required field left out; a PATCH requires none, but an empty one changes nothing.
     let (missing, missing_field, missing_code) = if template
         == "/api/v1/tenants/{tenant}/units/{unit_id}"
-        || template.ends_with("/grants")
+        || template.ends_with("/accounts/{account_id}/grants")
     {
         (json!({}), "/".to_owned(), "schema_violation")
+    } else if template.ends_with("/enrollment") {
+        // A sign-up requires nothing; a guardian's consent requires the guardian's name.
+        let mut missing = body.clone();
+        missing["guardian_consent"]
+            .as_object_mut()
+            .unwrap()
+            .remove("guardian_name");
+        (
+            missing,
+            "/guardian_consent/guardian_name".to_owned(),
+            "schema_violation",
+        )
     } else {
         let required = [
             "name",
@@ -109,6 +161,8 @@ fn mutations(
             "revision",
             "hook",
             "reason",
+            "title",
+            "outcome",
         ]
         .into_iter()
         .find(|key| object.contains_key(*key))
@@ -190,7 +244,7 @@ on_both_databases! {
             .await;
         let units = node.get("/api/v1/tenants/421300/units", &office).await;
         let unit_id = units.assert_ok()["items"][0]["id"].as_str().unwrap().to_owned();
-        let (volunteer_id, _) = node
+        let (volunteer_id, volunteer) = node
             .apply_as_volunteer("421300", application("王小明", &resident_id("42130319900307123"), "wang.xm"))
             .await;
         let document = node.call(Method::GET, "/api/openapi.json", None, None).await;
@@ -202,7 +256,7 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 18, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 28, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {
@@ -211,6 +265,8 @@ on_both_databases! {
             let token = match template.as_str() {
                 "/api/v1/tenants" => Some(operator.as_str()),
                 "/api/v1/tenants/{tenant}/volunteers" => None,
+                // Signing up is a volunteer's own act.
+                "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollment" => Some(volunteer.as_str()),
                 _ => Some(office.as_str()),
             };
             let (path, body) = valid_body(method_name, template, &unit_id, &volunteer_id);

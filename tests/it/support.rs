@@ -811,3 +811,148 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
+
+/// A verified volunteer with a live session.
+pub struct Person {
+    pub id: String,
+    pub token: String,
+}
+
+/// Verified volunteers of a tenant, registered and verified straight through the store (the
+/// registration itself is what `volunteers.rs` tests), each signed in with a session of its
+/// own. `area` and `born` make their identity numbers: six digits of area, eight of birth date.
+pub async fn volunteers(node: &TestNode, area: &str, born: &str, count: usize) -> Vec<Person> {
+    let tenant = zhiyuan_domain::TenantCode::parse(&format!("{}00", &area[..4])).unwrap();
+    let store = node.store();
+    let actor = zhiyuan_domain::Actor::system("test");
+    let now = node.app().clock.now();
+    let mut people = Vec::with_capacity(count);
+    for index in 0..count {
+        let id_number = resident_id(&format!("{area}{born}{:03}", index + 100));
+        let volunteer = zhiyuan_domain::NewVolunteer {
+            name: zhiyuan_domain::PersonName::parse("林志愿", "/name").unwrap(),
+            id_number: zhiyuan_domain::IdNumber::parse(
+                zhiyuan_domain::IdDocumentKind::ResidentIdCard,
+                &id_number,
+                now.shanghai_date(),
+                "/id_number",
+            )
+            .unwrap(),
+            mobile: zhiyuan_domain::MobileNumber::parse("13800001234", "/mobile").unwrap(),
+            region: zhiyuan_domain::RegionCode::parse(area).unwrap(),
+            unit: None,
+            skills: vec!["急救".into()],
+            service_categories: vec![zhiyuan_domain::ServiceCategory::ElderlyAndDisabled],
+            availability: None,
+        };
+        let username = format!("v{}.{}.{index}", &area[..4], &born[..4]);
+        let account = zhiyuan_store::NewAccount {
+            tenant: Some(tenant.clone()),
+            username: zhiyuan_domain::Username::parse(&username, "/username").unwrap(),
+            display_name: username.clone(),
+            password_hash: "signed in by session only".into(),
+            grants: Vec::new(),
+        };
+        let record = store
+            .register_volunteer(
+                &tenant,
+                &volunteer,
+                &zhiyuan_store::Registrant::NewAccount(account),
+                &actor,
+                now,
+            )
+            .await
+            .unwrap();
+        let number =
+            zhiyuan_domain::VolunteerNumber::new(&tenant, uuid::Uuid::now_v7().as_u128() as u32);
+        store
+            .decide_volunteer(
+                &tenant,
+                record.id,
+                &zhiyuan_store::VolunteerDecision::Verify(number),
+                &actor,
+                now,
+            )
+            .await
+            .unwrap();
+        let account = store
+            .account(Some(&tenant), record.account_id.unwrap())
+            .await
+            .unwrap();
+        let token = zhiyuan_app::sessions::new_token();
+        store
+            .create_session(
+                &account,
+                &zhiyuan_app::sessions::token_hash(&token),
+                now,
+                now.plus_seconds(30 * 24 * 3600),
+            )
+            .await
+            .unwrap();
+        people.push(Person {
+            id: record.id.to_string(),
+            token,
+        });
+    }
+    people
+}
+
+/// An approved team of 曾都区 whose admin is a verified volunteer: answers (team id, admin).
+pub async fn approved_team(node: &TestNode, name: &str, born: &str) -> (String, Person) {
+    let year = &born[..4];
+    let office = node
+        .account_as(
+            Some("421300"),
+            &format!("office.{year}"),
+            zhiyuan_domain::GrantKind::OfficeAdmin,
+        )
+        .await;
+    let bodies = node
+        .get("/api/v1/tenants/421300/reviewing-bodies", &office)
+        .await;
+    let association = bodies.assert_ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|body| body["name"]["zh"] == "曾都区志愿服务联合会")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reviewer = node
+        .account(
+            Some("421300"),
+            &format!("zengdu.{year}"),
+            &[(
+                zhiyuan_domain::GrantKind::Reviewer,
+                Some(zhiyuan_domain::Scope::ReviewingBody(
+                    association.parse().unwrap(),
+                )),
+            )],
+        )
+        .await;
+    let founder = volunteers(node, "421303", born, 1).await.remove(0);
+    let applied = node
+        .call(
+            Method::POST,
+            "/api/v1/tenants/421300/teams",
+            Some(&founder.token),
+            Some(json!({
+                "name": name, "kind": "community", "region": "421303",
+                "contact_name": "张三", "contact_mobile": "13900001111",
+                "legal_status": "unregistered", "liaison_team_id": association
+            })),
+        )
+        .await;
+    assert_eq!(applied.status, 201, "{:#}", applied.body);
+    let team = applied.body["id"].as_str().unwrap().to_owned();
+    node.call(
+        Method::POST,
+        &format!("/api/v1/tenants/421300/teams/{team}/decision"),
+        Some(&reviewer),
+        Some(json!({ "decision": "approve" })),
+    )
+    .await
+    .assert_ok();
+    (team, founder)
+}

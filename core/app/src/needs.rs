@@ -193,7 +193,7 @@ pub async fn list(
 ) -> Result<NeedPage, AppError> {
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(InvalidInput::new("query/limit", Rule::TagsTooMany).into());
+        return Err(InvalidInput::new("query/limit", Rule::PageSize).into());
     }
     let curator = principal.is_some_and(|principal| {
         principal.holds_in(GrantKind::OfficeAdmin, Some(tenant))

@@ -190,7 +190,7 @@ async fn parse_search(
     }
     let limit = search.limit.unwrap_or(PAGE_DEFAULT);
     if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(InvalidInput::new(query_field("limit"), Rule::TagsTooMany).into());
+        return Err(InvalidInput::new(query_field("limit"), Rule::PageSize).into());
     }
     let order = search.sort.unwrap_or(if point.is_some() {
         SearchOrder::Distance

@@ -119,6 +119,7 @@ pub enum Rule {
     RadiusRange,
     CursorInvalid,
     SortNeedsPoint,
+    PageSize,
 }
 
 impl Rule {
@@ -684,6 +685,11 @@ impl Rule {
                 "cursor_invalid",
                 "翻页标记无效,请从第一页重新查询",
                 "the cursor is not one this search gave: start again from the first page",
+            ),
+            Rule::PageSize => (
+                "page_size",
+                "每页条数须在1到100之间",
+                "a page holds 1 to 100 items",
             ),
             Rule::SortNeedsPoint => (
                 "sort_needs_point",

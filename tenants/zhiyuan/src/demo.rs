@@ -1,6 +1,6 @@
 //! The demo data set: accounts holding every kind of grant, with fresh passwords printed at
-//! each start, a team, and registered volunteers, so that a first look at a node shows
-//! something real. Everything is made through the same use cases as over the API.
+//! each start, a team with a need it answers and projects recruiting near the city centre, and
+//! registered volunteers, so that a first look at a node shows something real. Everything is made through the same use cases as over the API.
 
 use anyhow::{Context, anyhow};
 use rand::Rng;
@@ -272,6 +272,136 @@ async fn seed_team(
             app.clock.now(),
         )
         .await?;
+    seed_projects(app, suizhou, created.id, actor).await
+}
+
+/// A community's need, curated, and two projects of the demo team recruiting near Suizhou's
+/// centre, one answering the need; their shifts start days from now.
+async fn seed_projects(
+    app: &App,
+    suizhou: &TenantCode,
+    team: uuid::Uuid,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    let now = app.clock.now();
+    let day = |days: i64, hour: i64| {
+        let midnight = now.unix_millis() - (now.unix_millis() + 8 * 3_600_000) % 86_400_000;
+        zhiyuan_domain::Timestamp::from_unix_millis(midnight + days * 86_400_000 + hour * 3_600_000)
+            .to_shanghai_rfc3339()
+    };
+    let regions = app.store.regions(suizhou).await?;
+    let settings = app.store.project_settings(suizhou).await?;
+    let context = zhiyuan_domain::ProjectContext {
+        regions: &regions,
+        categories: &settings.service_categories,
+        now,
+    };
+    let need = zhiyuan_domain::NeedPost {
+        title: "西城敬老院周末陪伴".to_owned(),
+        description: "敬老院希望每周末有志愿者陪老人聊天、读报。".to_owned(),
+        service_categories: vec![ServiceCategory::ElderlyAndDisabled],
+        region: "421303".to_owned(),
+        address: "随州市曾都区西城街道敬老院".to_owned(),
+        place: None,
+        starts_at: day(1, 8),
+        ends_at: day(30, 18),
+        people_needed: 6,
+        contact_name: "王五".to_owned(),
+        contact_mobile: "13700003333".to_owned(),
+        poster: zhiyuan_domain::NeedPoster::Community,
+        unit_id: None,
+    }
+    .parse(&context)
+    .map_err(|e| anyhow!("demo need: {e}"))?;
+    let poster = app
+        .store
+        .team(suizhou, team)
+        .await?
+        .applicant
+        .context("the demo team has its founder")?;
+    let need = app
+        .store
+        .post_need(suizhou, &need, poster, actor, now)
+        .await?;
+    app.store
+        .change_need_status(
+            suizhou,
+            need.id,
+            &[zhiyuan_domain::NeedStatus::Submitted],
+            zhiyuan_domain::NeedStatus::Open,
+            zhiyuan_domain::AuditAction::NeedOpen,
+            None,
+            actor,
+            now,
+        )
+        .await?;
+    let projects = [
+        (
+            "西城敬老院陪伴",
+            Some(need.id),
+            (113.3712, 31.7003),
+            ServiceCategory::ElderlyAndDisabled,
+        ),
+        (
+            "白云湖环保行",
+            None,
+            (113.3956, 31.7251),
+            ServiceCategory::Environment,
+        ),
+    ];
+    for (title, need, (longitude, latitude), category) in projects {
+        let shift = |days: i64| zhiyuan_domain::ShiftDraft {
+            starts_at: day(days, 9),
+            ends_at: day(days, 12),
+            address: None,
+            place: None,
+            capacity: 10,
+            skills: Vec::new(),
+            check_in_before_minutes: 30,
+            check_in_after_minutes: 30,
+        };
+        let project = zhiyuan_domain::ProjectDraft {
+            title: title.to_owned(),
+            summary: "周末半天,欢迎报名".to_owned(),
+            description: String::new(),
+            service_categories: vec![category],
+            skills: Vec::new(),
+            region: "421303".to_owned(),
+            address: "随州市曾都区".to_owned(),
+            place: zhiyuan_domain::PlaceInput {
+                longitude,
+                latitude,
+                system: zhiyuan_domain::CoordinateSystem::Wgs84,
+            },
+            starts_at: day(1, 0),
+            ends_at: day(30, 0),
+            contact_name: "张三".to_owned(),
+            contact_mobile: "13800001234".to_owned(),
+            minors: zhiyuan_domain::MinorsPolicy::NotAllowed,
+            acceptance: zhiyuan_domain::Acceptance::Automatic,
+            withdrawal_cutoff_hours: 2,
+            need_id: need,
+            shifts: vec![shift(3), shift(10)],
+        }
+        .parse(&context)
+        .map_err(|e| anyhow!("demo project: {e}"))?;
+        let created = app
+            .store
+            .create_project(suizhou, team, &project, actor, now)
+            .await?;
+        app.store
+            .change_project_status(
+                suizhou,
+                created.id,
+                &[zhiyuan_domain::ProjectStatus::Draft],
+                zhiyuan_domain::ProjectStatus::Published,
+                zhiyuan_domain::AuditAction::ProjectPublish,
+                None,
+                actor,
+                now,
+            )
+            .await?;
+    }
     Ok(())
 }
 
