@@ -826,73 +826,83 @@ pub async fn volunteers(node: &TestNode, area: &str, born: &str, count: usize) -
     let store = node.store();
     let actor = zhiyuan_domain::Actor::system("test");
     let now = node.app().clock.now();
+    let one = |index: usize| {
+        let (tenant, actor) = (tenant.clone(), actor.clone());
+        async move {
+            // 900 sequence numbers a birth date; past them, the days after it.
+            let day: u32 = born[6..8].parse::<u32>().unwrap() + u32::try_from(index / 900).unwrap();
+            assert!(day <= 28, "too many volunteers born near {born}");
+            let id_number = resident_id(&format!("{area}{}{day:02}{:03}", &born[..6], index % 900 + 100));
+            let volunteer = zhiyuan_domain::NewVolunteer {
+                name: zhiyuan_domain::PersonName::parse("林志愿", "/name").unwrap(),
+                id_number: zhiyuan_domain::IdNumber::parse(
+                    zhiyuan_domain::IdDocumentKind::ResidentIdCard,
+                    &id_number,
+                    now.shanghai_date(),
+                    "/id_number",
+                )
+                .unwrap(),
+                mobile: zhiyuan_domain::MobileNumber::parse("13800001234", "/mobile").unwrap(),
+                region: zhiyuan_domain::RegionCode::parse(area).unwrap(),
+                unit: None,
+                skills: vec!["急救".into()],
+                service_categories: vec![zhiyuan_domain::ServiceCategory::ElderlyAndDisabled],
+                availability: None,
+            };
+            let username = format!("v{}.{}.{index}", &area[..4], &born[..4]);
+            let account = zhiyuan_store::NewAccount {
+                tenant: Some(tenant.clone()),
+                username: zhiyuan_domain::Username::parse(&username, "/username").unwrap(),
+                display_name: username.clone(),
+                password_hash: "signed in by session only".into(),
+                grants: Vec::new(),
+            };
+            let record = store
+                .register_volunteer(
+                    &tenant,
+                    &volunteer,
+                    &zhiyuan_store::Registrant::NewAccount(account),
+                    &actor,
+                    now,
+                )
+                .await
+                .unwrap();
+            let number =
+                zhiyuan_domain::VolunteerNumber::new(&tenant, uuid::Uuid::now_v7().as_u128() as u32);
+            store
+                .decide_volunteer(
+                    &tenant,
+                    record.id,
+                    &zhiyuan_store::VolunteerDecision::Verify(number),
+                    &actor,
+                    now,
+                )
+                .await
+                .unwrap();
+            let account = store
+                .account(Some(&tenant), record.account_id.unwrap())
+                .await
+                .unwrap();
+            let token = zhiyuan_app::sessions::new_token();
+            store
+                .create_session(
+                    &account,
+                    &zhiyuan_app::sessions::token_hash(&token),
+                    now,
+                    now.plus_seconds(30 * 24 * 3600),
+                )
+                .await
+                .unwrap();
+            Person {
+                id: record.id.to_string(),
+                token,
+            }
+        }
+    };
+    // Thirty-two at a time: PostgreSQL commits them together rather than one flush each.
     let mut people = Vec::with_capacity(count);
-    for index in 0..count {
-        let id_number = resident_id(&format!("{area}{born}{:03}", index + 100));
-        let volunteer = zhiyuan_domain::NewVolunteer {
-            name: zhiyuan_domain::PersonName::parse("林志愿", "/name").unwrap(),
-            id_number: zhiyuan_domain::IdNumber::parse(
-                zhiyuan_domain::IdDocumentKind::ResidentIdCard,
-                &id_number,
-                now.shanghai_date(),
-                "/id_number",
-            )
-            .unwrap(),
-            mobile: zhiyuan_domain::MobileNumber::parse("13800001234", "/mobile").unwrap(),
-            region: zhiyuan_domain::RegionCode::parse(area).unwrap(),
-            unit: None,
-            skills: vec!["急救".into()],
-            service_categories: vec![zhiyuan_domain::ServiceCategory::ElderlyAndDisabled],
-            availability: None,
-        };
-        let username = format!("v{}.{}.{index}", &area[..4], &born[..4]);
-        let account = zhiyuan_store::NewAccount {
-            tenant: Some(tenant.clone()),
-            username: zhiyuan_domain::Username::parse(&username, "/username").unwrap(),
-            display_name: username.clone(),
-            password_hash: "signed in by session only".into(),
-            grants: Vec::new(),
-        };
-        let record = store
-            .register_volunteer(
-                &tenant,
-                &volunteer,
-                &zhiyuan_store::Registrant::NewAccount(account),
-                &actor,
-                now,
-            )
-            .await
-            .unwrap();
-        let number =
-            zhiyuan_domain::VolunteerNumber::new(&tenant, uuid::Uuid::now_v7().as_u128() as u32);
-        store
-            .decide_volunteer(
-                &tenant,
-                record.id,
-                &zhiyuan_store::VolunteerDecision::Verify(number),
-                &actor,
-                now,
-            )
-            .await
-            .unwrap();
-        let account = store
-            .account(Some(&tenant), record.account_id.unwrap())
-            .await
-            .unwrap();
-        let token = zhiyuan_app::sessions::new_token();
-        store
-            .create_session(
-                &account,
-                &zhiyuan_app::sessions::token_hash(&token),
-                now,
-                now.plus_seconds(30 * 24 * 3600),
-            )
-            .await
-            .unwrap();
-        people.push(Person {
-            id: record.id.to_string(),
-            token,
-        });
+    for batch in (0..count).collect::<Vec<_>>().chunks(32) {
+        people.extend(futures::future::join_all(batch.iter().map(|index| one(*index))).await);
     }
     people
 }

@@ -73,7 +73,7 @@ pub async fn enroll(
     if volunteer.status != VolunteerStatus::Verified {
         return Err(AppError::Refused(Rule::VolunteerNotVerified));
     }
-    let project = app.store.project_of_shift(tenant, shift_id).await?;
+    let (project, shift) = app.store.shift_with_project(tenant, shift_id).await?;
     let now = app.clock.now();
     if !matches!(
         project
@@ -83,7 +83,6 @@ pub async fn enroll(
     ) {
         return Err(AppError::WrongState(Rule::ProjectNotRecruiting));
     }
-    let shift = shift_of(&project, shift_id)?;
     if shift.starts_at <= now {
         return Err(AppError::WrongState(Rule::ShiftStarted));
     }
@@ -109,9 +108,9 @@ pub async fn enroll(
         .store
         .enroll(
             tenant,
-            shift,
+            &project,
+            &shift,
             volunteer.id,
-            project.acceptance,
             consent.as_ref(),
             &principal.actor(),
             now,

@@ -86,19 +86,22 @@ pub(crate) async fn record(
     record: AuditRecord<'_>,
 ) -> Result<(), StoreError> {
     let trail = realm(record.tenant);
-    sqlx::query(
-        "INSERT INTO audit_heads (tenant_code, seq, hash) VALUES ($1, 0, '') \
-         ON CONFLICT (tenant_code) DO NOTHING",
-    )
-    .bind(trail)
-    .execute(&mut **tx)
-    .await?;
-    let head = sqlx::query(
-        "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_code = $1 RETURNING seq, hash",
-    )
-    .bind(trail)
-    .fetch_one(&mut **tx)
-    .await?;
+    // The head is locked from here to the commit, so every write of a trail takes its turn
+    // here: one statement, but for a trail's first event.
+    let advance = "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_code = $1 RETURNING seq, hash";
+    let head = match sqlx::query(advance).bind(trail).fetch_optional(&mut **tx).await? {
+        Some(head) => head,
+        None => {
+            sqlx::query(
+                "INSERT INTO audit_heads (tenant_code, seq, hash) VALUES ($1, 0, '') \
+                 ON CONFLICT (tenant_code) DO NOTHING",
+            )
+            .bind(trail)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(advance).bind(trail).fetch_one(&mut **tx).await?
+        }
+    };
     let seq = int(&head, "seq")?;
     let previous = text(&head, "hash")?;
     let stored = StoredEvent {

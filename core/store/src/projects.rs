@@ -234,19 +234,24 @@ const SHIFT_COLUMNS: &str = "id, project_id, starts_at, ends_at, address, longit
     latitude_e7, capacity, taken, waiting, skills, check_in_before_minutes, check_in_after_minutes";
 
 fn shift_record(row: &AnyRow) -> Result<ShiftRecord, StoreError> {
+    shift_record_prefixed(row, "")
+}
+
+fn shift_record_prefixed(row: &AnyRow, prefix: &str) -> Result<ShiftRecord, StoreError> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(ShiftRecord {
-        id: uuid(row, "id")?,
-        project_id: uuid(row, "project_id")?,
-        starts_at: timestamp(row, "starts_at")?,
-        ends_at: timestamp(row, "ends_at")?,
-        address: optional_text(row, "address")?,
-        place: place_of(row, "")?,
-        capacity: count(row, "capacity")?,
-        taken: count(row, "taken")?,
-        waiting: count(row, "waiting")?,
-        skills: json_list(row, "skills")?,
-        check_in_before_minutes: count(row, "check_in_before_minutes")?,
-        check_in_after_minutes: count(row, "check_in_after_minutes")?,
+        id: uuid(row, &column("id"))?,
+        project_id: uuid(row, &column("project_id"))?,
+        starts_at: timestamp(row, &column("starts_at"))?,
+        ends_at: timestamp(row, &column("ends_at"))?,
+        address: optional_text(row, &column("address"))?,
+        place: place_of(row, prefix)?,
+        capacity: count(row, &column("capacity"))?,
+        taken: count(row, &column("taken"))?,
+        waiting: count(row, &column("waiting"))?,
+        skills: json_list(row, &column("skills"))?,
+        check_in_before_minutes: count(row, &column("check_in_before_minutes"))?,
+        check_in_after_minutes: count(row, &column("check_in_after_minutes"))?,
     })
 }
 
@@ -564,6 +569,34 @@ impl Store {
         let project = read_project(&mut tx, tenant, uuid(&row, "project_id")?).await?;
         tx.commit().await?;
         Ok(project)
+    }
+
+    /// A shift and its project (without the project's other shifts), in one read: what a
+    /// sign-up needs to know first.
+    pub async fn shift_with_project(
+        &self,
+        tenant: &TenantCode,
+        shift: Uuid,
+    ) -> Result<(ProjectRecord, ShiftRecord), StoreError> {
+        let columns = |table: &str, list: &str, prefix: &str| {
+            list.split(", ")
+                .map(|column| format!("{table}.{column} AS {prefix}{column}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {}, {} FROM shifts s JOIN projects p \
+               ON p.tenant_code = s.tenant_code AND p.id = s.project_id \
+             WHERE s.tenant_code = $1 AND s.id = $2",
+            columns("p", PROJECT_COLUMNS, ""),
+            columns("s", SHIFT_COLUMNS, "shift_"),
+        ))
+        .bind(tenant.as_str())
+        .bind(shift.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((project_record(&row)?, shift_record_prefixed(&row, "shift_")?))
     }
 
     /// Projects as the filter says, without their shifts; by start then id when the filter
@@ -889,39 +922,55 @@ impl Store {
     /// Signs a volunteer up for a shift: a place if one is free (accepted, or applied where the
     /// team accepts each sign-up), else the waiting list. Refused when the volunteer holds a
     /// live sign-up for this shift or one that overlaps it.
+    ///
+    /// Everything that can be checked before the shift's row is locked is: from taking a place
+    /// to the commit, sign-ups of the shift take turns, so that stretch is kept to the place,
+    /// the sign-up's row and its audit event.
     #[allow(clippy::too_many_arguments)]
     pub async fn enroll(
         &self,
         tenant: &TenantCode,
+        project: &ProjectRecord,
         shift: &ShiftRecord,
         volunteer: Uuid,
-        acceptance: Acceptance,
         consent: Option<&GuardianConsent>,
         actor: &Actor,
         at: Timestamp,
     ) -> Result<EnrollmentRecord, StoreError> {
         let mut tx = self.begin_write().await?;
-        // A volunteer's sign-ups are made one at a time, so that two at once cannot both pass
-        // the check for overlapping shifts. SQLite's writers take turns already.
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM volunteers WHERE tenant_code = $1 AND id = $2 FOR UPDATE")
-                .bind(tenant.as_str())
-                .bind(volunteer.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        let existing = sqlx::query(
-            "SELECT id, status FROM enrollments WHERE tenant_code = $1 AND shift_id = $2 \
-             AND volunteer_id = $3",
-        )
+        // One statement reads the volunteer's sign-up for this shift, if any, and whether one of
+        // theirs overlaps it. On PostgreSQL it also locks the volunteer's row, so that two
+        // sign-ups of one person take turns past the check for overlapping shifts; SQLite's
+        // writers take turns already.
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let checked = sqlx::query(&format!(
+            "SELECT \
+               (SELECT e.id FROM enrollments e WHERE e.tenant_code = v.tenant_code \
+                  AND e.shift_id = $3 AND e.volunteer_id = v.id) AS existing_id, \
+               (SELECT e.status FROM enrollments e WHERE e.tenant_code = v.tenant_code \
+                  AND e.shift_id = $3 AND e.volunteer_id = v.id) AS existing_status, \
+               (SELECT COUNT(*) FROM enrollments e JOIN shifts s \
+                  ON s.tenant_code = e.tenant_code AND s.id = e.shift_id \
+                WHERE e.tenant_code = v.tenant_code AND e.volunteer_id = v.id \
+                  AND e.shift_id <> $3 AND e.status IN ('applied', 'accepted', 'waitlisted') \
+                  AND s.starts_at < $4 AND s.ends_at > $5) AS clashes \
+             FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2{lock}"
+        ))
         .bind(tenant.as_str())
-        .bind(shift.id.to_string())
         .bind(volunteer.to_string())
+        .bind(shift.id.to_string())
+        .bind(shift.ends_at.unix_millis())
+        .bind(shift.starts_at.unix_millis())
         .fetch_optional(&mut *tx)
-        .await?;
-        let existing = match existing {
-            Some(row) => {
-                let status = enumerated(&row, "status", EnrollmentStatus::from_db)?;
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let existing = match optional_text(&checked, "existing_status")? {
+            Some(status) => {
+                let status = EnrollmentStatus::from_db(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("enrollment status {status:?}")))?;
                 if status.is_live() {
                     return Err(wrong_state("/", Rule::EnrollmentExists));
                 }
@@ -931,41 +980,25 @@ impl Store {
                 ) {
                     return Err(StoreError::Refused(Rule::EnrollmentClosedByTeam));
                 }
-                Some(uuid(&row, "id")?)
+                optional_uuid(&checked, "existing_id")?
             }
             None => None,
         };
-        let clash = sqlx::query(
-            "SELECT 1 AS clash FROM enrollments e JOIN shifts s \
-               ON s.tenant_code = e.tenant_code AND s.id = e.shift_id \
-             WHERE e.tenant_code = $1 AND e.volunteer_id = $2 \
-               AND e.status IN ('applied', 'accepted', 'waitlisted') \
-               AND s.starts_at < $3 AND s.ends_at > $4 LIMIT 1",
-        )
-        .bind(tenant.as_str())
-        .bind(volunteer.to_string())
-        .bind(shift.ends_at.unix_millis())
-        .bind(shift.starts_at.unix_millis())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if clash.is_some() {
+        if int(&checked, "clashes")? > 0 {
             return Err(StoreError::Refused(Rule::ShiftClash));
         }
-        let placed = take_place(&mut tx, tenant, shift.id).await?;
-        let status = match (placed, acceptance) {
-            (false, _) => EnrollmentStatus::Waitlisted,
-            (true, Acceptance::Automatic) => EnrollmentStatus::Accepted,
-            (true, Acceptance::ByTeam) => EnrollmentStatus::Applied,
+        // The row is written first with the outcome the shift's counts, read moments ago,
+        // make likely; only then is the shift's row locked, and the sign-up's own row is
+        // written again only when the guess was wrong.
+        let placed_status = match project.acceptance {
+            Acceptance::Automatic => EnrollmentStatus::Accepted,
+            Acceptance::ByTeam => EnrollmentStatus::Applied,
         };
-        if !placed {
-            sqlx::query(
-                "UPDATE shifts SET waiting = waiting + 1 WHERE tenant_code = $1 AND id = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(shift.id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
+        let guess = if shift.taken < shift.capacity {
+            placed_status
+        } else {
+            EnrollmentStatus::Waitlisted
+        };
         let guardian = consent.map(|consent| {
             (
                 consent.guardian_name.as_str().to_owned(),
@@ -988,7 +1021,7 @@ impl Store {
                      guardian_relationship = $4, reason = NULL, enrolled_at = $5, changed_at = $5, \
                      changed_by = $6 WHERE tenant_code = $7 AND id = $8",
                 )
-                .bind(status.as_str())
+                .bind(guess.as_str())
                 .bind(name)
                 .bind(mobile)
                 .bind(relationship)
@@ -1012,7 +1045,7 @@ impl Store {
                 .bind(shift.id.to_string())
                 .bind(shift.project_id.to_string())
                 .bind(volunteer.to_string())
-                .bind(status.as_str())
+                .bind(guess.as_str())
                 .bind(name)
                 .bind(mobile)
                 .bind(relationship)
@@ -1023,7 +1056,31 @@ impl Store {
                 id
             }
         };
-        let enrollment = read_enrollment(&mut tx, tenant, id).await?;
+        let (status, waiting_ahead) =
+            place_or_wait(&mut tx, tenant, shift.id, guess.holds_place(), placed_status).await?;
+        if status != guess {
+            sqlx::query("UPDATE enrollments SET status = $1 WHERE tenant_code = $2 AND id = $3")
+                .bind(status.as_str())
+                .bind(tenant.as_str())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let enrollment = EnrollmentRecord {
+            id,
+            shift_id: shift.id,
+            project_id: project.id,
+            volunteer_id: volunteer,
+            status,
+            guardian,
+            reason: None,
+            enrolled_at: at,
+            changed_at: at,
+            project_title: project.title.clone(),
+            shift_starts_at: shift.starts_at,
+            shift_ends_at: shift.ends_at,
+            waiting_ahead,
+        };
         audit_enrollment(
             &mut tx,
             tenant,
@@ -1200,6 +1257,38 @@ async fn take_place(
     .execute(&mut **tx)
     .await?;
     Ok(taken.rows_affected() == 1)
+}
+
+/// Takes a place on the shift, or else a place at the end of its waiting list: a conditional
+/// statement each, tried in the order `place_first` says (what the shift's counts made likely).
+/// A statement that matches no row locks none, so the shift may fill or free between the two;
+/// then they are tried again. Answers the status and, on the list, how many wait ahead.
+async fn place_or_wait(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantCode,
+    shift: Uuid,
+    place_first: bool,
+    placed: EnrollmentStatus,
+) -> Result<(EnrollmentStatus, Option<u32>), StoreError> {
+    for attempt in 0..16 {
+        if (place_first || attempt > 0) && take_place(tx, tenant, shift).await? {
+            return Ok((placed, None));
+        }
+        let waiting = sqlx::query(
+            "UPDATE shifts SET waiting = waiting + 1 WHERE tenant_code = $1 AND id = $2 \
+             AND taken >= capacity RETURNING waiting",
+        )
+        .bind(tenant.as_str())
+        .bind(shift.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = waiting {
+            // The last on the list: everyone else waiting is ahead.
+            let ahead = count(&row, "waiting")?.saturating_sub(1);
+            return Ok((EnrollmentStatus::Waitlisted, Some(ahead)));
+        }
+    }
+    Err(StoreError::Corrupt(format!("shift {shift} neither has a place nor is full")))
 }
 
 /// Gives a free place to the oldest sign-up on the shift's waiting list, if any.
