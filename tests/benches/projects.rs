@@ -206,7 +206,10 @@ async fn sign_up_burst(node: &TestNode, sign_ups: usize) {
     .assert_ok();
     let making = Instant::now();
     let people = support::volunteers(node, "421303", "19960606", sign_ups).await;
-    eprintln!("{sign_ups} verified volunteers made in {:.1} s", making.elapsed().as_secs_f64());
+    eprintln!(
+        "{sign_ups} verified volunteers made in {:.1} s",
+        making.elapsed().as_secs_f64()
+    );
     let url = format!(
         "{}/api/v1/tenants/421300/shifts/{shift}/enrollment",
         node.base_url

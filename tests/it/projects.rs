@@ -419,7 +419,9 @@ on_both_databases! {
             (with(&|b| b["shifts"][0]["capacity"] = json!(0)), "/shifts/0/capacity", "shift_capacity"),
             (with(&|b| b["shifts"][0]["capacity"] = json!(1_000_000)), "/shifts/0/capacity", "shift_capacity"),
             (with(&|b| b["shifts"] = json!([])), "/shifts", "shift_count"),
-            (with(&|b| b["place"] = json!({ "longitude": 2.35, "latitude": 48.85 })), "/place", "coordinates_outside_china"),
+            (with(&|b| b["place"] = json!({ "longitude": 2.35, "latitude": 48.85 })), "/place/longitude", "coordinates_outside_china"),
+            (with(&|b| b["title"] = json!("   ")), "/title", "name_empty"),
+            (with(&|b| b["skills"] = json!([" "])), "/skills/0", "tag_length"),
             (with(&|b| b["place"] = json!({ "longitude": "113.38", "latitude": 31.69 })), "/place/longitude", "coordinates_not_numbers"),
             (with(&|b| b["region"] = json!("420704")), "/region", "region_unknown"),
             (with(&|b| b["service_categories"] = json!(["other"])), "/service_categories/0", "category_not_offered"),
@@ -428,6 +430,28 @@ on_both_databases! {
         ];
         for (body, field, code) in cases {
             let answer = create(body).await;
+            assert_eq!(answer.assert_problem(422, code).as_deref(), Some(field), "{code}: {:#}", answer.body);
+        }
+        // Needs refused.
+        let need = |change: &dyn Fn(&mut Value)| {
+            let mut body = json!({
+                "title": "助老需求", "description": "需要志愿者", "service_categories": ["elderly_and_disabled"],
+                "region": "421303", "address": "曾都区西城敬老院", "starts_at": "2026-12-01T08:00:00+08:00",
+                "ends_at": "2026-12-31T18:00:00+08:00", "people_needed": 3, "contact_name": "王五",
+                "contact_mobile": "13700003333", "poster": "resident"
+            });
+            change(&mut body);
+            body
+        };
+        for (body, field, code) in [
+            (need(&|b| b["region"] = json!("420704")), "/region", "region_unknown"),
+            (need(&|b| b["service_categories"] = json!(["other"])), "/service_categories/0", "category_not_offered"),
+            (need(&|b| b["poster"] = json!("unit")), "/unit_id", "need_unit"),
+            (need(&|b| b["unit_id"] = json!(Uuid::now_v7())), "/unit_id", "need_unit"),
+            (need(&|b| b["people_needed"] = json!(0)), "/people_needed", "shift_capacity"),
+            (need(&|b| b["ends_at"] = json!("2026-11-01T08:00:00+08:00")), "/ends_at", "ends_before_start"),
+        ] {
+            let answer = node.call(Method::POST, "/api/v1/tenants/421300/needs", Some(&adult.token), Some(body)).await;
             assert_eq!(answer.assert_problem(422, code).as_deref(), Some(field), "{code}: {:#}", answer.body);
         }
         // A project of another team: neither written for it nor published by another's admin.
@@ -446,7 +470,7 @@ on_both_databases! {
         // Searches refused, each naming its parameter.
         for (query, field, code) in [
             ("longitude=abc&latitude=31.69", "query/longitude", "coordinates_not_numbers"),
-            ("longitude=113.38", "query/latitude", "coordinates_not_numbers"),
+            ("longitude=113.38", "query/latitude", "point_incomplete"),
             ("longitude=13.38&latitude=31.69", "query/longitude", "coordinates_outside_china"),
             ("longitude=113.38&latitude=31.69&radius_m=900000", "query/radius_m", "radius_range"),
             ("sort=distance", "query/sort", "sort_needs_point"),

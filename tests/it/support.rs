@@ -832,7 +832,11 @@ pub async fn volunteers(node: &TestNode, area: &str, born: &str, count: usize) -
             // 900 sequence numbers a birth date; past them, the days after it.
             let day: u32 = born[6..8].parse::<u32>().unwrap() + u32::try_from(index / 900).unwrap();
             assert!(day <= 28, "too many volunteers born near {born}");
-            let id_number = resident_id(&format!("{area}{}{day:02}{:03}", &born[..6], index % 900 + 100));
+            let id_number = resident_id(&format!(
+                "{area}{}{day:02}{:03}",
+                &born[..6],
+                index % 900 + 100
+            ));
             let volunteer = zhiyuan_domain::NewVolunteer {
                 name: zhiyuan_domain::PersonName::parse("林志愿", "/name").unwrap(),
                 id_number: zhiyuan_domain::IdNumber::parse(
@@ -867,8 +871,10 @@ pub async fn volunteers(node: &TestNode, area: &str, born: &str, count: usize) -
                 )
                 .await
                 .unwrap();
-            let number =
-                zhiyuan_domain::VolunteerNumber::new(&tenant, uuid::Uuid::now_v7().as_u128() as u32);
+            let number = zhiyuan_domain::VolunteerNumber::new(
+                &tenant,
+                uuid::Uuid::now_v7().as_u128() as u32,
+            );
             store
                 .decide_volunteer(
                     &tenant,

@@ -245,6 +245,16 @@ impl Schemas {
 /// the parsers check, and a person is told the rule (in both languages) rather than a pattern.
 fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(String, Rule)> {
     let rule = match kind {
+        // A text that must say something: a reason, a tag, or anything else named.
+        ValidationErrorKind::Pattern { pattern } if pattern == r"\S" => {
+            if path.ends_with("/reason") {
+                Rule::ReasonRequired
+            } else if path.contains("/skills/") {
+                Rule::TagLength
+            } else {
+                Rule::NameEmpty
+            }
+        }
         ValidationErrorKind::Pattern { pattern } => pattern_rule(pattern)?,
         ValidationErrorKind::Required { property } => {
             let rule = match property.as_str()? {
@@ -253,6 +263,7 @@ fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(
                 "registration_authority_id" => Rule::RegisteredTeamTakesAuthority,
                 "liaison_team_id" => Rule::UnregisteredTeamTakesLiaison,
                 "certificates" => Rule::CertificatesRequired,
+                "unit_id" => Rule::NeedUnit,
                 _ => return None,
             };
             return Some((format!("{path}/{}", property.as_str()?), rule));
@@ -279,6 +290,14 @@ fn domain_rule(id: SchemaId, path: &str, kind: &ValidationErrorKind) -> Option<(
         {
             Rule::CoordinatesNotNumbers
         }
+        ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
+            if path.ends_with("/longitude") || path.ends_with("/latitude") =>
+        {
+            Rule::CoordinatesOutsideChina
+        }
+        ValidationErrorKind::Format { format } if format == "date-time" => Rule::TimeFormat,
+        // A unit names itself; nobody else names a unit.
+        ValidationErrorKind::FalseSchema if path == "/unit_id" => Rule::NeedUnit,
         ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
             if path.ends_with("/capacity") || path == "/people_needed" =>
         {

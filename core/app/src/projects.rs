@@ -112,10 +112,10 @@ fn search_point(search: &ProjectSearch) -> Result<Option<Coordinates>, AppError>
         )?)),
         (None, None) => Ok(None),
         (Some(_), None) => {
-            Err(InvalidInput::new(query_field("latitude"), Rule::CoordinatesNotNumbers).into())
+            Err(InvalidInput::new(query_field("latitude"), Rule::PointIncomplete).into())
         }
         (None, Some(_)) => {
-            Err(InvalidInput::new(query_field("longitude"), Rule::CoordinatesNotNumbers).into())
+            Err(InvalidInput::new(query_field("longitude"), Rule::PointIncomplete).into())
         }
     }
 }

@@ -119,6 +119,7 @@ pub enum Rule {
     RadiusRange,
     CursorInvalid,
     SortNeedsPoint,
+    PointIncomplete,
     PageSize,
 }
 
@@ -690,6 +691,11 @@ impl Rule {
                 "page_size",
                 "每页条数须在1到100之间",
                 "a page holds 1 to 100 items",
+            ),
+            Rule::PointIncomplete => (
+                "point_incomplete",
+                "位置须同时给出经度和纬度",
+                "a point takes both a longitude and a latitude",
             ),
             Rule::SortNeedsPoint => (
                 "sort_needs_point",

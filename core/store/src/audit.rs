@@ -89,7 +89,11 @@ pub(crate) async fn record(
     // The head is locked from here to the commit, so every write of a trail takes its turn
     // here: one statement, but for a trail's first event.
     let advance = "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_code = $1 RETURNING seq, hash";
-    let head = match sqlx::query(advance).bind(trail).fetch_optional(&mut **tx).await? {
+    let head = match sqlx::query(advance)
+        .bind(trail)
+        .fetch_optional(&mut **tx)
+        .await?
+    {
         Some(head) => head,
         None => {
             sqlx::query(
@@ -99,7 +103,10 @@ pub(crate) async fn record(
             .bind(trail)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(advance).bind(trail).fetch_one(&mut **tx).await?
+            sqlx::query(advance)
+                .bind(trail)
+                .fetch_one(&mut **tx)
+                .await?
         }
     };
     let seq = int(&head, "seq")?;
@@ -118,31 +125,44 @@ pub(crate) async fn record(
         at: record.at.unix_millis(),
     };
     let hash = stored.hash(&previous);
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_code, seq, id, actor_account_id, actor_name, action, \
-         entity_kind, entity_id, before_json, after_json, reason, at, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(trail)
-    .bind(stored.seq)
-    .bind(&stored.id)
-    .bind(&stored.actor_account_id)
-    .bind(&stored.actor_name)
-    .bind(&stored.action)
-    .bind(&stored.entity_kind)
-    .bind(&stored.entity_id)
-    .bind(&stored.before_json)
-    .bind(&stored.after_json)
-    .bind(&stored.reason)
-    .bind(stored.at)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE tenant_code = $2")
-        .bind(&hash)
+    const INSERT: &str = "INSERT INTO audit_events (tenant_code, seq, id, actor_account_id, \
+         actor_name, action, entity_kind, entity_id, before_json, after_json, reason, at, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+    // On PostgreSQL the event and the head's new hash are written in one statement: the head
+    // stays locked until the commit, so each round trip saved here is one less that every
+    // other write of the trail waits for. SQLite's statements run in the process.
+    let postgres = tx.backend_name() == "PostgreSQL";
+    let sql = if postgres {
+        format!(
+            "WITH event AS ({INSERT} RETURNING hash) \
+             UPDATE audit_heads SET hash = (SELECT hash FROM event) WHERE tenant_code = $1"
+        )
+    } else {
+        INSERT.to_owned()
+    };
+    sqlx::query(&sql)
         .bind(trail)
+        .bind(stored.seq)
+        .bind(&stored.id)
+        .bind(&stored.actor_account_id)
+        .bind(&stored.actor_name)
+        .bind(&stored.action)
+        .bind(&stored.entity_kind)
+        .bind(&stored.entity_id)
+        .bind(&stored.before_json)
+        .bind(&stored.after_json)
+        .bind(&stored.reason)
+        .bind(stored.at)
+        .bind(&hash)
         .execute(&mut **tx)
         .await?;
+    if !postgres {
+        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE tenant_code = $2")
+            .bind(&hash)
+            .bind(trail)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -596,7 +596,10 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        Ok((project_record(&row)?, shift_record_prefixed(&row, "shift_")?))
+        Ok((
+            project_record(&row)?,
+            shift_record_prefixed(&row, "shift_")?,
+        ))
     }
 
     /// Projects as the filter says, without their shifts; by start then id when the filter
@@ -943,7 +946,7 @@ impl Store {
         // sign-ups of one person take turns past the check for overlapping shifts; SQLite's
         // writers take turns already.
         let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Postgres => " FOR NO KEY UPDATE",
             Backend::Sqlite => "",
         };
         let checked = sqlx::query(&format!(
@@ -1056,8 +1059,14 @@ impl Store {
                 id
             }
         };
-        let (status, waiting_ahead) =
-            place_or_wait(&mut tx, tenant, shift.id, guess.holds_place(), placed_status).await?;
+        let (status, waiting_ahead) = place_or_wait(
+            &mut tx,
+            tenant,
+            shift.id,
+            guess.holds_place(),
+            placed_status,
+        )
+        .await?;
         if status != guess {
             sqlx::query("UPDATE enrollments SET status = $1 WHERE tenant_code = $2 AND id = $3")
                 .bind(status.as_str())
@@ -1288,7 +1297,9 @@ async fn place_or_wait(
             return Ok((EnrollmentStatus::Waitlisted, Some(ahead)));
         }
     }
-    Err(StoreError::Corrupt(format!("shift {shift} neither has a place nor is full")))
+    Err(StoreError::Corrupt(format!(
+        "shift {shift} neither has a place nor is full"
+    )))
 }
 
 /// Gives a free place to the oldest sign-up on the shift's waiting list, if any.

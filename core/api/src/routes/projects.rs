@@ -223,8 +223,8 @@ pub(crate) async fn list_team_projects(
 /// `cursor`, which neither repeats nor skips a project whatever is published in between.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/projects", tag = "projects", operation_id = "search_projects",
     params(
-        ("longitude" = Option<f64>, Query, description = "The point searched from, with `latitude`"),
-        ("latitude" = Option<f64>, Query),
+        ("longitude" = Option<f64>, Query, minimum = 72.004, maximum = 137.8347, description = "The point searched from, with `latitude`; in China"),
+        ("latitude" = Option<f64>, Query, minimum = 0.8293, maximum = 55.8271),
         ("system" = Option<CoordinateSystem>, Query, description = "The system of the point and of the places answered (default wgs84)"),
         ("radius_m" = Option<u32>, Query, minimum = 100, maximum = 50000, description = "How far from the point (default 10000)"),
         ("region" = Option<String>, Query, description = "Only this region and those under it"),
@@ -386,8 +386,8 @@ pub(crate) async fn change_project_grants(
 /// shift they can still take, best fit first by the tenant's matching policy.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me/suggestions", tag = "projects", operation_id = "suggest_projects",
     params(
-        ("longitude" = Option<f64>, Query, description = "Where the volunteer is, with `latitude`"),
-        ("latitude" = Option<f64>, Query),
+        ("longitude" = Option<f64>, Query, minimum = 72.004, maximum = 137.8347, description = "Where the volunteer is, with `latitude`; in China"),
+        ("latitude" = Option<f64>, Query, minimum = 0.8293, maximum = 55.8271),
         ("system" = Option<CoordinateSystem>, Query, description = "The system of the point and of the places answered (default wgs84)"),
         ("radius_m" = Option<u32>, Query, minimum = 100, maximum = 50000, description = "How far from the point (default 20000)"),
         ("category" = Option<zhiyuan_domain::ServiceCategory>, Query),
