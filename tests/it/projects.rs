@@ -478,6 +478,7 @@ on_both_databases! {
             ("region=420704", "query/region", "region_unknown"),
             ("from=tomorrow", "query/from", "time_format"),
             ("limit=0", "query/limit", "page_size"),
+            ("region=42", "query/region", "region_code_format"),
         ] {
             let answer = search(node, query).await;
             assert_eq!(answer.assert_problem(422, code).as_deref(), Some(field), "{query}");

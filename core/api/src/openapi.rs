@@ -97,7 +97,7 @@ use crate::schemas::SchemaId;
         routes::projects::list_enrollments,
         routes::projects::decide_enrollment,
     ),
-    components(schemas(Problem))
+    components(schemas(Problem, zhiyuan_app::projects::SearchOrder))
 )]
 struct ApiDoc;
 

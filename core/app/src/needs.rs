@@ -208,7 +208,12 @@ pub async fn list(
     let posted_by = principal
         .filter(|principal| principal.belongs_to(tenant) && query.status.is_none())
         .map(|principal| principal.account_id);
-    let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let before = query
+        .cursor
+        .as_deref()
+        .filter(|cursor| !cursor.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
     let system = query.system.unwrap_or(CoordinateSystem::Wgs84);
     let mut needs = app
         .store

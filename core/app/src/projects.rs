@@ -183,6 +183,16 @@ async fn parse_search(
     tenant: &TenantCode,
     search: ProjectSearch,
 ) -> Result<Search, AppError> {
+    // A free-text parameter sent empty (`skill=`) is one not given, as forms send them; a
+    // number or a code sent empty is refused like any that is not one.
+    let given = |value: Option<String>| value.filter(|text| !text.trim().is_empty());
+    let search = ProjectSearch {
+        skill: given(search.skill),
+        from: given(search.from),
+        until: given(search.until),
+        cursor: given(search.cursor),
+        ..search
+    };
     let point = search_point(&search)?;
     let radius_m = search.radius_m.unwrap_or(RADIUS_DEFAULT_M);
     if !(RADIUS_MIN_M..=RADIUS_MAX_M).contains(&radius_m) {

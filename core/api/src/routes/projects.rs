@@ -227,7 +227,7 @@ pub(crate) async fn list_team_projects(
         ("latitude" = Option<f64>, Query, minimum = 0.8293, maximum = 55.8271),
         ("system" = Option<CoordinateSystem>, Query, description = "The system of the point and of the places answered (default wgs84)"),
         ("radius_m" = Option<u32>, Query, minimum = 100, maximum = 50000, description = "How far from the point (default 10000)"),
-        ("region" = Option<String>, Query, description = "Only this region and those under it"),
+        ("region" = Option<String>, Query, pattern = "^(0[1-9]|[1-9][0-9])[0-9]{4}$", description = "Only this region and those under it"),
         ("category" = Option<zhiyuan_domain::ServiceCategory>, Query),
         ("skill" = Option<String>, Query, description = "Only projects asking for this skill"),
         ("from" = Option<String>, Query, description = "Only projects running after this instant (RFC 3339)"),
