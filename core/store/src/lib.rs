@@ -34,8 +34,8 @@ pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use projects::{
-    EnrollmentDecision, EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord,
-    ProjectSettings, ShiftRecord,
+    EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord, ProjectSettings,
+    ShiftRecord,
 };
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};

@@ -146,14 +146,6 @@ pub struct ProjectFilter {
     pub limit: u32,
 }
 
-/// A team's decision on a sign-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EnrollmentDecision {
-    Accept,
-    Reject,
-    Remove,
-}
-
 fn wgs84<S: serde::Serializer>(place: &Coordinates, serializer: S) -> Result<S::Ok, S::Error> {
     place.wgs84().serialize(serializer)
 }
