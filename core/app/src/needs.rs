@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::{
     AuditAction, CoordinateSystem, GrantKind, InvalidInput, NeedPost, NeedStatus, Principal,
-    ProjectContext, RegionTree, Rule, Scope, TenantCode, Timestamp, mask,
+    ProjectContext, RegionCode, RegionTree, Rule, Scope, TenantCode, Timestamp, mask,
 };
 use zhiyuan_store::NeedRecord;
 
@@ -43,24 +43,54 @@ pub struct NeedQuery {
     pub system: Option<CoordinateSystem>,
 }
 
-/// The office curates every need; a reviewer those of its body's region and the regions under
-/// it.
-async fn curates(
-    app: &App,
-    principal: &Principal,
-    tenant: &TenantCode,
-    need: &NeedRecord,
-) -> Result<bool, AppError> {
-    if principal.holds_in(GrantKind::OfficeAdmin, Some(tenant)) {
-        return Ok(true);
+/// The needs a principal curates: the office every need; a reviewer those of its body's region
+/// and the regions under it. Read once a request, however many needs it shows.
+enum Curation {
+    Every,
+    Regions(Vec<RegionCode>),
+}
+
+impl Curation {
+    async fn of(
+        app: &App,
+        principal: &Principal,
+        tenant: &TenantCode,
+    ) -> Result<Curation, AppError> {
+        if principal.holds_in(GrantKind::OfficeAdmin, Some(tenant)) {
+            return Ok(Curation::Every);
+        }
+        if !principal.holds_in(GrantKind::Reviewer, Some(tenant)) {
+            return Ok(Curation::Regions(Vec::new()));
+        }
+        let bodies = app.store.reviewing_bodies(tenant).await?;
+        let regions = app.store.regions(tenant).await?;
+        let tree = RegionTree::new(&regions);
+        let reviewed: Vec<&RegionCode> = bodies
+            .iter()
+            .filter(|body| {
+                principal.holds(GrantKind::Reviewer, Scope::ReviewingBody(body.id), tenant)
+            })
+            .map(|body| &body.region)
+            .collect();
+        Ok(Curation::Regions(
+            regions
+                .iter()
+                .filter(|region| {
+                    reviewed
+                        .iter()
+                        .any(|top| **top == region.code || tree.is_above(top, &region.code))
+                })
+                .map(|region| region.code.clone())
+                .collect(),
+        ))
     }
-    let bodies = app.store.reviewing_bodies(tenant).await?;
-    let regions = app.store.regions(tenant).await?;
-    let tree = RegionTree::new(&regions);
-    Ok(bodies.iter().any(|body| {
-        principal.holds(GrantKind::Reviewer, Scope::ReviewingBody(body.id), tenant)
-            && (body.region == need.region || tree.is_above(&body.region, &need.region))
-    }))
+
+    fn covers(&self, need: &NeedRecord) -> bool {
+        match self {
+            Curation::Every => true,
+            Curation::Regions(regions) => regions.contains(&need.region),
+        }
+    }
 }
 
 fn is_poster(principal: Option<&Principal>, tenant: &TenantCode, need: &NeedRecord) -> bool {
@@ -158,7 +188,7 @@ pub async fn read(
 ) -> Result<NeedView, AppError> {
     let need = app.store.need(tenant, id).await?;
     let curator = match principal {
-        Some(principal) => curates(app, principal, tenant, &need).await?,
+        Some(principal) => Curation::of(app, principal, tenant).await?.covers(&need),
         None => false,
     };
     let insider = curator || is_poster(principal, tenant, &need);
@@ -221,15 +251,16 @@ pub async fn list(
         .await?;
     let more = needs.len() > limit as usize;
     needs.truncate(limit as usize);
+    let curation = match principal {
+        Some(principal) => Some(Curation::of(app, principal, tenant).await?),
+        None => None,
+    };
     let mut items = Vec::with_capacity(needs.len());
     for need in needs {
-        let insider = match principal {
-            Some(principal) => {
-                is_poster(Some(principal), tenant, &need)
-                    || curates(app, principal, tenant, &need).await?
-            }
-            None => false,
-        };
+        let insider = is_poster(principal, tenant, &need)
+            || curation
+                .as_ref()
+                .is_some_and(|curation| curation.covers(&need));
         items.push(view(app, tenant, need, insider, system).await?);
     }
     let next_cursor = if more {
@@ -249,7 +280,7 @@ pub async fn curate(
     request: DecisionRequest,
 ) -> Result<NeedView, AppError> {
     let need = app.store.need(tenant, id).await?;
-    if !curates(app, principal, tenant, &need).await? {
+    if !Curation::of(app, principal, tenant).await?.covers(&need) {
         return Err(AppError::Refused(Rule::OutsideGrantScope));
     }
     let reason = parse_reason(
@@ -286,8 +317,8 @@ pub async fn close(
     request: ClosureRequest,
 ) -> Result<NeedView, AppError> {
     let need = app.store.need(tenant, id).await?;
-    let allowed =
-        is_poster(Some(principal), tenant, &need) || curates(app, principal, tenant, &need).await?;
+    let allowed = is_poster(Some(principal), tenant, &need)
+        || Curation::of(app, principal, tenant).await?.covers(&need);
     if !allowed {
         return Err(AppError::Refused(Rule::OutsideGrantScope));
     }

@@ -15,7 +15,7 @@ use zhiyuan_domain::{
     ProjectContext, ProjectDraft, ProjectState, ProjectStatus, RegionCode, RegionTree, Rule, Scope,
     ServiceCategory, TeamStatus, TenantCode, Timestamp, mask, parse_instant,
 };
-use zhiyuan_store::{GeoBox, MembershipStatus, ProjectFilter, ProjectRecord, ShiftRecord};
+use zhiyuan_store::{GeoBox, ProjectFilter, ProjectRecord, ShiftRecord};
 
 use crate::views::{
     PlaceView, ProjectGrantsView, ProjectPage, ProjectSummaryView, ProjectView, ShiftView,
@@ -953,24 +953,8 @@ pub async fn change_grants(
     if !matches!(request.kind, GrantKind::ProjectLead | GrantKind::Scanner) {
         return Err(InvalidInput::new("/kind", Rule::GrantScope).into());
     }
-    let not_member = || AppError::from(InvalidInput::new("/volunteer_id", Rule::NotTeamMember));
-    let is_member = app
-        .store
-        .team_memberships(tenant, project.team_id)
-        .await?
-        .iter()
-        .any(|membership| {
-            membership.volunteer_id == request.volunteer_id
-                && membership.status == MembershipStatus::Member
-        });
-    let volunteer = app
-        .store
-        .volunteer(tenant, request.volunteer_id)
-        .await
-        .map_err(|error| AppError::unknown("/volunteer_id", Rule::NotTeamMember)(error.into()))?;
-    let (true, Some(account)) = (is_member, volunteer.account_id) else {
-        return Err(not_member());
-    };
+    let account =
+        crate::teams::member_account(app, tenant, project.team_id, request.volunteer_id).await?;
     let grant = zhiyuan_domain::Grant {
         kind: request.kind,
         scope: Scope::Project(project.id),

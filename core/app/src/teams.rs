@@ -514,24 +514,7 @@ pub async fn appoint_admin(
 ) -> Result<TeamAdminsView, AppError> {
     let team = app.store.team(tenant, team_id).await?;
     require_admin(principal, tenant, team.id)?;
-    let not_member = || AppError::from(InvalidInput::new("/volunteer_id", Rule::NotTeamMember));
-    let is_member = app
-        .store
-        .team_memberships(tenant, team.id)
-        .await?
-        .iter()
-        .any(|membership| {
-            membership.volunteer_id == request.volunteer_id
-                && membership.status == MembershipStatus::Member
-        });
-    let volunteer = app
-        .store
-        .volunteer(tenant, request.volunteer_id)
-        .await
-        .map_err(|error| AppError::unknown("/volunteer_id", Rule::NotTeamMember)(error.into()))?;
-    let (true, Some(account)) = (is_member, volunteer.account_id) else {
-        return Err(not_member());
-    };
+    let account = member_account(app, tenant, team.id, request.volunteer_id).await?;
     app.store
         .appoint_team_admin(
             tenant,
@@ -547,6 +530,34 @@ pub async fn appoint_admin(
         .holders(tenant, GrantKind::TeamAdmin, Scope::Team(team.id))
         .await?;
     Ok(TeamAdminsView { admins })
+}
+
+/// The account of a member of the team, to give a grant of the team or of its projects;
+/// refused, naming `/volunteer_id`, for anyone else.
+pub(crate) async fn member_account(
+    app: &App,
+    tenant: &TenantCode,
+    team: Uuid,
+    volunteer_id: Uuid,
+) -> Result<Uuid, AppError> {
+    let not_member = || AppError::from(InvalidInput::new("/volunteer_id", Rule::NotTeamMember));
+    let is_member = app
+        .store
+        .team_memberships(tenant, team)
+        .await?
+        .iter()
+        .any(|membership| {
+            membership.volunteer_id == volunteer_id && membership.status == MembershipStatus::Member
+        });
+    let volunteer = app
+        .store
+        .volunteer(tenant, volunteer_id)
+        .await
+        .map_err(|error| AppError::unknown("/volunteer_id", Rule::NotTeamMember)(error.into()))?;
+    match (is_member, volunteer.account_id) {
+        (true, Some(account)) => Ok(account),
+        _ => Err(not_member()),
+    }
 }
 
 /// The signed-in volunteer's teams, and approved teams to join: their unit's first, then

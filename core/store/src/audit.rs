@@ -166,6 +166,16 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// A record as the trail keeps it: as stored, but for its contact's mobile number, masked as
+/// office staff see it.
+pub(crate) fn masked_contact<T: Serialize>(record: &T) -> Value {
+    let mut value = serde_json::json!(record);
+    if let Some(mobile) = value.get("contact_mobile").and_then(Value::as_str) {
+        value["contact_mobile"] = serde_json::json!(zhiyuan_domain::mask(mobile, 3, 4));
+    }
+    value
+}
+
 /// An event as stored, column by column: what its hash covers, byte for byte.
 #[derive(Debug, Clone, Serialize)]
 struct StoredEvent {

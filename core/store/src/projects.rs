@@ -16,7 +16,7 @@ use zhiyuan_domain::{
     ProjectStatus, RegionCode, Rule, ServiceCategory, TenantCode, Timestamp,
 };
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{AuditRecord, masked_contact, record};
 use crate::rows::{
     enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
 };
@@ -396,11 +396,12 @@ impl Store {
         .map_err(region_or(tenant))?;
         insert_shifts(&mut tx, tenant, id, project).await?;
         let created = read_project(&mut tx, tenant, id).await?;
-        audit_project(
+        audit_masked(
             &mut tx,
             tenant,
             actor,
             AuditAction::ProjectCreate,
+            created.id,
             None,
             &created,
             None,
@@ -468,11 +469,12 @@ impl Store {
             .await?;
         insert_shifts(&mut tx, tenant, id, project).await?;
         let after = read_project(&mut tx, tenant, id).await?;
-        audit_project(
+        audit_masked(
             &mut tx,
             tenant,
             actor,
             AuditAction::ProjectUpdate,
+            after.id,
             Some(&before),
             &after,
             None,
@@ -518,11 +520,12 @@ impl Store {
             return Err(wrong_state("/", Rule::ProjectState));
         }
         let after = read_project(&mut tx, tenant, id).await?;
-        audit_project(
+        audit_masked(
             &mut tx,
             tenant,
             actor,
             action,
+            after.id,
             Some(&before),
             &after,
             reason,
@@ -776,11 +779,12 @@ impl Store {
         .await
         .map_err(region_or(tenant))?;
         let created = read_need(&mut tx, tenant, id).await?;
-        audit_need(
+        audit_masked(
             &mut tx,
             tenant,
             actor,
             AuditAction::NeedPost,
+            created.id,
             None,
             &created,
             None,
@@ -882,11 +886,12 @@ impl Store {
             )));
         }
         let after = read_need(&mut tx, tenant, id).await?;
-        audit_need(
+        audit_masked(
             &mut tx,
             tenant,
             actor,
             action,
+            after.id,
             Some(&before),
             &after,
             reason,
@@ -1486,63 +1491,28 @@ fn region_or(tenant: &TenantCode) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     }
 }
 
+/// Projects and needs are recorded as they are stored, their contact's mobile number masked.
 #[allow(clippy::too_many_arguments)]
-async fn audit_project(
+async fn audit_masked<T: Serialize>(
     tx: &mut Transaction<'static, Any>,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,
-    before: Option<&ProjectRecord>,
-    after: &ProjectRecord,
+    id: Uuid,
+    before: Option<&T>,
+    after: &T,
     reason: Option<String>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let masked = |project: &ProjectRecord| {
-        let mut value = json!(project);
-        value["contact_mobile"] = json!(zhiyuan_domain::mask(&project.contact_mobile, 3, 4));
-        value
-    };
     record(
         tx,
         AuditRecord {
             tenant: Some(tenant),
             actor,
             action,
-            entity_id: after.id.to_string(),
-            before: before.map(masked),
-            after: Some(masked(after)),
-            reason,
-            at,
-        },
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn audit_need(
-    tx: &mut Transaction<'static, Any>,
-    tenant: &TenantCode,
-    actor: &Actor,
-    action: AuditAction,
-    before: Option<&NeedRecord>,
-    after: &NeedRecord,
-    reason: Option<String>,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let masked = |need: &NeedRecord| {
-        let mut value = json!(need);
-        value["contact_mobile"] = json!(zhiyuan_domain::mask(&need.contact_mobile, 3, 4));
-        value
-    };
-    record(
-        tx,
-        AuditRecord {
-            tenant: Some(tenant),
-            actor,
-            action,
-            entity_id: after.id.to_string(),
-            before: before.map(masked),
-            after: Some(masked(after)),
+            entity_id: id.to_string(),
+            before: before.map(masked_contact),
+            after: Some(masked_contact(after)),
             reason,
             at,
         },

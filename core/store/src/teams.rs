@@ -10,7 +10,7 @@ use zhiyuan_domain::{
 
 use crate::accounts::insert_grant;
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{AuditRecord, masked_contact, record};
 use crate::rows::{
     enumerated, int, optional_text, optional_uuid, region_code, text, timestamp, uuid,
 };
@@ -682,11 +682,6 @@ async fn audit_team(
     reason: Option<String>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let masked = |team: &TeamRecord| {
-        let mut value = json!(team);
-        value["contact_mobile"] = json!(zhiyuan_domain::mask(&team.contact_mobile, 3, 4));
-        value
-    };
     record(
         tx,
         AuditRecord {
@@ -694,8 +689,8 @@ async fn audit_team(
             actor,
             action,
             entity_id: after.id.to_string(),
-            before: before.map(masked),
-            after: Some(masked(after)),
+            before: before.map(masked_contact),
+            after: Some(masked_contact(after)),
             reason,
             at,
         },
