@@ -4,8 +4,10 @@
 //! (`multikey`); signed records are W3C Verifiable Credentials secured with Data Integrity
 //! proofs of the `eddsa-jcs-2022` cryptosuite (`data_integrity`): RFC 8785 canonical JSON,
 //! SHA-256 and Ed25519, reproduced byte for byte against the W3C test vector kept in
-//! `federation/tests/vectors`. This is the only crate that signs; core knows nothing of it.
+//! `federation/tests/vectors`. The codes of volunteer cards are COSE_Sign1 messages with CWT
+//! claims (`card`). This is the only crate that signs; core knows nothing of it.
 
+pub mod card;
 pub mod data_integrity;
 pub mod multikey;
 

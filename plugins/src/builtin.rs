@@ -101,8 +101,29 @@ impl Policy for BuiltinPolicy {
         Ok(StarLevel::new(stars as u8).unwrap_or(StarLevel::MAX))
     }
 
-    /// A record ends after it starts, and a day holds at most 24 hours of service.
+    /// A record ends after it starts, and a day holds at most 24 hours of service; time at a
+    /// shift counts only with a check-out and when it covers at least half of the shift.
     fn check_service_record(&self, record: &ServiceRecordFacts) -> Result<(), PolicyError> {
+        if !record.checked_out {
+            return Err(PolicyError::Violation(Violation {
+                code: "service_without_check_out".into(),
+                field: Some("/ended_at".into()),
+                message_zh: "未签退,本次服务不计时长".into(),
+                message_en: "no check-out: the service does not count".into(),
+            }));
+        }
+        if let Some((shift_start, shift_end)) = record.shift {
+            let attended = record.ended_at.min(shift_end) - record.started_at.max(shift_start);
+            if attended * 2 < shift_end - shift_start {
+                return Err(PolicyError::Violation(Violation {
+                    code: "service_share_too_small".into(),
+                    field: Some("/ended_at".into()),
+                    message_zh: "在岗时间不足班次的一半,不计时长".into(),
+                    message_en:
+                        "present for less than half of the shift: the service does not count".into(),
+                }));
+            }
+        }
         if record.ended_at <= record.started_at {
             return Err(PolicyError::Violation(Violation {
                 code: "service_ends_before_start".into(),
@@ -254,6 +275,7 @@ mod tests {
             ended_at: hours * hour,
             shift: None,
             same_day_minutes: Minutes::new(same_day_minutes),
+            checked_out: true,
         };
         assert!(BuiltinPolicy.check_service_record(&record(0, 8)).is_ok());
         assert!(
@@ -268,6 +290,36 @@ mod tests {
         assert_eq!(
             violation(BuiltinPolicy.check_service_record(&record(0, 0))).code,
             "service_ends_before_start"
+        );
+    }
+
+    #[test]
+    fn time_at_a_shift_counts_with_a_check_out_and_half_of_the_shift() {
+        let hour: i64 = 3_600_000;
+        let at_shift = |from: i64, to: i64, checked_out| ServiceRecordFacts {
+            started_at: from * hour / 2,
+            ended_at: to * hour / 2,
+            shift: Some((0, 4 * hour)),
+            same_day_minutes: Minutes::ZERO,
+            checked_out,
+        };
+        assert!(
+            BuiltinPolicy
+                .check_service_record(&at_shift(0, 4, true))
+                .is_ok()
+        );
+        assert!(
+            BuiltinPolicy
+                .check_service_record(&at_shift(2, 6, true))
+                .is_ok()
+        );
+        assert_eq!(
+            violation(BuiltinPolicy.check_service_record(&at_shift(0, 3, true))).code,
+            "service_share_too_small"
+        );
+        assert_eq!(
+            violation(BuiltinPolicy.check_service_record(&at_shift(0, 8, false))).code,
+            "service_without_check_out"
         );
     }
 

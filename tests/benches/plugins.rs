@@ -107,6 +107,7 @@ fn call(policy: &dyn Policy, hook: Hook) {
                 ended_at: 1_780_014_400_000,
                 shift: None,
                 same_day_minutes: zhiyuan_domain::Minutes::ZERO,
+                checked_out: true,
             })
             .is_ok(),
         Hook::MatchScore => {

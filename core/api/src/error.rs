@@ -121,7 +121,7 @@ impl ApiError {
                 AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
                 AppError::BadCredentials => StatusCode::UNAUTHORIZED,
                 AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-                AppError::Busy { .. } | AppError::PluginFailed(_) => {
+                AppError::Busy { .. } | AppError::PluginFailed(_) | AppError::Unavailable(_) => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 AppError::BadFile { .. } => StatusCode::BAD_REQUEST,
@@ -249,7 +249,7 @@ fn app_problem(error: &AppError) -> (&'static str, Option<String>, String, Strin
             let (code, field, zh, en) = conflict(*field);
             (code, Some(field.to_owned()), zh.to_owned(), en.to_owned())
         }
-        AppError::WrongState(rule) | AppError::Refused(rule) => (
+        AppError::WrongState(rule) | AppError::Refused(rule) | AppError::Unavailable(rule) => (
             rule.code(),
             None,
             rule.message_zh().to_owned(),
@@ -420,6 +420,36 @@ fn conflict(field: UniqueField) -> (&'static str, &'static str, &'static str, &'
             "/bindings",
             "策略刚被他人修改,请刷新后重试",
             "the policy was changed meanwhile; reload and try again",
+        ),
+        UniqueField::ScanId => (
+            "scan_id_taken",
+            "/scan_id",
+            "扫码编号已被其他扫码使用",
+            "the scan id belongs to another scan",
+        ),
+        UniqueField::CardToken => (
+            "card_code_replayed",
+            "/code",
+            "该二维码已被扫描过,请刷新后再扫",
+            "this code was scanned already: refresh it and scan again",
+        ),
+        UniqueField::Attendance => (
+            "already_checked_in",
+            "/code",
+            "已签到",
+            "the volunteer is checked in already",
+        ),
+        UniqueField::Correction => (
+            "already_corrected",
+            "/",
+            "该记录已被更正,请更正最新的记录",
+            "this entry was corrected already: correct the newest entry",
+        ),
+        UniqueField::UnsettledDispute => (
+            "dispute_exists",
+            "/",
+            "该记录已有未处理的申诉",
+            "this entry has a dispute that is not settled",
         ),
     }
 }

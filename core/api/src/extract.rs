@@ -287,6 +287,11 @@ impl PathParams {
             .ok_or(ApiError::Internal(format!("route has no {name} parameter")))
     }
 
+    /// A parameter as given, for the use case to parse.
+    pub fn text(&self, name: &'static str) -> Result<&str, ApiError> {
+        self.get(name)
+    }
+
     pub fn tenant(&self) -> Result<TenantCode, ApiError> {
         parse_tenant(self.get("tenant")?)
     }

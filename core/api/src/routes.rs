@@ -2,6 +2,7 @@ pub(crate) mod accounts;
 pub(crate) mod health;
 pub(crate) mod policy;
 pub(crate) mod projects;
+pub(crate) mod service;
 pub(crate) mod stats;
 pub(crate) mod teams;
 pub(crate) mod tenants;
@@ -44,7 +45,75 @@ pub(crate) fn routes() -> Router<AppState> {
             get(volunteers::list).post(volunteers::register),
         )
         .route("/volunteers/me", get(volunteers::me))
-        .route("/volunteers/me/card", get(volunteers::card))
+        .route("/volunteers/me/card", get(service::card))
+        .route("/volunteers/me/card/qr", get(service::card_qr))
+        .route("/volunteers/me/service-records", get(service::own_records))
+        .route("/volunteers/me/notices", get(service::own_notices))
+        .route(
+            "/volunteers/me/certificates",
+            get(service::own_certificates).post(service::request_certificate),
+        )
+        .route(
+            "/volunteers/{volunteer_id}/printed-card",
+            post(service::issue_printed_card),
+        )
+        .route(
+            "/volunteers/{volunteer_id}/service-records",
+            get(service::volunteer_records),
+        )
+        .route(
+            "/printed-cards/{serial}/revocation",
+            post(service::revoke_printed_card),
+        )
+        .route("/projects/{project_id}/scans", post(service::scan))
+        .route(
+            "/projects/{project_id}/scans/batch",
+            post(service::upload_scans),
+        )
+        .route(
+            "/projects/{project_id}/attendances",
+            get(service::attendances),
+        )
+        .route(
+            "/teams/{team_id}/service-records",
+            get(service::team_records).post(service::record_service),
+        )
+        .route("/teams/{team_id}/notices", get(service::team_notices))
+        .route(
+            "/service-records/{record_id}/correction",
+            post(service::correct),
+        )
+        .route(
+            "/service-records/{record_id}/dispute",
+            post(service::dispute),
+        )
+        .route("/disputes", get(service::disputes))
+        .route(
+            "/disputes/{dispute_id}/answer",
+            post(service::answer_dispute),
+        )
+        .route(
+            "/disputes/{dispute_id}/settlement",
+            post(service::settle_dispute),
+        )
+        .route("/service-totals", get(service::totals))
+        .route("/certificates", get(service::register))
+        .route(
+            "/certificates/{certificate_id}/issue",
+            post(service::issue_certificate),
+        )
+        .route(
+            "/certificates/{certificate_id}/revocation",
+            post(service::revoke_certificate),
+        )
+        .route(
+            "/certificates/{certificate_id}/page",
+            get(service::certificate_page),
+        )
+        .route(
+            "/certificates/{certificate_id}/pdf",
+            get(service::certificate_pdf),
+        )
         .route("/volunteers/me/teams", get(teams::my_teams))
         .route(
             "/volunteers/me/suggestions",
@@ -130,6 +199,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(health::openapi))
+        .route("/verify/{number}", get(service::verify))
         .route(
             "/api/v1/session",
             get(accounts::current_session)

@@ -36,10 +36,19 @@ pub enum SchemaId {
     Enrollment,
     EnrollmentDecision,
     ProjectGrant,
+    Scan,
+    ScanBatch,
+    ServiceRecord,
+    Correction,
+    Dispute,
+    DisputeAnswer,
+    Settlement,
+    CertificateRequest,
+    CertificateIssue,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 23] = [
+    pub const ALL: [SchemaId; 32] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -63,6 +72,15 @@ impl SchemaId {
         SchemaId::Enrollment,
         SchemaId::EnrollmentDecision,
         SchemaId::ProjectGrant,
+        SchemaId::Scan,
+        SchemaId::ScanBatch,
+        SchemaId::ServiceRecord,
+        SchemaId::Correction,
+        SchemaId::Dispute,
+        SchemaId::DisputeAnswer,
+        SchemaId::Settlement,
+        SchemaId::CertificateRequest,
+        SchemaId::CertificateIssue,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -91,6 +109,15 @@ impl SchemaId {
             SchemaId::Enrollment => "Enrollment",
             SchemaId::EnrollmentDecision => "EnrollmentDecision",
             SchemaId::ProjectGrant => "ProjectGrant",
+            SchemaId::Scan => "Scan",
+            SchemaId::ScanBatch => "ScanBatch",
+            SchemaId::ServiceRecord => "ServiceRecord",
+            SchemaId::Correction => "Correction",
+            SchemaId::Dispute => "Dispute",
+            SchemaId::DisputeAnswer => "DisputeAnswer",
+            SchemaId::Settlement => "Settlement",
+            SchemaId::CertificateRequest => "CertificateRequest",
+            SchemaId::CertificateIssue => "CertificateIssue",
         }
     }
 
@@ -120,6 +147,15 @@ impl SchemaId {
             SchemaId::Enrollment => "enrollment.schema.json",
             SchemaId::EnrollmentDecision => "enrollment-decision.schema.json",
             SchemaId::ProjectGrant => "project-grant.schema.json",
+            SchemaId::Scan => "scan.schema.json",
+            SchemaId::ScanBatch => "scan-batch.schema.json",
+            SchemaId::ServiceRecord => "service-record.schema.json",
+            SchemaId::Correction => "correction.schema.json",
+            SchemaId::Dispute => "dispute.schema.json",
+            SchemaId::DisputeAnswer => "dispute-answer.schema.json",
+            SchemaId::Settlement => "settlement.schema.json",
+            SchemaId::CertificateRequest => "certificate-request.schema.json",
+            SchemaId::CertificateIssue => "certificate-issue.schema.json",
         }
     }
 
@@ -169,6 +205,19 @@ impl SchemaId {
             }
             SchemaId::ProjectGrant => {
                 include_str!("../../../schemas/project-grant.schema.json")
+            }
+            SchemaId::Scan => include_str!("../../../schemas/scan.schema.json"),
+            SchemaId::ScanBatch => include_str!("../../../schemas/scan-batch.schema.json"),
+            SchemaId::ServiceRecord => include_str!("../../../schemas/service-record.schema.json"),
+            SchemaId::Correction => include_str!("../../../schemas/correction.schema.json"),
+            SchemaId::Dispute => include_str!("../../../schemas/dispute.schema.json"),
+            SchemaId::DisputeAnswer => include_str!("../../../schemas/dispute-answer.schema.json"),
+            SchemaId::Settlement => include_str!("../../../schemas/settlement.schema.json"),
+            SchemaId::CertificateRequest => {
+                include_str!("../../../schemas/certificate-request.schema.json")
+            }
+            SchemaId::CertificateIssue => {
+                include_str!("../../../schemas/certificate-issue.schema.json")
             }
         }
     }

@@ -35,6 +35,9 @@ pub enum AppError {
     /// A rule of local policy (a plugin or the built-in default) refused the request.
     #[error("policy: {}", .0.code)]
     Policy(Violation),
+    /// Something the node lacks stops this request (a font for PDFs); the rule says what.
+    #[error("unavailable: {}", .0.code())]
+    Unavailable(Rule),
     /// A plugin package refused at upload, or a binding to a plugin without the hook.
     #[error("plugin refused: {0}")]
     PluginRefused(PluginRefusal),

@@ -8,6 +8,7 @@
 //! the interfaces check before they read a request.
 
 pub mod accounts;
+pub mod certificates;
 pub mod directory;
 pub mod enrollments;
 pub mod imports;
@@ -15,6 +16,7 @@ pub mod needs;
 pub mod passwords;
 pub mod policy;
 pub mod projects;
+pub mod service;
 pub mod sessions;
 pub mod stats;
 pub mod teams;
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zhiyuan_domain::Clock;
-use zhiyuan_domain::ports::{IdentityCheck, PolicyHost};
+use zhiyuan_domain::ports::{CardSigner, IdentityCheck, PolicyHost};
 use zhiyuan_store::Store;
 
 pub use directory::Directory;
@@ -57,6 +59,8 @@ pub struct Settings {
     pub upload_bytes_per_account_per_day: u64,
     /// Bytes of files a tenant may hold in all.
     pub upload_bytes_per_tenant: u64,
+    /// Where people reach the node, for the links printed on certificates.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -72,6 +76,7 @@ impl Default for Settings {
             uploads_per_account_per_day: 30,
             upload_bytes_per_account_per_day: 50 << 20,
             upload_bytes_per_tenant: 2 << 30,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -85,6 +90,10 @@ pub struct App {
     pub policies: Arc<dyn PolicyHost>,
     /// Real-name checks; the reviewer's attestation unless an identity service is wired in.
     pub identity_check: Arc<dyn IdentityCheck>,
+    /// Signs and opens volunteer cards' codes with the tenants' keys.
+    pub cards: Arc<dyn CardSigner>,
+    /// The CJK font certificates' PDFs embed; none where the node has none installed.
+    pub pdf_font: Option<zhiyuan_forms::certificate::PdfFont>,
     pub passwords: Passwords,
     pub sessions: Sessions,
     /// Units read lately.
@@ -99,6 +108,7 @@ impl App {
         store: Store,
         clock: Arc<dyn Clock>,
         policies: Arc<dyn PolicyHost>,
+        cards: Arc<dyn CardSigner>,
         settings: Settings,
     ) -> App {
         App {
@@ -109,6 +119,8 @@ impl App {
             clock,
             policies,
             identity_check: Arc::new(zhiyuan_domain::ports::ReviewerAttestation),
+            cards,
+            pdf_font: None,
             settings: Arc::new(settings),
             policy_changes: Arc::default(),
         }

@@ -7,8 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::ports::{Binding, FailureReason, Hook, HookAnswer};
 use zhiyuan_domain::{
-    AgeGroup, AuditAction, CardToken, CivilisationLevel, Gender, Grant, IdDocumentKind,
-    LegalStatus, LocalizedName, RegionCode, ServiceCategory, TeamStatus, TenantCode, Timestamp,
+    AgeGroup, AuditAction, CardUse, CertificateNumber, CertificateStatus, CivilisationLevel,
+    DisputeStatus, Gender, Grant, IdDocumentKind, LegalStatus, LocalizedName, Minutes, RegionCode,
+    ServiceCategory, ServiceRecordKind, StarLevel, TeamStatus, TenantCode, Timestamp, TotalsScope,
     UnitKind, VolunteerNumber, VolunteerStatus,
 };
 use zhiyuan_store::MembershipStatus;
@@ -122,14 +123,274 @@ pub struct VolunteerView {
     pub same_document: Option<u64>,
 }
 
-/// What a volunteer card shows.
+/// What a volunteer card shows: the code its QR carries, signed by the tenant, new every
+/// minute.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VolunteerCardView {
     pub volunteer_number: VolunteerNumber,
     pub name: String,
     pub tenant: TenantCode,
-    /// The text of the card's QR code; teams scan it to record service.
-    pub qr_payload: CardToken,
+    pub star_level: StarLevel,
+    /// The text of the card's QR code (`ZY1:` and base45), which a project's scanner scans.
+    pub code: String,
+    pub issued_at: Timestamp,
+    /// The code stands until then, and two minutes more for clocks that disagree.
+    pub expires_at: Timestamp,
+    /// When the app should fetch the next code.
+    pub refresh_after_seconds: u64,
+}
+
+/// A printed card, for a volunteer without a phone: its code lasts until the card is revoked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrintedCardView {
+    pub serial: u64,
+    pub volunteer_number: VolunteerNumber,
+    pub name: String,
+    pub code: String,
+    /// The code as a QR, in SVG, to print.
+    pub qr_svg: String,
+    pub issued_at: Timestamp,
+}
+
+/// The volunteer a scanned card names, as the scanner sees them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardHolderView {
+    pub volunteer_number: VolunteerNumber,
+    pub name: String,
+    pub star_level: StarLevel,
+}
+
+/// A volunteer's presence at a shift.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttendanceView {
+    pub id: Uuid,
+    pub shift_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub checked_in_at: Timestamp,
+    pub checked_out_at: Option<Timestamp>,
+    /// Which card was scanned in.
+    pub card: CardUse,
+    pub card_serial: Option<u64>,
+    /// None while checked in; then whether the time counted.
+    pub credited: Option<bool>,
+    /// Why the time did not count, or how a missing check-out was settled.
+    pub note: Option<String>,
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanOutcome {
+    CheckedIn,
+    CheckedOut,
+    /// The same scan was counted before; nothing changed.
+    Duplicate,
+    /// Refused: the problem says why.
+    Refused,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScanView {
+    pub scan_id: Uuid,
+    pub outcome: ScanOutcome,
+    pub volunteer: CardHolderView,
+    pub attendance: AttendanceView,
+    /// The minutes the attendance earned, once checked out and credited.
+    pub credited_minutes: Option<Minutes>,
+}
+
+/// Why one scan of a batch was refused.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScanProblem {
+    pub code: String,
+    /// The JSON Pointer of the field at fault, where one is.
+    pub field: Option<String>,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl ScanProblem {
+    pub(crate) fn of(error: &crate::AppError) -> ScanProblem {
+        use crate::AppError;
+        let rule = |rule: zhiyuan_domain::Rule, field: Option<String>| ScanProblem {
+            code: rule.code().to_owned(),
+            field,
+            message_zh: rule.message_zh().to_owned(),
+            message_en: rule.message_en().to_owned(),
+        };
+        match error {
+            AppError::Invalid(invalid) => rule(invalid.rule, Some(invalid.field.clone())),
+            AppError::WrongState(found)
+            | AppError::Refused(found)
+            | AppError::Unavailable(found) => rule(*found, None),
+            AppError::Policy(violation) => ScanProblem {
+                code: violation.code.clone(),
+                field: violation.field.clone(),
+                message_zh: violation.message_zh.clone(),
+                message_en: violation.message_en.clone(),
+            },
+            other => ScanProblem {
+                code: "scan_not_counted".into(),
+                field: None,
+                message_zh: "扫码未能记录,请稍后重新上传".into(),
+                message_en: format!(
+                    "the scan was not counted ({}): upload it again later",
+                    short_error(other)
+                ),
+            },
+        }
+    }
+}
+
+fn short_error(error: &crate::AppError) -> &'static str {
+    match error {
+        crate::AppError::NotFound => "not found",
+        crate::AppError::PluginFailed(_) => "a plugin gave no answer",
+        crate::AppError::Busy { .. } => "the node is busy",
+        _ => "an error of the node",
+    }
+}
+
+/// One scan of a batch: what it did, or why it was refused.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScanResultView {
+    pub scan_id: Uuid,
+    pub outcome: ScanOutcome,
+    pub scan: Option<ScanView>,
+    pub problem: Option<ScanProblem>,
+}
+
+/// An uploaded batch of scans, each answered in the order sent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScanBatchView {
+    pub counted: u32,
+    pub duplicates: u32,
+    pub refused: u32,
+    pub results: Vec<ScanResultView>,
+}
+
+/// A service record (志愿服务记录). Entries are never changed: a correction is a new entry
+/// that replaces the one it points at.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceRecordView {
+    pub id: Uuid,
+    pub volunteer_id: Uuid,
+    /// The team that recorded it, and certifies it.
+    pub team_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub shift_id: Option<Uuid>,
+    pub region: RegionCode,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    pub minutes: Minutes,
+    /// What the service was: the project's title, or what a manual entry says.
+    pub content: String,
+    pub kind: ServiceRecordKind,
+    /// The card scanned, for an entry made by scanning.
+    pub card: Option<CardUse>,
+    pub card_serial: Option<u64>,
+    /// The entry this one replaces.
+    pub corrects: Option<Uuid>,
+    /// The entry that replaced this one.
+    pub corrected_by: Option<Uuid>,
+    /// Whether the entry counts: nothing replaced it.
+    pub in_force: bool,
+    pub reason: Option<String>,
+    pub recorded_at: Timestamp,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// Whether a dispute of it is unsettled: its time is not confirmed until it is.
+    pub disputed: bool,
+}
+
+/// A volunteer's service: the totals of the entries in force, the star level, every entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceHistoryView {
+    pub volunteer_id: Uuid,
+    pub minutes: Minutes,
+    pub hours: u64,
+    pub entries: u64,
+    pub star_level: StarLevel,
+    pub records: Vec<ServiceRecordView>,
+}
+
+/// The minutes and entries in force of a volunteer, team, project or region.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TotalsView {
+    pub scope: TotalsScope,
+    pub id: String,
+    pub minutes: Minutes,
+    pub hours: u64,
+    pub entries: u64,
+}
+
+/// A volunteer's dispute of an entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisputeView {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub team_id: Uuid,
+    pub status: DisputeStatus,
+    pub claim: String,
+    pub claimed_minutes: Option<Minutes>,
+    pub answer: Option<String>,
+    pub answered_at: Option<Timestamp>,
+    pub settlement: Option<String>,
+    pub settled_at: Option<Timestamp>,
+    pub opened_at: Timestamp,
+}
+
+impl From<zhiyuan_store::Dispute> for DisputeView {
+    fn from(dispute: zhiyuan_store::Dispute) -> Self {
+        DisputeView {
+            id: dispute.id,
+            record_id: dispute.record_id,
+            volunteer_id: dispute.volunteer_id,
+            team_id: dispute.team_id,
+            status: dispute.status,
+            claim: dispute.claim,
+            claimed_minutes: dispute.claimed_minutes,
+            answer: dispute.answer,
+            answered_at: dispute.answered_at,
+            settlement: dispute.settlement,
+            settled_at: dispute.settled_at,
+            opened_at: dispute.opened_at,
+        }
+    }
+}
+
+/// Something a volunteer or a team is told.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NoticeView {
+    pub id: Uuid,
+    /// `star_level`, `dispute_settled`, `certificate_issued`, `missing_check_out`.
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+/// A certificate of service (志愿服务记录证明), requested or issued.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateView {
+    pub id: Uuid,
+    /// Its number in the register, once issued.
+    pub number: Option<CertificateNumber>,
+    pub volunteer_id: Uuid,
+    /// The issuing team; none: the office.
+    pub team_id: Option<Uuid>,
+    pub period_from: Timestamp,
+    pub period_to: Timestamp,
+    pub purpose: Option<String>,
+    pub status: CertificateStatus,
+    pub requested_at: Timestamp,
+    pub facts: Option<zhiyuan_domain::CertificateFacts>,
+    pub issued_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub revocation_reason: Option<String>,
+    /// Where anyone checks it stands.
+    pub verification_path: Option<String>,
 }
 
 /// A stored file.

@@ -20,7 +20,7 @@ use zhiyuan_store::{
 };
 
 use crate::accounts::THROTTLE_WINDOW;
-use crate::views::{VolunteerCardView, VolunteerView};
+use crate::views::VolunteerView;
 use crate::{App, AppError};
 
 /// A real-name application as a person gives it, with the account they will sign in with
@@ -378,25 +378,6 @@ pub async fn void(
         app.sessions.forget_account(account);
     }
     Ok(view(app, voided, Viewer::Staff))
-}
-
-/// The volunteer card (志愿者证) of a verified volunteer: their number and the QR payload that
-/// teams scan to record service. To the volunteer alone.
-pub async fn card(
-    app: &App,
-    principal: &Principal,
-    tenant: &TenantCode,
-) -> Result<VolunteerCardView, AppError> {
-    let record = own_record(app, principal, tenant).await?;
-    let (VolunteerStatus::Verified, Some(number)) = (record.status, record.volunteer_number) else {
-        return Err(AppError::WrongState(Rule::VolunteerNotVerified));
-    };
-    Ok(VolunteerCardView {
-        qr_payload: app.store.card_token(tenant, &number, record.card_serial)?,
-        volunteer_number: number,
-        name: record.name,
-        tenant: tenant.clone(),
-    })
 }
 
 pub(crate) async fn own_record(

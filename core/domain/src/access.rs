@@ -241,6 +241,32 @@ pub enum Action {
     DecideEnrollment,
     ListOwnEnrollments,
     ChangeProjectGrants,
+    ReadOwnCardQr,
+    IssuePrintedCard,
+    RevokePrintedCard,
+    ScanCard,
+    UploadScans,
+    ListAttendances,
+    RecordService,
+    CorrectServiceRecord,
+    ListTeamServiceRecords,
+    ListVolunteerServiceRecords,
+    ListOwnServiceRecords,
+    DisputeServiceRecord,
+    AnswerDispute,
+    SettleDispute,
+    ListDisputes,
+    ReadServiceTotals,
+    ListOwnNotices,
+    ListTeamNotices,
+    RequestCertificate,
+    ListOwnCertificates,
+    ListCertificates,
+    IssueCertificate,
+    RevokeCertificate,
+    ReadCertificatePage,
+    ReadCertificatePdf,
+    VerifyCertificate,
 }
 
 /// Who an action is open to.
@@ -261,8 +287,8 @@ pub enum Who {
 }
 
 use GrantKind::{
-    Auditor, OfficeAdmin, Operator, ProjectLead, Reviewer as ReviewerGrant, Scanner,
-    TeamAdmin as TeamAdminGrant,
+    Auditor, CertificateIssuer, OfficeAdmin, Operator, ProjectLead, Reviewer as ReviewerGrant,
+    Scanner, TeamAdmin as TeamAdminGrant,
 };
 use Who::{Account, Holder, Itself, Public, Volunteer};
 
@@ -468,6 +494,113 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
     ),
     (Action::ListOwnEnrollments, &[Volunteer]),
     (Action::ChangeProjectGrants, &[Holder(TeamAdminGrant)]),
+    (Action::ReadOwnCardQr, &[Volunteer]),
+    (Action::IssuePrintedCard, &[Holder(OfficeAdmin)]),
+    (Action::RevokePrintedCard, &[Holder(OfficeAdmin)]),
+    (
+        Action::ScanCard,
+        &[Holder(Scanner), Holder(ProjectLead), Holder(TeamAdminGrant)],
+    ),
+    (
+        Action::UploadScans,
+        &[Holder(Scanner), Holder(ProjectLead), Holder(TeamAdminGrant)],
+    ),
+    (
+        Action::ListAttendances,
+        &[
+            Holder(Scanner),
+            Holder(ProjectLead),
+            Holder(TeamAdminGrant),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (Action::RecordService, &[Holder(TeamAdminGrant)]),
+    (Action::CorrectServiceRecord, &[Holder(TeamAdminGrant)]),
+    (
+        Action::ListTeamServiceRecords,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (
+        Action::ListVolunteerServiceRecords,
+        &[Holder(OfficeAdmin), Holder(Auditor), Holder(Operator)],
+    ),
+    (Action::ListOwnServiceRecords, &[Volunteer]),
+    (Action::DisputeServiceRecord, &[Volunteer]),
+    (Action::AnswerDispute, &[Holder(TeamAdminGrant)]),
+    (Action::SettleDispute, &[Holder(OfficeAdmin)]),
+    (
+        Action::ListDisputes,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (
+        Action::ReadServiceTotals,
+        &[Holder(OfficeAdmin), Holder(Auditor), Holder(Operator)],
+    ),
+    (Action::ListOwnNotices, &[Volunteer]),
+    (Action::ListTeamNotices, &[Holder(TeamAdminGrant)]),
+    (Action::RequestCertificate, &[Volunteer]),
+    (Action::ListOwnCertificates, &[Volunteer]),
+    (
+        Action::ListCertificates,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(CertificateIssuer),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (
+        Action::IssueCertificate,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(CertificateIssuer),
+            Holder(OfficeAdmin),
+        ],
+    ),
+    (
+        Action::RevokeCertificate,
+        &[
+            Holder(TeamAdminGrant),
+            Holder(CertificateIssuer),
+            Holder(OfficeAdmin),
+        ],
+    ),
+    (
+        Action::ReadCertificatePage,
+        &[
+            Volunteer,
+            Holder(TeamAdminGrant),
+            Holder(CertificateIssuer),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (
+        Action::ReadCertificatePdf,
+        &[
+            Volunteer,
+            Holder(TeamAdminGrant),
+            Holder(CertificateIssuer),
+            Holder(OfficeAdmin),
+            Holder(Auditor),
+            Holder(Operator),
+        ],
+    ),
+    (Action::VerifyCertificate, &[Public]),
 ];
 
 stored_names!(Action {
@@ -544,6 +677,32 @@ stored_names!(Action {
     DecideEnrollment = "decide_enrollment",
     ListOwnEnrollments = "list_own_enrollments",
     ChangeProjectGrants = "change_project_grants",
+    ReadOwnCardQr = "read_own_card_qr",
+    IssuePrintedCard = "issue_printed_card",
+    RevokePrintedCard = "revoke_printed_card",
+    ScanCard = "scan_card",
+    UploadScans = "upload_scans",
+    ListAttendances = "list_attendances",
+    RecordService = "record_service",
+    CorrectServiceRecord = "correct_service_record",
+    ListTeamServiceRecords = "list_team_service_records",
+    ListVolunteerServiceRecords = "list_volunteer_service_records",
+    ListOwnServiceRecords = "list_own_service_records",
+    DisputeServiceRecord = "dispute_service_record",
+    AnswerDispute = "answer_dispute",
+    SettleDispute = "settle_dispute",
+    ListDisputes = "list_disputes",
+    ReadServiceTotals = "read_service_totals",
+    ListOwnNotices = "list_own_notices",
+    ListTeamNotices = "list_team_notices",
+    RequestCertificate = "request_certificate",
+    ListOwnCertificates = "list_own_certificates",
+    ListCertificates = "list_certificates",
+    IssueCertificate = "issue_certificate",
+    RevokeCertificate = "revoke_certificate",
+    ReadCertificatePage = "read_certificate_page",
+    ReadCertificatePdf = "read_certificate_pdf",
+    VerifyCertificate = "verify_certificate",
 });
 
 impl Action {

@@ -109,6 +109,32 @@ pub enum AuditAction {
     EnrollmentRemove,
     #[serde(rename = "enrollment.promote")]
     EnrollmentPromote,
+    #[serde(rename = "card.issue_printed")]
+    CardIssuePrinted,
+    #[serde(rename = "card.revoke_printed")]
+    CardRevokePrinted,
+    #[serde(rename = "service_record.manual")]
+    ServiceRecordManual,
+    #[serde(rename = "service_record.correct")]
+    ServiceRecordCorrect,
+    #[serde(rename = "service_record.missing_check_out")]
+    ServiceRecordMissingCheckOut,
+    #[serde(rename = "dispute.open")]
+    DisputeOpen,
+    #[serde(rename = "dispute.answer")]
+    DisputeAnswer,
+    #[serde(rename = "dispute.uphold")]
+    DisputeUphold,
+    #[serde(rename = "dispute.dismiss")]
+    DisputeDismiss,
+    #[serde(rename = "volunteer.star_level")]
+    VolunteerStarLevel,
+    #[serde(rename = "certificate.request")]
+    CertificateRequest,
+    #[serde(rename = "certificate.issue")]
+    CertificateIssue,
+    #[serde(rename = "certificate.revoke")]
+    CertificateRevoke,
 }
 
 stored_names!(AuditAction {
@@ -163,6 +189,19 @@ stored_names!(AuditAction {
     EnrollmentReject = "enrollment.reject",
     EnrollmentRemove = "enrollment.remove",
     EnrollmentPromote = "enrollment.promote",
+    CardIssuePrinted = "card.issue_printed",
+    CardRevokePrinted = "card.revoke_printed",
+    ServiceRecordManual = "service_record.manual",
+    ServiceRecordCorrect = "service_record.correct",
+    ServiceRecordMissingCheckOut = "service_record.missing_check_out",
+    DisputeOpen = "dispute.open",
+    DisputeAnswer = "dispute.answer",
+    DisputeUphold = "dispute.uphold",
+    DisputeDismiss = "dispute.dismiss",
+    VolunteerStarLevel = "volunteer.star_level",
+    CertificateRequest = "certificate.request",
+    CertificateIssue = "certificate.issue",
+    CertificateRevoke = "certificate.revoke",
 });
 
 impl AuditAction {

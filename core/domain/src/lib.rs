@@ -48,7 +48,12 @@ pub use project::{
 };
 pub use region::{REGION_CODE_PATTERN, Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
-pub use service::{CardFields, CardToken, Minutes, StarLevel};
+pub use schema::CERTIFICATE_NUMBER as CERTIFICATE_NUMBER_PATTERN;
+pub use service::{
+    CARD_CLOCK_SKEW_SECONDS, CARD_CODE_SECONDS, CardClaims, CardKind, CardUse, CertificateFacts,
+    CertificateLine, CertificateNumber, CertificateStatus, DisputeStatus, Minutes, ScanDirection,
+    ServiceRecordKind, StarLevel, TotalsScope,
+};
 pub use team::{
     KnownTeam, LegalStatus, LiaisonCandidate, NewTeam, RegionTree, TeamApplication,
     TeamApplicationContext, TeamStatus, check_authority, check_liaison, parse_team_name,

@@ -133,6 +133,14 @@ pub struct ServiceRecordFacts {
     pub shift: Option<(i64, i64)>,
     /// Minutes recorded for the volunteer earlier on the same day (China Standard Time).
     pub same_day_minutes: crate::Minutes,
+    /// Whether the volunteer checked out; false for an attendance whose check-out never came,
+    /// whose end is then the shift's. Plugins of WIT 0.1.0 do not see it.
+    #[serde(default = "checked_out")]
+    pub checked_out: bool,
+}
+
+fn checked_out() -> bool {
+    true
 }
 
 /// A volunteer's or a project's side of a match.
@@ -537,4 +545,21 @@ impl IdentityCheck for ReviewerAttestation {
     fn check(&self, _claim: &IdentityClaim<'_>) -> Result<(), Violation> {
         Ok(())
     }
+}
+
+/// Signs and opens the codes of volunteer cards with each tenant's signing key. The node's
+/// binary fills it with federation's envelope (COSE_Sign1 with CWT claims); core knows nothing
+/// of signatures.
+pub trait CardSigner: Send + Sync {
+    /// The text a card's QR carries, signed with the tenant's current key.
+    fn seal(&self, claims: &crate::CardClaims) -> Result<String, String>;
+    /// What a scanned code says, if a key of `tenant` signed it: otherwise `CardTokenFormat`
+    /// (not a card's code), `CardCodeOtherTenant` or `CardCodeForged` (altered, or signed by
+    /// a key the tenant never had). Whether it stands at a given time is
+    /// `CardClaims::check_time`'s.
+    fn open(
+        &self,
+        tenant: &crate::TenantCode,
+        code: &str,
+    ) -> Result<crate::CardClaims, crate::Rule>;
 }

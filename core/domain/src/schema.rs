@@ -6,6 +6,9 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 
 use crate::{RegionCode, Scope, TenantCode, Timestamp};
 
+/// A certificate's number (`CertificateNumber`).
+pub const CERTIFICATE_NUMBER: &str = "^[0-9]{6}-[0-9]{4}-[0-9]{6}$";
+
 fn string(description: &str, pattern: Option<&str>, format: Option<KnownFormat>) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)

@@ -1,13 +1,16 @@
-//! The file formats of the registration forms (R20): the CSV lists units keep, read in UTF-8
-//! or GB18030 with their columns found by header, and the volunteer registration form
-//! (志愿者注册登记表) written as CSV and XLSX.
+//! The file formats of Zhiyuan: the CSV lists units keep (R20), read in UTF-8 or GB18030 with
+//! their columns found by header; the volunteer registration form (志愿者注册登记表) written as
+//! CSV and XLSX; QR codes as SVG and PNG (`qr`); and the certificate of service
+//! (志愿服务记录证明) as a printable HTML page and a PDF (`certificate`).
 //!
 //! This crate reads and writes files; what an imported row means and who may import it is the
 //! application layer's (`zhiyuan-app`).
 
+pub mod certificate;
 mod export;
 mod labels;
 mod list;
+pub mod qr;
 
 pub use export::{FormRow, to_csv, to_xlsx};
 pub use labels::{

@@ -52,6 +52,16 @@ pub enum UniqueField {
     Membership,
     /// Two changes of a tenant's policy took the same revision number.
     PolicyRevision,
+    /// A scan's id, given by its device, names one scan.
+    ScanId,
+    /// A code of the app scans once.
+    CardToken,
+    /// One attendance of a shift per volunteer.
+    Attendance,
+    /// An entry is replaced at most once.
+    Correction,
+    /// One unsettled dispute an entry.
+    UnsettledDispute,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -108,6 +118,15 @@ fn unique_field(constraint: &str) -> Option<UniqueField> {
         }
         "policy_revisions_pkey" | "policy_revisions_tenant_code_revision_key" => {
             Some(UniqueField::PolicyRevision)
+        }
+        "scans_pkey" | "scans_tenant_code_id_key" => Some(UniqueField::ScanId),
+        "scans_token_once" | "scans_tenant_code_volunteer_id_token_id_key" => {
+            Some(UniqueField::CardToken)
+        }
+        "attendances_tenant_code_shift_id_volunteer_id_key" => Some(UniqueField::Attendance),
+        "service_records_tenant_code_corrects_key" => Some(UniqueField::Correction),
+        "disputes_one_unsettled" | "disputes_tenant_code_record_id_key" => {
+            Some(UniqueField::UnsettledDispute)
         }
         _ => None,
     }

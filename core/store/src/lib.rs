@@ -17,6 +17,7 @@ mod migrations;
 mod plugins;
 mod projects;
 mod rows;
+mod service;
 mod teams;
 mod tenants;
 mod units;
@@ -36,6 +37,11 @@ pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use projects::{
     EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord, ProjectSettings,
     ShiftRecord,
+};
+pub use service::{
+    Appended, Attendance, CardHolder, Certificate, CertificatesOf, Dispute, NewScan,
+    NewServiceRecord, Notice, NoticeFor, PrintedCard, RecordsOf, ScanRecord, ServiceRecord,
+    Settlement, Totals,
 };
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};

@@ -42,6 +42,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "projects",
         include_str!("../migrations/sqlite/0008_projects.sql"),
     ),
+    (
+        9,
+        "service",
+        include_str!("../migrations/sqlite/0009_service.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -96,6 +101,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "projects",
         include_str!("../migrations/postgres/0008_projects.sql"),
+    ),
+    (
+        9,
+        "service",
+        include_str!("../migrations/postgres/0009_service.sql"),
     ),
 ];
 

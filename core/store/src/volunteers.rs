@@ -3,8 +3,8 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
-    Actor, AuditAction, CardToken, Gender, IdDocumentKind, IdNumber, InvalidInput, NewVolunteer,
-    RegionCode, Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
+    Actor, AuditAction, Gender, IdDocumentKind, IdNumber, InvalidInput, NewVolunteer, RegionCode,
+    Rule, ServiceCategory, TenantCode, Timestamp, VolunteerNumber, VolunteerStatus,
 };
 
 use crate::accounts::{NewAccount, insert_account};
@@ -349,20 +349,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(after)
-    }
-
-    /// The text of a volunteer card's QR code: the volunteer number, the card's serial (raised
-    /// when a card is reissued, which voids the old one) and a MAC under the tenant's key, so
-    /// that a scanned card is checked without storing any secret of it.
-    pub fn card_token(
-        &self,
-        tenant: &TenantCode,
-        number: &VolunteerNumber,
-        serial: u32,
-    ) -> Result<CardToken, StoreError> {
-        let keys = self.keys.data_keys(tenant.as_str())?;
-        let mac = keys.index("card", &CardToken::signed_text(tenant, number, serial));
-        Ok(CardToken::new(tenant, number, serial, &mac))
     }
 
     /// The identity number in the clear, for the few uses that need it (the identity check of a

@@ -47,6 +47,13 @@ pub struct NodeConfig {
     pub password_workers: Option<usize>,
     /// Password checks that may wait for a worker; more are answered 503 with Retry-After.
     pub password_queue: usize,
+    /// Where people reach the node (`https://zhiyuan.example.cn`), for the verification links
+    /// printed on certificates; `http://<listen>` if not given.
+    pub public_url: Option<String>,
+    /// The CJK font certificates' PDFs embed a subset of (Debian's fonts-noto-cjk, which
+    /// `scripts/ensure-tools` installs), and the face of it to use: 2 is Simplified Chinese.
+    pub certificate_font: PathBuf,
+    pub certificate_font_face: u32,
 }
 
 /// How the node runs tenants' policy plugins.
@@ -106,6 +113,11 @@ impl Default for NodeConfig {
             body_timeout_seconds: 30,
             password_workers: None,
             password_queue: 16,
+            public_url: None,
+            certificate_font: PathBuf::from(
+                "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+            ),
+            certificate_font_face: 2,
         }
     }
 }

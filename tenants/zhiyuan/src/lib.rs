@@ -2,6 +2,7 @@
 //! API together. Nothing else in the workspace reads configuration, the environment or the
 //! system clock.
 
+mod cards;
 pub mod config;
 mod connections;
 pub mod demo;
@@ -107,10 +108,35 @@ pub async fn open_app(
         session_ttl: Duration::from_secs(u64::from(config.session_hours) * 3600),
         password_workers: config.password_workers.unwrap_or(defaults.password_workers),
         password_queue: config.password_queue,
+        public_url: config.public_url.clone().unwrap_or_else(|| {
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{}", config.listen)
+        }),
         ..defaults
     };
-    let app = App::new(store, clock, Arc::new(policies.clone()), settings);
+    let cards = Arc::new(cards::TenantCards::new(config.key_ring()?));
+    let mut app = App::new(store, clock, Arc::new(policies.clone()), cards, settings);
+    app.pdf_font = certificate_font(config);
     Ok((app, policies))
+}
+
+/// The font certificates' PDFs embed; without it the node serves certificates as pages only.
+fn certificate_font(config: &NodeConfig) -> Option<zhiyuan_forms::certificate::PdfFont> {
+    let path = &config.certificate_font;
+    let font = std::fs::read(path).ok().and_then(|bytes| {
+        zhiyuan_forms::certificate::PdfFont::new(bytes, config.certificate_font_face)
+    });
+    if font.is_none() {
+        tracing::warn!(
+            font = %path.display(),
+            "no CJK font for certificates' PDFs (scripts/ensure-tools installs Debian's fonts-noto-cjk); PDFs are refused, pages still served"
+        );
+    }
+    font
 }
 
 /// A node serving on its socket, with the background work it owns.
@@ -281,6 +307,13 @@ async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
+        match zhiyuan_app::service::settle_missing_check_outs(&app).await {
+            Ok(settled) if settled > 0 => {
+                tracing::info!(settled, "attendances without a check-out settled")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot settle attendances without a check-out"),
         }
     }
 }

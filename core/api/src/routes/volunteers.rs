@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
-use zhiyuan_app::views::{Items, VolunteerCardView, VolunteerView};
+use zhiyuan_app::views::{Items, VolunteerView};
 use zhiyuan_app::volunteers::{self, DecisionRequest, ListQuery, RegistrationRequest, VoidRequest};
 use zhiyuan_domain::VolunteerStatus;
 
@@ -166,16 +166,4 @@ pub(crate) async fn void(
     )
     .await?;
     Ok(Json(volunteer))
-}
-
-/// The volunteer card (志愿者证) of a verified volunteer: their number, and the payload of the
-/// QR code that teams scan to record service. To the volunteer alone.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me/card", tag = "volunteers", operation_id = "read_own_card",
-    responses((status = 200, description = "The card", body = VolunteerCardView)))]
-pub(crate) async fn card(
-    State(state): State<AppState>,
-    access: Access,
-) -> Result<Json<VolunteerCardView>, ApiError> {
-    let card = volunteers::card(&state.app, access.principal()?, access.tenant()?).await?;
-    Ok(Json(card))
 }
