@@ -17,6 +17,7 @@ mod lifecycle;
 mod plugins;
 mod projects;
 mod schema;
+mod service;
 mod stats;
 mod teams;
 mod tenants;

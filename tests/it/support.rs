@@ -144,6 +144,8 @@ pub struct Answer {
     pub content_type: String,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body as sent, for answers that are not JSON (pages, PDFs, images).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -436,6 +438,21 @@ impl TestNode {
         sqlx::Row::get::<i64, _>(&row, "n")
     }
 
+    /// A GET of what is not JSON (a page, a PDF), with or without a session.
+    pub async fn download(&self, path: &str, token: Option<&str>) -> Answer {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    /// Runs a statement straight on the database, answering the database's error.
+    pub async fn try_execute(&self, sql: &str) -> Result<u64, String> {
+        let mut connection = self.database.connect(&self.config).await;
+        sqlx::query(sql)
+            .execute(&mut connection)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|error| error.to_string())
+    }
+
     /// Runs a statement straight on the database, behind the node's back.
     pub async fn execute(&self, sql: &str) {
         let mut connection = self.database.connect(&self.config).await;
@@ -469,6 +486,14 @@ impl TestNode {
             "projects",
             "shifts",
             "enrollments",
+            "card_credentials",
+            "attendances",
+            "scans",
+            "service_records",
+            "service_totals",
+            "disputes",
+            "notices",
+            "certificates",
             "audit_events",
         ] {
             counts.push((table, self.count(table).await));
@@ -656,6 +681,36 @@ impl TestNode {
                 miscounted, 0,
                 "shifts of {tenant} whose counts differ from their sign-ups"
             );
+            // The service totals agree with a recount of the entries in force: per volunteer,
+            // team, project and region, minutes and entries.
+            let in_force = "FROM service_records r WHERE r.tenant_code = t.tenant_code \
+                AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.tenant_code = r.tenant_code AND c.corrects = r.id)";
+            let miscounted_totals = scalar(&format!(
+                "SELECT COUNT(*) AS n FROM (SELECT tenant_code, scope, scope_id, SUM(minutes) AS minutes, \
+                   SUM(entries) AS entries FROM service_totals WHERE tenant_code = $1 \
+                   GROUP BY tenant_code, scope, scope_id) t WHERE \
+                 t.minutes <> (SELECT COALESCE(SUM(r.minutes), 0) {in_force} AND ( \
+                   (t.scope = 'volunteer' AND r.volunteer_id = t.scope_id) OR (t.scope = 'team' AND r.team_id = t.scope_id) \
+                   OR (t.scope = 'project' AND r.project_id = t.scope_id) OR (t.scope = 'region' AND r.region_code = t.scope_id))) \
+                 OR t.entries <> (SELECT COUNT(*) {in_force} AND ( \
+                   (t.scope = 'volunteer' AND r.volunteer_id = t.scope_id) OR (t.scope = 'team' AND r.team_id = t.scope_id) \
+                   OR (t.scope = 'project' AND r.project_id = t.scope_id) OR (t.scope = 'region' AND r.region_code = t.scope_id)))"
+            ))
+            .await;
+            assert_eq!(
+                miscounted_totals, 0,
+                "service totals of {tenant} that differ from a recount"
+            );
+            let uncounted = scalar(
+                "SELECT COUNT(*) AS n FROM service_records r WHERE r.tenant_code = $1 AND NOT EXISTS ( \
+                   SELECT 1 FROM service_totals t WHERE t.tenant_code = r.tenant_code \
+                     AND t.scope = 'volunteer' AND t.scope_id = r.volunteer_id)",
+            )
+            .await;
+            assert_eq!(
+                uncounted, 0,
+                "service records of {tenant} that no total counts"
+            );
             // A waiting list is only ever kept for a full shift.
             let waiting_beside_a_place = scalar(
                 "SELECT COUNT(*) AS n FROM shifts WHERE tenant_code = $1 AND waiting > 0 AND taken < capacity",
@@ -776,6 +831,7 @@ async fn answer(method: &Method, path: &str, response: reqwest::Response) -> Ans
         content_type,
         headers,
         body,
+        bytes: bytes.to_vec(),
     }
 }
 

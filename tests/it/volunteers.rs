@@ -81,8 +81,9 @@ on_both_databases! {
         let card = card.assert_ok();
         assert_eq!(card["volunteer_number"], number.as_str());
         assert_eq!(card["name"], "阿卜杜勒·艾尼");
-        let payload = card["qr_payload"].as_str().unwrap();
-        assert!(payload.starts_with(&format!("ZYC1:421300:{number}:1:")), "{payload}");
+        let code = card["code"].as_str().unwrap();
+        assert!(code.starts_with("ZY1:") && code.len() <= 178, "{code}");
+        assert_eq!(card["star_level"], 0);
 
         decide(node, &office, &volunteer, json!({ "decision": "reject", "reason": "重复" }))
             .await

@@ -777,7 +777,7 @@ impl Store {
         to: Timestamp,
     ) -> Result<Minutes, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT COALESCE(SUM(r.minutes), 0) AS minutes FROM service_records r \
+            "SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) AS minutes FROM service_records r \
              WHERE r.tenant_code = $1 AND r.volunteer_id = $2 AND r.started_at >= $3 \
                AND r.started_at < $4 AND {IN_FORCE}"
         ))
@@ -798,7 +798,8 @@ impl Store {
         id: &str,
     ) -> Result<Totals, StoreError> {
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(minutes), 0) AS minutes, COALESCE(SUM(entries), 0) AS entries \
+            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes, \
+               CAST(COALESCE(SUM(entries), 0) AS BIGINT) AS entries \
              FROM service_totals WHERE tenant_code = $1 AND scope = $2 AND scope_id = $3",
         )
         .bind(tenant.as_str())
@@ -828,7 +829,7 @@ impl Store {
         let before = sqlx::query(
             "UPDATE volunteers SET star_level = $3 WHERE tenant_code = $1 AND id = $2 \
                AND star_level <> $3 \
-               AND (SELECT COALESCE(SUM(t.minutes), 0) FROM service_totals t \
+               AND (SELECT CAST(COALESCE(SUM(t.minutes), 0) AS BIGINT) FROM service_totals t \
                     WHERE t.tenant_code = $1 AND t.scope = 'volunteer' AND t.scope_id = $2) = $4 \
              RETURNING id",
         )
@@ -1523,7 +1524,7 @@ async fn append(
     );
     add_to_totals(tx, tenant, &scopes, entry.minutes.get() as i64, 1).await?;
     let total = sqlx::query(
-        "SELECT COALESCE(SUM(minutes), 0) AS minutes FROM service_totals WHERE tenant_code = $1 \
+        "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes FROM service_totals WHERE tenant_code = $1 \
          AND scope = 'volunteer' AND scope_id = $2",
     )
     .bind(tenant.as_str())
