@@ -333,6 +333,23 @@ fn sample_body(action: Action, fixture: &Fixture) -> Option<Value> {
             "shifts": [{ "starts_at": "2026-12-01T09:00:00+08:00", "ends_at": "2026-12-01T10:00:00+08:00", "capacity": 1 }]
         }),
         Action::SwitchPolicy => json!({ "revision": 1 }),
+        Action::ScanCard => json!({ "scan_id": Uuid::now_v7(), "code": "ZY1:MATRIX" }),
+        Action::UploadScans => {
+            json!({ "scans": [{ "scan_id": Uuid::now_v7(), "code": "ZY1:MATRIX", "scanned_at": "2026-12-01T09:00:00+08:00" }] })
+        }
+        Action::RecordService => json!({
+            "volunteer_id": fixture.volunteer, "started_at": "2026-11-20T09:00:00+08:00",
+            "ended_at": "2026-11-20T10:00:00+08:00", "content": "矩阵测试", "reason": "矩阵测试"
+        }),
+        Action::CorrectServiceRecord => json!({ "minutes": 0, "reason": "矩阵测试" }),
+        Action::DisputeServiceRecord => json!({ "claim": "矩阵测试" }),
+        Action::AnswerDispute => json!({ "answer": "矩阵测试" }),
+        Action::SettleDispute => json!({ "decision": "dismiss", "reason": "矩阵测试" }),
+        Action::RevokePrintedCard | Action::RevokeCertificate => json!({ "reason": "矩阵测试" }),
+        Action::RequestCertificate => json!({ "from": "2026-11-01", "to": "2026-11-30" }),
+        Action::IssueCertificate => {
+            json!({ "person_in_charge": "王", "handler": "李", "contact": "0722" })
+        }
         _ => return None,
     })
 }
@@ -354,6 +371,11 @@ fn fill(template: &str, fixture: &Fixture, actor: Option<&Actor>) -> String {
         .replace("{need_id}", "00000000-0000-7000-8000-000000000002")
         .replace("{shift_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{enrollment_id}", "00000000-0000-7000-8000-000000000004")
+        .replace("{record_id}", "00000000-0000-7000-8000-000000000005")
+        .replace("{dispute_id}", "00000000-0000-7000-8000-000000000006")
+        .replace("{certificate_id}", "00000000-0000-7000-8000-000000000007")
+        .replace("{serial}", "1")
+        .replace("{number}", "421300-2026-000001")
         .replace(
             "{sha256}",
             if template.contains("plugins") {

@@ -21,6 +21,10 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         .replace("{need_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{shift_id}", &uuid::Uuid::now_v7().to_string())
         .replace("{enrollment_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{record_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{dispute_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{certificate_id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{serial}", "1")
         .replace("{sha256}", &"0".repeat(64));
     let body = match (method, template) {
         ("post", "/api/v1/session") => {
@@ -113,6 +117,38 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         ("post", "/api/v1/tenants/{tenant}/policy/switch") => {
             json!({ "revision": 1, "reason": "回滚" })
         }
+        ("post", "/api/v1/tenants/{tenant}/projects/{project_id}/scans") => {
+            json!({ "scan_id": uuid::Uuid::now_v7(), "code": "ZY1:BAD INPUT", "direction": "in" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/projects/{project_id}/scans/batch") => json!({
+            "scans": [{ "scan_id": uuid::Uuid::now_v7(), "code": "ZY1:BAD INPUT", "scanned_at": "2026-12-01T09:00:00+08:00" }]
+        }),
+        ("post", "/api/v1/tenants/{tenant}/teams/{team_id}/service-records") => json!({
+            "volunteer_id": uuid::Uuid::now_v7(), "started_at": "2026-11-20T09:00:00+08:00",
+            "ended_at": "2026-11-20T10:00:00+08:00", "minutes": 30, "content": "清扫", "reason": "补录"
+        }),
+        ("post", "/api/v1/tenants/{tenant}/service-records/{record_id}/correction") => {
+            json!({ "minutes": 30, "reason": "更正" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/service-records/{record_id}/dispute") => {
+            json!({ "claim": "时长不对", "claimed_minutes": 60 })
+        }
+        ("post", "/api/v1/tenants/{tenant}/disputes/{dispute_id}/answer") => {
+            json!({ "answer": "已核实" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/disputes/{dispute_id}/settlement") => {
+            json!({ "decision": "uphold", "reason": "核实", "minutes": 30 })
+        }
+        ("post", "/api/v1/tenants/{tenant}/printed-cards/{serial}/revocation")
+        | ("post", "/api/v1/tenants/{tenant}/certificates/{certificate_id}/revocation") => {
+            json!({ "reason": "遗失" })
+        }
+        ("post", "/api/v1/tenants/{tenant}/volunteers/me/certificates") => json!({
+            "team_id": uuid::Uuid::now_v7(), "from": "2026-11-01", "to": "2026-11-30", "purpose": "升学"
+        }),
+        ("post", "/api/v1/tenants/{tenant}/certificates/{certificate_id}/issue") => json!({
+            "person_in_charge": "王队长", "handler": "李经办", "contact": "0722-3331234"
+        }),
         _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
     };
     (path, body)
@@ -163,6 +199,12 @@ fn mutations(
             "reason",
             "title",
             "outcome",
+            "scan_id",
+            "scans",
+            "claim",
+            "answer",
+            "person_in_charge",
+            "from",
         ]
         .into_iter()
         .find(|key| object.contains_key(*key))
@@ -256,7 +298,7 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 28, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 39, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {
@@ -265,8 +307,10 @@ on_both_databases! {
             let token = match template.as_str() {
                 "/api/v1/tenants" => Some(operator.as_str()),
                 "/api/v1/tenants/{tenant}/volunteers" => None,
-                // Signing up is a volunteer's own act.
-                "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollment" => Some(volunteer.as_str()),
+                // Signing up, disputing and asking for a certificate are a volunteer's own acts.
+                "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollment"
+                | "/api/v1/tenants/{tenant}/service-records/{record_id}/dispute"
+                | "/api/v1/tenants/{tenant}/volunteers/me/certificates" => Some(volunteer.as_str()),
                 _ => Some(office.as_str()),
             };
             let (path, body) = valid_body(method_name, template, &unit_id, &volunteer_id);

@@ -898,6 +898,7 @@ async fn old_database_is_upgraded(backend: Backend) {
         expected.push((7, "bulk_import"));
     }
     expected.push((8, "projects"));
+    expected.push((9, "service"));
     assert_eq!(
         migrations,
         expected

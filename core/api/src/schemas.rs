@@ -384,6 +384,8 @@ fn pattern_rule(pattern: &str) -> Option<Rule> {
         (NUMBER_RUN_PATTERN, Rule::UsernameHoldsNumber),
         // A reason must say something.
         (r"\S", Rule::ReasonRequired),
+        // A day, as certificates are asked for.
+        ("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", Rule::TimeFormat),
     ];
     if let Some((_, rule)) = simple.iter().find(|(known, _)| *known == pattern) {
         return Some(*rule);

@@ -347,7 +347,7 @@ pub async fn own(
         .certificates(tenant, CertificatesOf::Volunteer(volunteer.id))
         .await?
         .into_iter()
-        .map(|certificate| view(certificate))
+        .map(view)
         .collect())
 }
 
@@ -387,7 +387,7 @@ pub async fn register(
         .certificates(tenant, of)
         .await?
         .into_iter()
-        .map(|certificate| view(certificate))
+        .map(view)
         .collect())
 }
 
@@ -464,10 +464,11 @@ pub async fn pdf(
 }
 
 /// What anyone sees of a certificate by its number: whether it stands, and its facts masked.
-pub async fn verify(app: &App, number: &str) -> Result<CertificateVerification, AppError> {
-    let number =
-        CertificateNumber::parse(number).map_err(|rule| InvalidInput::new("/number", rule))?;
-    let certificate = app.store.certificate_by_number(&number).await?;
+pub async fn verify(
+    app: &App,
+    number: &CertificateNumber,
+) -> Result<CertificateVerification, AppError> {
+    let certificate = app.store.certificate_by_number(number).await?;
     let facts: CertificateFacts = certificate
         .facts
         .and_then(|facts| serde_json::from_value(facts).ok())
@@ -490,7 +491,7 @@ pub async fn verify(app: &App, number: &str) -> Result<CertificateVerification, 
         hours: hours(facts.total_minutes),
         issued_on: facts.issued_on,
         revoked_at: certificate.revoked_at,
-        number,
+        number: number.clone(),
     })
 }
 

@@ -327,15 +327,14 @@ pub fn pdf(document: &CertificateDocument<'_>, font: &PdfFont) -> Result<Vec<u8>
     let mut qr = PathBuilder::new();
     for (row, line) in modules.iter().enumerate() {
         for (column, dark) in line.iter().enumerate() {
-            if *dark {
-                if let Some(rect) = Rect::from_xywh(
-                    qx + column as f32 * module,
-                    qy + row as f32 * module,
-                    module,
-                    module,
-                ) {
-                    qr.push_rect(rect);
-                }
+            let rect = Rect::from_xywh(
+                qx + column as f32 * module,
+                qy + row as f32 * module,
+                module,
+                module,
+            );
+            if let (true, Some(rect)) = (*dark, rect) {
+                qr.push_rect(rect);
             }
         }
     }

@@ -16,7 +16,7 @@ use zhiyuan_app::views::{
     AttendanceView, CertificateView, DisputeView, Items, NoticeView, PrintedCardView,
     ScanBatchView, ScanView, ServiceHistoryView, ServiceRecordView, TotalsView, VolunteerCardView,
 };
-use zhiyuan_domain::TotalsScope;
+use zhiyuan_domain::{CertificateNumber, TotalsScope};
 
 use crate::access::Access;
 use crate::extract::{Checked, Document, PathParams, QueryOf};
@@ -590,6 +590,11 @@ pub(crate) async fn verify(
     _access: Access,
     path: PathParams,
 ) -> Result<Response, ApiError> {
-    let verification = certificates::verify(&state.app, path.text("number")?).await?;
+    let number =
+        CertificateNumber::parse(path.text("number")?).map_err(|_| ApiError::BadPathParameter {
+            name: "number",
+            detail: "a certificate number is the tenant, the year and six digits",
+        })?;
+    let verification = certificates::verify(&state.app, &number).await?;
     Ok(html(certificates::verification_page(&verification)))
 }
