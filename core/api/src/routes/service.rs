@@ -417,6 +417,16 @@ pub(crate) async fn totals(
     access: Access,
     QueryOf(query): QueryOf<TotalsQuery>,
 ) -> Result<Json<TotalsView>, ApiError> {
+    // The id names a volunteer, team or project by its UUID, a region by its code.
+    let well_formed = match query.scope {
+        TotalsScope::Region => zhiyuan_domain::RegionCode::parse(&query.id).is_ok(),
+        _ => Uuid::parse_str(&query.id).is_ok(),
+    };
+    if !well_formed {
+        return Err(ApiError::BadQuery {
+            detail: "id is a UUID, or a region's code for scope=region".into(),
+        });
+    }
     Ok(Json(
         service::totals(&state.app, access.tenant()?, query.scope, &query.id).await?,
     ))
