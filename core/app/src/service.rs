@@ -258,7 +258,7 @@ async fn scanned_project(
     tenant: &TenantCode,
     project_id: Uuid,
 ) -> Result<ProjectRecord, AppError> {
-    let project = app.store.project(tenant, project_id).await?;
+    let project = app.store.project_at_once(tenant, project_id).await?;
     if !(runs(principal, tenant, &project)
         || principal.holds(GrantKind::Scanner, Scope::Project(project.id), tenant))
     {
@@ -436,12 +436,7 @@ async fn process(
             (None, Some(*serial))
         }
     };
-    let shift = shift_of_scan(app, tenant, project, &holder, scan.at).await?;
-    let attendance = match app.store.attendance(tenant, shift.id, holder.id).await {
-        Ok(attendance) => Some(attendance),
-        Err(zhiyuan_store::StoreError::NotFound) => None,
-        Err(error) => return Err(error.into()),
-    };
+    let (shift, attendance) = shift_of_scan(app, tenant, project, &holder, scan.at).await?;
     let direction = match (scan.direction, &attendance) {
         (Some(direction), _) => direction,
         (None, None) => ScanDirection::In,
@@ -587,33 +582,25 @@ pub(crate) fn attendance_view(attendance: Attendance) -> AttendanceView {
     }
 }
 
-/// The shift of the project the volunteer holds a place in whose check-in window holds `at`:
-/// refused if they hold none, or none is open to check-in then.
+/// The shift of the project the volunteer holds a place in whose check-in window holds `at`,
+/// with their attendance of it if any: refused if they hold none, or none is open to check-in
+/// then.
 async fn shift_of_scan(
     app: &App,
     tenant: &TenantCode,
     project: &ProjectRecord,
     holder: &CardHolder,
     at: Timestamp,
-) -> Result<ShiftRecord, AppError> {
-    let enrolled: Vec<Uuid> = app
-        .store
-        .enrollments_of_volunteer(tenant, holder.id)
-        .await?
-        .into_iter()
-        .filter(|enrollment| {
-            enrollment.project_id == project.id && enrollment.status == EnrollmentStatus::Accepted
-        })
-        .map(|enrollment| enrollment.shift_id)
-        .collect();
-    if enrolled.is_empty() {
+) -> Result<(ShiftRecord, Option<Attendance>), AppError> {
+    let mut places = app.store.places_at(tenant, holder.id, project.id).await?;
+    if places.is_empty() {
         return Err(AppError::WrongState(Rule::NotEnrolled));
     }
     let minute = 60_000;
-    project
+    let shift = project
         .shifts
         .iter()
-        .filter(|shift| enrolled.contains(&shift.id))
+        .filter(|shift| places.iter().any(|(place, _)| *place == shift.id))
         .filter(|shift| {
             let opens =
                 shift.starts_at.unix_millis() - i64::from(shift.check_in_before_minutes) * minute;
@@ -624,7 +611,12 @@ async fn shift_of_scan(
         // Of two windows that meet, the shift nearest in time.
         .min_by_key(|shift| (shift.starts_at.unix_millis() - at.unix_millis()).abs())
         .cloned()
-        .ok_or(AppError::WrongState(Rule::ScanOutsideWindow))
+        .ok_or(AppError::WrongState(Rule::ScanOutsideWindow))?;
+    let attendance = places
+        .iter_mut()
+        .find(|(place, _)| *place == shift.id)
+        .and_then(|(_, attendance)| attendance.take());
+    Ok((shift, attendance))
 }
 
 /// What an attendance earns, as the tenant's service-record rule says: the time within the
@@ -731,6 +723,9 @@ async fn update_star_level_to(
     let level = blocking(move || policy.star_level(&summary))
         .await?
         .map_err(AppError::PluginFailed)?;
+    if level == holder.star_level {
+        return Ok(());
+    }
     app.store
         .set_star_level(tenant, holder.id, level, total, actor, now)
         .await?;

@@ -225,6 +225,14 @@ fn project_record(row: &AnyRow) -> Result<ProjectRecord, StoreError> {
 const SHIFT_COLUMNS: &str = "id, project_id, starts_at, ends_at, address, longitude_e7, \
     latitude_e7, capacity, taken, waiting, skills, check_in_before_minutes, check_in_after_minutes";
 
+/// The columns of `list` read from `table`, each named with `prefix`.
+fn prefixed_columns(table: &str, list: &str, prefix: &str) -> String {
+    list.split(", ")
+        .map(|column| format!("{table}.{column} AS {prefix}{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn shift_record(row: &AnyRow) -> Result<ShiftRecord, StoreError> {
     shift_record_prefixed(row, "")
 }
@@ -573,18 +581,12 @@ impl Store {
         tenant: &TenantCode,
         shift: Uuid,
     ) -> Result<(ProjectRecord, ShiftRecord), StoreError> {
-        let columns = |table: &str, list: &str, prefix: &str| {
-            list.split(", ")
-                .map(|column| format!("{table}.{column} AS {prefix}{column}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let row = sqlx::query(&format!(
             "SELECT {}, {} FROM shifts s JOIN projects p \
                ON p.tenant_code = s.tenant_code AND p.id = s.project_id \
              WHERE s.tenant_code = $1 AND s.id = $2",
-            columns("p", PROJECT_COLUMNS, ""),
-            columns("s", SHIFT_COLUMNS, "shift_"),
+            prefixed_columns("p", PROJECT_COLUMNS, ""),
+            prefixed_columns("s", SHIFT_COLUMNS, "shift_"),
         ))
         .bind(tenant.as_str())
         .bind(shift.to_string())
@@ -595,6 +597,32 @@ impl Store {
             project_record(&row)?,
             shift_record_prefixed(&row, "shift_")?,
         ))
+    }
+
+    /// A project with its shifts in one statement, without a transaction: what every scan of
+    /// a card reads first.
+    pub async fn project_at_once(
+        &self,
+        tenant: &TenantCode,
+        id: Uuid,
+    ) -> Result<ProjectRecord, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, {} FROM projects p JOIN shifts s \
+               ON s.tenant_code = p.tenant_code AND s.project_id = p.id \
+             WHERE p.tenant_code = $1 AND p.id = $2 ORDER BY s.position",
+            prefixed_columns("p", PROJECT_COLUMNS, ""),
+            prefixed_columns("s", SHIFT_COLUMNS, "shift_"),
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut project = project_record(rows.first().ok_or(StoreError::NotFound)?)?;
+        project.shifts = rows
+            .iter()
+            .map(|row| shift_record_prefixed(row, "shift_"))
+            .collect::<Result<_, _>>()?;
+        Ok(project)
     }
 
     /// Projects as the filter says, without their shifts; by start then id when the filter

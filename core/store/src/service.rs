@@ -5,7 +5,7 @@
 //! entry is replaced by a new one that points at it (`corrects`, unique, so an entry is
 //! replaced at most once), and the entries in force are those nothing points at. Every write of
 //! an entry adjusts `service_totals` by the difference in the same transaction: per volunteer
-//! in one row, per team, project and region in one of eight slots chosen by the volunteer, so
+//! in one row, per team, project and region in one of 64 slots chosen by the volunteer, so
 //! that concurrent check-outs at one event do not queue on one row.
 
 use serde::Serialize;
@@ -26,7 +26,7 @@ use crate::rows::{
 use crate::{Backend, Store, StoreError, UniqueField};
 
 /// Slots of the team, project and region totals.
-const SLOTS: u128 = 8;
+const SLOTS: u128 = 64;
 
 /// A printed card's credential.
 #[derive(Debug, Clone, Serialize)]
@@ -460,6 +460,38 @@ impl Store {
             scanned_at: timestamp(&row, "scanned_at")?,
             offline: int(&row, "offline")? == 1,
         })
+    }
+
+    /// The shifts of a project the volunteer holds a place in, each with their attendance
+    /// of it if they have one: in one statement, what a scan checks.
+    pub async fn places_at(
+        &self,
+        tenant: &TenantCode,
+        volunteer: Uuid,
+        project: Uuid,
+    ) -> Result<Vec<(Uuid, Option<Attendance>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.shift_id AS place, a.id, a.shift_id, a.project_id, a.volunteer_id, \
+               a.checked_in_at, a.checked_out_at, a.card, a.card_serial, a.outcome, a.note \
+             FROM enrollments e LEFT JOIN attendances a ON a.tenant_code = e.tenant_code \
+               AND a.shift_id = e.shift_id AND a.volunteer_id = e.volunteer_id \
+             WHERE e.tenant_code = $1 AND e.volunteer_id = $2 AND e.status = 'accepted' \
+               AND e.project_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(volunteer.to_string())
+        .bind(project.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let held = match optional_text(row, "id")? {
+                    Some(_) => Some(attendance(row)?),
+                    None => None,
+                };
+                Ok((uuid(row, "place")?, held))
+            })
+            .collect()
     }
 
     /// A volunteer's attendance of a shift.
@@ -1499,11 +1531,7 @@ async fn append(
     .bind(entry.corrects.map(|id| id.to_string()))
     .bind(entry.reason.as_deref())
     .bind(at.unix_millis())
-    .bind(
-        actor
-            .account_id
-            .map_or_else(|| actor.name.clone(), |id| id.to_string()),
-    )
+    .bind(recorded_by(actor))
     .bind(actor.name.as_str())
     .execute(&mut **tx)
     .await
@@ -1522,26 +1550,40 @@ async fn append(
         entry.project_id,
         &entry.region,
     );
-    add_to_totals(tx, tenant, &scopes, entry.minutes.get() as i64, 1).await?;
-    let total = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes FROM service_totals WHERE tenant_code = $1 \
-         AND scope = 'volunteer' AND scope_id = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(entry.volunteer_id.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
-    let row = sqlx::query(&format!(
-        "SELECT {RECORD_COLUMNS} FROM service_records r WHERE r.tenant_code = $1 AND r.id = $2"
-    ))
-    .bind(tenant.as_str())
-    .bind(id.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
+    let volunteer_minutes =
+        add_to_totals(tx, tenant, &scopes, entry.minutes.get() as i64, 1).await?;
     Ok(Appended {
-        record: service_record(&row)?,
-        volunteer_minutes: Minutes::new(int(&total, "minutes")?.max(0) as u64),
+        record: ServiceRecord {
+            id,
+            volunteer_id: entry.volunteer_id,
+            team_id: entry.team_id,
+            project_id: entry.project_id,
+            shift_id: entry.shift_id,
+            region: entry.region.clone(),
+            started_at: entry.started_at,
+            ended_at: entry.ended_at,
+            minutes: entry.minutes,
+            content: entry.content.clone(),
+            kind: entry.kind,
+            card: entry.card,
+            card_serial: entry.card_serial,
+            corrects: entry.corrects,
+            reason: entry.reason.clone(),
+            recorded_at: at,
+            recorded_by: recorded_by(actor),
+            recorded_by_name: actor.name.clone(),
+            corrected_by: None,
+            disputed: false,
+        },
+        volunteer_minutes,
     })
+}
+
+/// Who recorded an entry: their account, or the command for the node's own work.
+fn recorded_by(actor: &Actor) -> String {
+    actor
+        .account_id
+        .map_or_else(|| actor.name.clone(), |id| id.to_string())
 }
 
 /// The totals an entry counts in, each with its slot.
@@ -1563,31 +1605,45 @@ fn scopes(
     scopes
 }
 
+/// Moves the totals of every scope by one entry's minutes, in one statement; answers the
+/// volunteer's total after it (the volunteer's row is their only one).
 async fn add_to_totals(
     tx: &mut Transaction<'static, Any>,
     tenant: &TenantCode,
     scopes: &[(TotalsScope, String, i64)],
     minutes: i64,
     entries: i64,
-) -> Result<(), StoreError> {
-    for (scope, id, slot) in scopes {
-        sqlx::query(
-            "INSERT INTO service_totals (tenant_code, scope, scope_id, slot, minutes, entries) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_code, scope, scope_id, slot) DO UPDATE \
-             SET minutes = service_totals.minutes + excluded.minutes, \
-                 entries = service_totals.entries + excluded.entries",
-        )
+) -> Result<Minutes, StoreError> {
+    let values: Vec<String> = (0..scopes.len())
+        .map(|at| {
+            let base = 4 + 3 * at;
+            format!("($1, ${base}, ${}, ${}, $2, $3)", base + 1, base + 2)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO service_totals (tenant_code, scope, scope_id, slot, minutes, entries) \
+         VALUES {} \
+         ON CONFLICT (tenant_code, scope, scope_id, slot) DO UPDATE \
+         SET minutes = service_totals.minutes + excluded.minutes, \
+             entries = service_totals.entries + excluded.entries \
+         RETURNING scope, minutes",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
         .bind(tenant.as_str())
-        .bind(scope.as_str())
-        .bind(id.as_str())
-        .bind(*slot)
         .bind(minutes)
-        .bind(entries)
-        .execute(&mut **tx)
-        .await?;
+        .bind(entries);
+    for (scope, id, slot) in scopes {
+        query = query.bind(scope.as_str()).bind(id.as_str()).bind(*slot);
     }
-    Ok(())
+    let rows = query.fetch_all(&mut **tx).await?;
+    let mut volunteer = Minutes::ZERO;
+    for row in &rows {
+        if text(row, "scope")? == TotalsScope::Volunteer.as_str() {
+            volunteer = Minutes::new(int(row, "minutes")?.max(0) as u64);
+        }
+    }
+    Ok(volunteer)
 }
 
 async fn insert_notice(

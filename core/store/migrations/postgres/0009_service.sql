@@ -110,7 +110,7 @@ CREATE TRIGGER service_records_no_truncate BEFORE TRUNCATE ON service_records
     FOR EACH STATEMENT EXECUTE FUNCTION service_records_append_only();
 
 -- Minutes and entries in force per volunteer, team, project and region, kept by the
--- transaction that writes an entry. Teams, projects and regions are counted in eight slots
+-- transaction that writes an entry. Teams, projects and regions are counted in 64 slots
 -- (by volunteer) and summed when read, so that a check-in storm's writers do not queue on one
 -- row.
 CREATE TABLE service_totals (

@@ -107,7 +107,7 @@ BEGIN
 END;
 
 -- Minutes and entries in force per volunteer, team, project and region, kept by the
--- transaction that writes an entry. Teams, projects and regions are counted in eight slots
+-- transaction that writes an entry. Teams, projects and regions are counted in 64 slots
 -- (by volunteer) and summed when read, so that a check-in storm's writers do not queue on one
 -- row.
 CREATE TABLE service_totals (
