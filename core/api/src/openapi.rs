@@ -123,7 +123,11 @@ use crate::schemas::SchemaId;
         routes::service::certificate_pdf,
         routes::service::verify,
     ),
-    components(schemas(Problem, zhiyuan_app::projects::SearchOrder))
+    components(schemas(
+        Problem,
+        zhiyuan_app::projects::SearchOrder,
+        zhiyuan_app::service::QrFormat
+    ))
 )]
 struct ApiDoc;
 

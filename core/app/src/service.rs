@@ -1144,8 +1144,7 @@ pub async fn totals(
 ) -> Result<TotalsView, AppError> {
     let ids: Vec<String> = match scope {
         TotalsScope::Region => {
-            let code = zhiyuan_domain::RegionCode::parse(id)
-                .map_err(|_| InvalidInput::new("/id", Rule::RegionCodeFormat))?;
+            let code = zhiyuan_domain::RegionCode::parse(id).map_err(|_| AppError::NotFound)?;
             let regions = app.store.regions(tenant).await?;
             regions
                 .iter()
@@ -1167,10 +1166,14 @@ pub async fn totals(
         }
         _ => vec![
             Uuid::parse_str(id)
-                .map_err(|_| InvalidInput::new("/id", Rule::GrantTargetUnknown))?
+                .map_err(|_| AppError::NotFound)?
                 .to_string(),
         ],
     };
+    if ids.is_empty() {
+        // A region that is not the tenant's.
+        return Err(AppError::NotFound);
+    }
     let mut minutes = Minutes::ZERO;
     let mut entries = 0;
     for id in &ids {

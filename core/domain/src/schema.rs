@@ -7,7 +7,8 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use crate::{RegionCode, Scope, TenantCode, Timestamp};
 
 /// A certificate's number (`CertificateNumber`).
-pub const CERTIFICATE_NUMBER: &str = "^[0-9]{6}-[0-9]{4}-[0-9]{6}$";
+pub const CERTIFICATE_NUMBER: &str =
+    "^(0[1-9]|[1-9][0-9])([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{4}-[0-9]{6}$";
 
 fn string(description: &str, pattern: Option<&str>, format: Option<KnownFormat>) -> RefOr<Schema> {
     ObjectBuilder::new()

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{
     Actor, AuditAction, Grant, GrantKind, InvalidInput, Principal, Rule, Scope, TenantCode,
@@ -532,7 +532,7 @@ impl Store {
 
 /// Inserts an account, its grants and its audit event in the caller's transaction.
 pub(crate) async fn insert_account(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     new: &NewAccount,
     actor: &Actor,
     at: Timestamp,
@@ -558,7 +558,7 @@ pub(crate) async fn insert_account(
     .bind(&new.password_hash)
     .bind(at.unix_millis())
     .bind(&actor.name)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     for (index, grant) in new.grants.iter().enumerate() {
         check_grant_target(tx, trail, *grant, &format!("/grants/{index}")).await?;
@@ -583,7 +583,7 @@ pub(crate) async fn insert_account(
 
 /// Inserts a grant in the caller's transaction; answers whether it is new.
 pub(crate) async fn insert_grant(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     trail: &str,
     account_id: Uuid,
     grant: Grant,
@@ -601,7 +601,7 @@ pub(crate) async fn insert_grant(
     .bind(grant.scope.to_text())
     .bind(at.unix_millis())
     .bind(&actor.name)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
@@ -609,7 +609,7 @@ pub(crate) async fn insert_grant(
 /// What a grant is scoped to must be the tenant's own: a reviewing body or team of another
 /// tenant is simply unknown.
 async fn check_grant_target(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     trail: &str,
     grant: Grant,
     field: &str,
@@ -625,7 +625,7 @@ async fn check_grant_target(
     ))
     .bind(trail)
     .bind(id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .is_some();
     if known {
@@ -639,21 +639,21 @@ async fn check_grant_target(
 }
 
 async fn require_account(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     trail: &str,
     account_id: Uuid,
 ) -> Result<(), StoreError> {
     sqlx::query("SELECT 1 FROM accounts WHERE tenant_code = $1 AND id = $2")
         .bind(trail)
         .bind(account_id.to_string())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .map(|_| ())
         .ok_or(StoreError::NotFound)
 }
 
 async fn record_account_event(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     principal: &Principal,
     action: AuditAction,
     at: Timestamp,

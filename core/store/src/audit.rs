@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{Actor, AuditAction, TenantCode, Timestamp};
 
@@ -82,7 +82,7 @@ pub struct ChainReport {
 /// other. The trail's head row is updated first: it holds the transaction's lock on the trail,
 /// so events of a tenant are numbered and chained one after the other.
 pub(crate) async fn record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     record: AuditRecord<'_>,
 ) -> Result<(), StoreError> {
     let trail = realm(record.tenant);
@@ -91,7 +91,7 @@ pub(crate) async fn record(
     let advance = "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_code = $1 RETURNING seq, hash";
     let head = match sqlx::query(advance)
         .bind(trail)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
     {
         Some(head) => head,
@@ -101,12 +101,9 @@ pub(crate) async fn record(
                  ON CONFLICT (tenant_code) DO NOTHING",
             )
             .bind(trail)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
-            sqlx::query(advance)
-                .bind(trail)
-                .fetch_one(&mut **tx)
-                .await?
+            sqlx::query(advance).bind(trail).fetch_one(&mut *tx).await?
         }
     };
     let seq = int(&head, "seq")?;
@@ -154,13 +151,13 @@ pub(crate) async fn record(
         .bind(&stored.reason)
         .bind(stored.at)
         .bind(&hash)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     if !postgres {
         sqlx::query("UPDATE audit_heads SET hash = $1 WHERE tenant_code = $2")
             .bind(&hash)
             .bind(trail)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use serde_json::json;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{Actor, AuditAction, NewVolunteer, TenantCode, Timestamp, VolunteerStatus};
 
@@ -19,7 +18,7 @@ pub const IMPORT_BATCH: usize = 1000;
 
 /// An import in progress: one transaction, committed by `finish` or rolled back when dropped.
 pub struct VolunteerImport {
-    tx: Transaction<'static, Any>,
+    tx: crate::WriteTransaction,
     backend: Backend,
     tenant: TenantCode,
     keys: DataKeys,

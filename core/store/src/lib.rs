@@ -90,6 +90,34 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keys: KeyRing,
+    /// The turn to write, on SQLite: one writer at a time, in the order they asked.
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A transaction that writes, holding the store's turn to write where it keeps one.
+pub(crate) struct WriteTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -135,18 +163,29 @@ impl Store {
             pool,
             backend,
             keys,
+            writers: std::sync::Arc::default(),
         })
     }
 
-    /// Starts a transaction that will write. On SQLite it takes the write lock at once (BEGIN
-    /// IMMEDIATE), so that two writers wait for each other under the busy timeout instead of
-    /// the second failing when its read turns into a write.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    /// Starts a transaction that will write. On SQLite it first takes this store's turn to
+    /// write, so that its writers queue in the order they came (a fair lock) rather than
+    /// retry on SQLite's busy timeout, whose growing back-off makes a burst's slowest writes
+    /// wait far longer than the queue is long; then it takes SQLite's write lock at once (BEGIN
+    /// IMMEDIATE), which other processes on the same file still wait for under the busy
+    /// timeout.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.writers.clone().lock_owned().await;
+                WriteTransaction {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => WriteTransaction {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            },
         })
     }
 

@@ -1,6 +1,7 @@
 //! Policy plugins a tenant stored, by SHA-256, and the numbered revisions of its bindings of hooks
 //! to them. One revision is active; switching and rolling back change which, in one statement.
 
+use sqlx::AnyConnection;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -323,7 +324,7 @@ impl Store {
 
 /// Makes `revision` the one in force; the one it replaces, if any.
 async fn activate(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     revision: u64,
     at: Timestamp,
@@ -333,14 +334,14 @@ async fn activate(
     )
     .bind(tenant.as_str())
     .bind(revision as i64)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }
     let before = sqlx::query("SELECT revision FROM policy_active WHERE tenant_code = $1")
         .bind(tenant.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .map(|row| int(&row, "revision").map(|r| r as u64))
         .transpose()?;
@@ -352,14 +353,14 @@ async fn activate(
     .bind(tenant.as_str())
     .bind(revision as i64)
     .bind(at.unix_millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(before)
 }
 
 /// Stores a package in the transaction of the change it belongs to; true when it was new.
 pub(crate) async fn insert_plugin(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     plugin: NewPlugin<'_>,
     actor: &Actor,
@@ -391,7 +392,7 @@ pub(crate) async fn insert_plugin(
     .bind(signature.map(str::to_owned))
     .bind(at.unix_millis())
     .bind(&actor.name)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let new = stored.rows_affected() == 1;
     if new {
@@ -422,7 +423,7 @@ pub(crate) async fn insert_plugin(
 
 /// Records a revision and puts it in force, in the transaction of the change it belongs to.
 pub(crate) async fn insert_revision(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     revision: u64,
     bindings: &[Binding],
@@ -439,7 +440,7 @@ pub(crate) async fn insert_revision(
     .bind(encoded)
     .bind(at.unix_millis())
     .bind(&actor.name)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let before = activate(tx, tenant, revision, at).await?;
     record(

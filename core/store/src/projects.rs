@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{
     Acceptance, Actor, AuditAction, CoordinateSystem, Coordinates, EnrollmentStatus,
@@ -1279,7 +1279,7 @@ impl Store {
 
 /// Takes one of the shift's places if one is free.
 async fn take_place(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     shift: Uuid,
 ) -> Result<bool, StoreError> {
@@ -1288,7 +1288,7 @@ async fn take_place(
     )
     .bind(tenant.as_str())
     .bind(shift.to_string())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(taken.rows_affected() == 1)
 }
@@ -1298,7 +1298,7 @@ async fn take_place(
 /// A statement that matches no row locks none, so the shift may fill or free between the two;
 /// then they are tried again. Answers the status and, on the list, how many wait ahead.
 async fn place_or_wait(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     shift: Uuid,
     place_first: bool,
@@ -1314,7 +1314,7 @@ async fn place_or_wait(
         )
         .bind(tenant.as_str())
         .bind(shift.to_string())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = waiting {
             // The last on the list: everyone else waiting is ahead.
@@ -1329,7 +1329,7 @@ async fn place_or_wait(
 
 /// Gives a free place to the oldest sign-up on the shift's waiting list, if any.
 async fn move_up(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     shift: Uuid,
     acceptance: Acceptance,
@@ -1342,7 +1342,7 @@ async fn move_up(
     )
     .bind(tenant.as_str())
     .bind(shift.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(next) = next else {
         return Ok(());
@@ -1365,12 +1365,12 @@ async fn move_up(
     .bind(&actor.name)
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE shifts SET waiting = waiting - 1 WHERE tenant_code = $1 AND id = $2")
         .bind(tenant.as_str())
         .bind(shift.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     let after = read_enrollment(tx, tenant, id).await?;
     audit_enrollment(
@@ -1387,7 +1387,7 @@ async fn move_up(
 }
 
 async fn insert_shifts(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     project: Uuid,
     new: &NewProject,
@@ -1411,14 +1411,14 @@ async fn insert_shifts(
         .bind(json!(shift.skills).to_string())
         .bind(i64::from(shift.check_in_before_minutes))
         .bind(i64::from(shift.check_in_after_minutes))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
 async fn read_project(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<ProjectRecord, StoreError> {
@@ -1427,7 +1427,7 @@ async fn read_project(
     ))
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
     let mut project = project_record(&row)?;
@@ -1436,7 +1436,7 @@ async fn read_project(
     ))
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?
     .iter()
     .map(shift_record)
@@ -1445,7 +1445,7 @@ async fn read_project(
 }
 
 async fn read_need(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<NeedRecord, StoreError> {
@@ -1454,14 +1454,14 @@ async fn read_need(
     ))
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
     need_record(&row)
 }
 
 async fn read_enrollment(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<EnrollmentRecord, StoreError> {
@@ -1470,7 +1470,7 @@ async fn read_enrollment(
     ))
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
     enrollment_record(&row)
@@ -1478,14 +1478,14 @@ async fn read_enrollment(
 
 /// A need a project may answer: curated and not closed.
 async fn check_need_open(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     need: Uuid,
 ) -> Result<(), StoreError> {
     let row = sqlx::query("SELECT status FROM needs WHERE tenant_code = $1 AND id = $2")
         .bind(tenant.as_str())
         .bind(need.to_string())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     match row {
         Some(row) if enumerated(&row, "status", NeedStatus::from_db)? == NeedStatus::Open => Ok(()),
@@ -1522,7 +1522,7 @@ fn region_or(tenant: &TenantCode) -> impl Fn(sqlx::Error) -> StoreError + '_ {
 /// Projects and needs are recorded as they are stored, their contact's mobile number masked.
 #[allow(clippy::too_many_arguments)]
 async fn audit_masked<T: Serialize>(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,
@@ -1551,7 +1551,7 @@ async fn audit_masked<T: Serialize>(
 /// Sign-ups are recorded by their ids and states; a guardian's details stay out of the trail.
 #[allow(clippy::too_many_arguments)]
 async fn audit_enrollment(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,

@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{
     Actor, AuditAction, CardUse, CertificateNumber, CertificateStatus, DisputeStatus, Minutes,
@@ -1386,7 +1386,7 @@ impl Store {
 }
 
 async fn insert_scan(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     scan: &NewScan,
     attendance: Uuid,
@@ -1408,7 +1408,7 @@ async fn insert_scan(
     .bind(scan.received_at.unix_millis())
     .bind(scan.scanned_by.to_string())
     .bind(i64::from(scan.offline))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(|error| scan_conflict(error.into()))?;
     Ok(())
@@ -1426,7 +1426,7 @@ fn scan_conflict(error: StoreError) -> StoreError {
 
 /// Ends an open attendance, at `ended_at` if it has one; refused if it is closed already.
 async fn close_attendance(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
     ended_at: Option<Timestamp>,
@@ -1445,7 +1445,7 @@ async fn close_attendance(
         "credited"
     })
     .bind(not_credited)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::Refused(Rule::AlreadyCheckedOut))?;
     attendance(&row)
@@ -1456,7 +1456,7 @@ async fn close_attendance(
 /// difference it makes. On PostgreSQL the volunteer's row is locked first, so that two
 /// entries of one person take turns past the check for overlaps.
 async fn append(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     backend: Backend,
     tenant: &TenantCode,
     entry: &NewServiceRecord,
@@ -1469,7 +1469,7 @@ async fn append(
         )
         .bind(tenant.as_str())
         .bind(entry.volunteer_id.to_string())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     }
     let replaced = match entry.corrects {
@@ -1479,7 +1479,7 @@ async fn append(
             ))
             .bind(tenant.as_str())
             .bind(id.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
             let replaced = service_record(&row)?;
@@ -1501,7 +1501,7 @@ async fn append(
         .bind(entry.ended_at.unix_millis())
         .bind(entry.started_at.unix_millis())
         .bind(entry.corrects.map(|id| id.to_string()).unwrap_or_default())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         if overlapping.is_some() {
             return Err(StoreError::Refused(Rule::ServiceOverlaps));
@@ -1533,7 +1533,7 @@ async fn append(
     .bind(at.unix_millis())
     .bind(recorded_by(actor))
     .bind(actor.name.as_str())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(|error| match StoreError::from(error) {
         StoreError::Unique(UniqueField::Correction) => StoreError::Refused(Rule::AlreadyCorrected),
@@ -1608,7 +1608,7 @@ fn scopes(
 /// Moves the totals of every scope by one entry's minutes, in one statement; answers the
 /// volunteer's total after it (the volunteer's row is their only one).
 async fn add_to_totals(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     scopes: &[(TotalsScope, String, i64)],
     minutes: i64,
@@ -1636,7 +1636,7 @@ async fn add_to_totals(
     for (scope, id, slot) in scopes {
         query = query.bind(scope.as_str()).bind(id.as_str()).bind(*slot);
     }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows = query.fetch_all(&mut *tx).await?;
     let mut volunteer = Minutes::ZERO;
     for row in &rows {
         if text(row, "scope")? == TotalsScope::Volunteer.as_str() {
@@ -1647,7 +1647,7 @@ async fn add_to_totals(
 }
 
 async fn insert_notice(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     to: NoticeFor,
     kind: &str,
@@ -1669,7 +1669,7 @@ async fn insert_notice(
     .bind(kind)
     .bind(detail.to_string())
     .bind(at.unix_millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

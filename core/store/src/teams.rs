@@ -1,7 +1,7 @@
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::{
     Actor, AuditAction, Grant, GrantKind, InvalidInput, LegalStatus, NewTeam, RegionCode, Rule,
@@ -545,7 +545,7 @@ impl Store {
 }
 
 async fn write_team(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
     team: &NewTeam,
@@ -556,7 +556,7 @@ async fn write_team(
         let known = sqlx::query("SELECT 1 FROM files WHERE tenant_code = $1 AND sha256 = $2")
             .bind(tenant.as_str())
             .bind(sha256)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
             .is_some();
         if !known {
@@ -599,7 +599,7 @@ async fn write_team(
         )
         .bind(team.org_code.as_ref().map(|code| code.as_str().to_owned()))
         .bind(at.unix_millis())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     if replace && written.rows_affected() != 1 {
         // Another resubmission got there first.
@@ -611,7 +611,7 @@ async fn write_team(
     sqlx::query("DELETE FROM team_certificates WHERE tenant_code = $1 AND team_id = $2")
         .bind(tenant.as_str())
         .bind(id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     let mut certificates = team.certificates.clone();
     certificates.sort();
@@ -623,14 +623,14 @@ async fn write_team(
         .bind(tenant.as_str())
         .bind(id.to_string())
         .bind(sha256)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
 async fn read_team(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<TeamRecord, StoreError> {
@@ -639,13 +639,13 @@ async fn read_team(
     ))
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
     let certificates = sqlx::query("SELECT sha256 FROM team_certificates WHERE tenant_code = $1 AND team_id = $2 ORDER BY sha256")
         .bind(tenant.as_str())
         .bind(id.to_string())
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|row| text(row, "sha256"))
@@ -654,7 +654,7 @@ async fn read_team(
 }
 
 async fn read_membership(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     team: Uuid,
     volunteer: Uuid,
@@ -666,14 +666,14 @@ async fn read_membership(
     .bind(tenant.as_str())
     .bind(team.to_string())
     .bind(volunteer.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     row.as_ref().map(membership).transpose()
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn audit_team(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,
@@ -699,7 +699,7 @@ async fn audit_team(
 }
 
 async fn audit_membership(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,

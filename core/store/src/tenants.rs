@@ -1,5 +1,6 @@
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
@@ -296,7 +297,7 @@ impl Store {
 /// Checks, in the caller's transaction, that a region (and a unit, when given) is the
 /// tenant's; the field at fault is named as an application names it.
 pub(crate) async fn check_region_and_unit(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     region: &RegionCode,
     unit: Option<Uuid>,
@@ -304,7 +305,7 @@ pub(crate) async fn check_region_and_unit(
     let region_known = sqlx::query("SELECT 1 FROM regions WHERE tenant_code = $1 AND code = $2")
         .bind(tenant.as_str())
         .bind(region.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?
         .is_some();
     if !region_known {
@@ -317,7 +318,7 @@ pub(crate) async fn check_region_and_unit(
         let unit_known = sqlx::query("SELECT 1 FROM units WHERE tenant_code = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(unit.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
             .is_some();
         if !unit_known {

@@ -1,6 +1,6 @@
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 use uuid::Uuid;
 use zhiyuan_domain::tenant::UnitSpec;
 use zhiyuan_domain::{
@@ -132,7 +132,7 @@ impl Store {
 }
 
 pub(crate) async fn insert_unit(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
     spec: &UnitSpec,
@@ -152,7 +152,7 @@ pub(crate) async fn insert_unit(
     .bind(spec.civilisation_level.as_str())
     .bind(i64::from(spec.staff.get()))
     .bind(at.unix_millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(Unit {
         id,

@@ -1,5 +1,6 @@
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 use zhiyuan_domain::{
@@ -394,7 +395,7 @@ impl Store {
 }
 
 pub(crate) async fn insert_volunteer(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     keys: &crate::DataKeys,
     volunteer: &NewVolunteer,
@@ -448,7 +449,7 @@ pub(crate) async fn insert_volunteer(
     .bind(record.availability.clone())
     .bind(VolunteerStatus::Pending.as_str())
     .bind(at.unix_millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(record)
 }
@@ -469,7 +470,7 @@ pub(crate) fn document_index(
 
 /// Other registrations, pending or verified, with the document of this one.
 async fn same_document(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     id: Uuid,
 ) -> Result<u64, StoreError> {
@@ -481,7 +482,7 @@ async fn same_document(
     )
     .bind(tenant.as_str())
     .bind(id.to_string())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     Ok(u64::try_from(int(&row, "n")?).unwrap_or(0))
 }
@@ -490,7 +491,7 @@ async fn same_document(
 /// birth date.
 #[allow(clippy::too_many_arguments)]
 async fn record_change(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut AnyConnection,
     tenant: &TenantCode,
     actor: &Actor,
     action: AuditAction,

@@ -410,21 +410,19 @@ pub(crate) struct TotalsQuery {
 /// under it.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/service-totals", tag = "service", operation_id = "read_service_totals",
     params(("scope" = TotalsScope, Query, description = "volunteer, team, project or region"),
-        ("id" = String, Query, description = "The volunteer's, team's or project's id, or the region's code")),
+        ("id" = String, Query, pattern = "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(0[1-9]|[1-9][0-9])[0-9]{4})$",
+            description = "The volunteer's, team's or project's id, or the region's code")),
     responses((status = 200, description = "The totals", body = TotalsView)))]
 pub(crate) async fn totals(
     State(state): State<AppState>,
     access: Access,
     QueryOf(query): QueryOf<TotalsQuery>,
 ) -> Result<Json<TotalsView>, ApiError> {
-    // The id names a volunteer, team or project by its UUID, a region by its code.
-    let well_formed = match query.scope {
-        TotalsScope::Region => zhiyuan_domain::RegionCode::parse(&query.id).is_ok(),
-        _ => Uuid::parse_str(&query.id).is_ok(),
-    };
-    if !well_formed {
+    // The id is a UUID or a region's code; one of the other kind names nothing of its scope.
+    if Uuid::parse_str(&query.id).is_err() && zhiyuan_domain::RegionCode::parse(&query.id).is_err()
+    {
         return Err(ApiError::BadQuery {
-            detail: "id is a UUID, or a region's code for scope=region".into(),
+            detail: "id is a UUID, or a region's code".into(),
         });
     }
     Ok(Json(
