@@ -14,11 +14,11 @@ use zhiyuan_domain::{
     InvalidInput, Minutes, Principal, Rule, Scope, TenantCode, Timestamp, VolunteerStatus,
 };
 use zhiyuan_forms::certificate::{CertificateDocument, escape, hours};
-use zhiyuan_store::{Certificate, CertificatesOf, RecordsOf, ServiceRecord};
+use zhiyuan_store::{CertificatesOf, RecordsOf, ServiceCertificate, ServiceRecord};
 
 use crate::projects::parse_reason;
 use crate::service::RevocationRequest;
-use crate::views::CertificateView;
+use crate::views::ServiceCertificateView;
 use crate::volunteers::own_record;
 use crate::{App, AppError, blocking};
 
@@ -77,8 +77,8 @@ fn start_of_day(text: &str, field: &str) -> Result<Timestamp, AppError> {
         .ok_or_else(|| InvalidInput::new(field, Rule::TimeFormat).into())
 }
 
-fn view(certificate: Certificate) -> CertificateView {
-    CertificateView {
+fn view(certificate: ServiceCertificate) -> ServiceCertificateView {
+    ServiceCertificateView {
         verification_path: certificate
             .number
             .as_ref()
@@ -134,7 +134,7 @@ pub async fn request(
     principal: &Principal,
     tenant: &TenantCode,
     request: CertificateRequest,
-) -> Result<CertificateView, AppError> {
+) -> Result<ServiceCertificateView, AppError> {
     let volunteer = own_record(app, principal, tenant).await?;
     if volunteer.status != VolunteerStatus::Verified {
         return Err(AppError::Refused(Rule::VolunteerNotVerified));
@@ -169,7 +169,7 @@ pub async fn request(
 /// Whether the principal issues (and revokes) a certificate: a team's admins or certificate
 /// issuers for the team's; the office or a reviewing body's certificate issuer for the
 /// office's.
-fn issues(principal: &Principal, tenant: &TenantCode, certificate: &Certificate) -> bool {
+fn issues(principal: &Principal, tenant: &TenantCode, certificate: &ServiceCertificate) -> bool {
     match certificate.team_id {
         Some(team) => {
             principal.holds(GrantKind::TeamAdmin, Scope::Team(team), tenant)
@@ -191,7 +191,7 @@ async fn readable(
     app: &App,
     principal: &Principal,
     tenant: &TenantCode,
-    certificate: &Certificate,
+    certificate: &ServiceCertificate,
 ) -> Result<bool, AppError> {
     if issues(principal, tenant, certificate)
         || [
@@ -218,7 +218,7 @@ pub async fn issue(
     tenant: &TenantCode,
     id: Uuid,
     request: IssueRequest,
-) -> Result<CertificateView, AppError> {
+) -> Result<ServiceCertificateView, AppError> {
     let certificate = app.store.certificate(tenant, id).await?;
     if !issues(principal, tenant, &certificate) {
         return Err(AppError::Refused(Rule::CertificateIssuer));
@@ -322,7 +322,7 @@ pub async fn revoke(
     tenant: &TenantCode,
     id: Uuid,
     request: RevocationRequest,
-) -> Result<CertificateView, AppError> {
+) -> Result<ServiceCertificateView, AppError> {
     let certificate = app.store.certificate(tenant, id).await?;
     if !issues(principal, tenant, &certificate) {
         return Err(AppError::Refused(Rule::CertificateIssuer));
@@ -340,7 +340,7 @@ pub async fn own(
     app: &App,
     principal: &Principal,
     tenant: &TenantCode,
-) -> Result<Vec<CertificateView>, AppError> {
+) -> Result<Vec<ServiceCertificateView>, AppError> {
     let volunteer = own_record(app, principal, tenant).await?;
     Ok(app
         .store
@@ -358,7 +358,7 @@ pub async fn register(
     principal: &Principal,
     tenant: &TenantCode,
     team: Option<Uuid>,
-) -> Result<Vec<CertificateView>, AppError> {
+) -> Result<Vec<ServiceCertificateView>, AppError> {
     let office = [
         GrantKind::OfficeAdmin,
         GrantKind::Auditor,

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::ports::{PolicyError, ServiceRecordFacts, ServiceSummary};
 use zhiyuan_domain::{
-    CARD_CODE_SECONDS, CardClaims, CardKind, EnrollmentStatus, GrantKind, InvalidInput, Minutes,
+    CARD_CODE_SECONDS, CardKind, CardToken, EnrollmentStatus, GrantKind, InvalidInput, Minutes,
     Principal, Rule, ScanDirection, Scope, ServiceRecordKind, TenantCode, Timestamp, TotalsScope,
     VolunteerStatus, parse_instant,
 };
@@ -146,7 +146,7 @@ pub async fn card(
     // Whole seconds: the code's times are CWT NumericDates.
     let issued_at = Timestamp::from_unix_millis(now.unix_millis() / 1000 * 1000);
     let expires_at = issued_at.plus_seconds(CARD_CODE_SECONDS);
-    let claims = CardClaims {
+    let claims = CardToken {
         tenant: tenant.clone(),
         volunteer_number: number.clone(),
         issued_at,
@@ -217,7 +217,7 @@ pub async fn issue_printed_card(
         .store
         .issue_printed_card(tenant, volunteer_id, &principal.actor(), now)
         .await?;
-    let claims = CardClaims {
+    let claims = CardToken {
         tenant: tenant.clone(),
         volunteer_number: holder.volunteer_number.clone(),
         issued_at: Timestamp::from_unix_millis(card.issued_at.unix_millis() / 1000 * 1000),

@@ -373,7 +373,7 @@ pub struct NoticeView {
 
 /// A certificate of service (志愿服务记录证明), requested or issued.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CertificateView {
+pub struct ServiceCertificateView {
     pub id: Uuid,
     /// Its number in the register, once issued.
     pub number: Option<CertificateNumber>,

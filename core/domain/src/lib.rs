@@ -50,7 +50,7 @@ pub use region::{REGION_CODE_PATTERN, Region, RegionCode, RegionLevel};
 pub use reviewing_body::{ReviewingBody, ReviewingBodyKind, regions_served_by};
 pub use schema::CERTIFICATE_NUMBER as CERTIFICATE_NUMBER_PATTERN;
 pub use service::{
-    CARD_CLOCK_SKEW_SECONDS, CARD_CODE_SECONDS, CardClaims, CardKind, CardUse, CertificateFacts,
+    CARD_CLOCK_SKEW_SECONDS, CARD_CODE_SECONDS, CardKind, CardToken, CardUse, CertificateFacts,
     CertificateLine, CertificateNumber, CertificateStatus, DisputeStatus, Minutes, ScanDirection,
     ServiceRecordKind, StarLevel, TotalsScope,
 };

@@ -552,14 +552,11 @@ impl IdentityCheck for ReviewerAttestation {
 /// of signatures.
 pub trait CardSigner: Send + Sync {
     /// The text a card's QR carries, signed with the tenant's current key.
-    fn seal(&self, claims: &crate::CardClaims) -> Result<String, String>;
+    fn seal(&self, claims: &crate::CardToken) -> Result<String, String>;
     /// What a scanned code says, if a key of `tenant` signed it: otherwise `CardTokenFormat`
     /// (not a card's code), `CardCodeOtherTenant` or `CardCodeForged` (altered, or signed by
     /// a key the tenant never had). Whether it stands at a given time is
-    /// `CardClaims::check_time`'s.
-    fn open(
-        &self,
-        tenant: &crate::TenantCode,
-        code: &str,
-    ) -> Result<crate::CardClaims, crate::Rule>;
+    /// `CardToken::check_time`'s.
+    fn open(&self, tenant: &crate::TenantCode, code: &str)
+    -> Result<crate::CardToken, crate::Rule>;
 }

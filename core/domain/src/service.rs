@@ -113,7 +113,7 @@ pub const CARD_CLOCK_SKEW_SECONDS: i64 = 120;
 /// signed it, whose volunteer it names, and which kind of card it is. The card holds no personal
 /// data beyond the public volunteer number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardClaims {
+pub struct CardToken {
     pub tenant: TenantCode,
     pub volunteer_number: VolunteerNumber,
     pub issued_at: Timestamp,
@@ -134,7 +134,7 @@ pub enum CardKind {
     Printed { serial: u64 },
 }
 
-impl CardClaims {
+impl CardToken {
     /// Whether the code stands at `at`, with `CARD_CLOCK_SKEW_SECONDS` either way: a code of
     /// the app from its issue to its expiry; a printed card from its issue on.
     pub fn check_time(&self, at: Timestamp) -> Result<(), Rule> {
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn an_app_code_stands_for_its_minute_and_the_skew() {
         let tenant = TenantCode::parse("421300").unwrap();
-        let claims = CardClaims {
+        let claims = CardToken {
             volunteer_number: VolunteerNumber::new(&tenant, 123_456_789),
             tenant,
             issued_at: Timestamp::from_unix_millis(1_000_000),
@@ -401,7 +401,7 @@ mod tests {
         assert_eq!(at(1_000_000 - 120_001), Err(Rule::CardCodeNotYetValid));
         assert_eq!(at(1_060_000 + 120_000), Ok(()));
         assert_eq!(at(1_060_000 + 120_001), Err(Rule::CardCodeExpired));
-        let printed = CardClaims {
+        let printed = CardToken {
             kind: CardKind::Printed { serial: 3 },
             ..claims.clone()
         };

@@ -39,9 +39,9 @@ pub use projects::{
     ShiftRecord,
 };
 pub use service::{
-    Appended, Attendance, CardHolder, Certificate, CertificatesOf, Dispute, NewScan,
-    NewServiceRecord, Notice, NoticeFor, PrintedCard, RecordsOf, ScanRecord, ServiceRecord,
-    Settlement, Totals,
+    Appended, Attendance, CardHolder, CertificatesOf, Dispute, NewScan, NewServiceRecord, Notice,
+    NoticeFor, PrintedCard, RecordsOf, ScanRecord, ServiceCertificate, ServiceRecord, Settlement,
+    Totals,
 };
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};

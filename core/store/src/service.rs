@@ -215,7 +215,7 @@ pub enum NoticeFor {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Certificate {
+pub struct ServiceCertificate {
     pub id: Uuid,
     pub number: Option<CertificateNumber>,
     pub volunteer_id: Uuid,
@@ -1157,9 +1157,9 @@ impl Store {
         purpose: Option<&str>,
         actor: &Actor,
         at: Timestamp,
-    ) -> Result<Certificate, StoreError> {
+    ) -> Result<ServiceCertificate, StoreError> {
         let mut tx = self.begin_write().await?;
-        let certificate = Certificate {
+        let certificate = ServiceCertificate {
             id: Uuid::now_v7(),
             number: None,
             volunteer_id: volunteer,
@@ -1211,7 +1211,7 @@ impl Store {
         &self,
         tenant: &TenantCode,
         id: Uuid,
-    ) -> Result<Certificate, StoreError> {
+    ) -> Result<ServiceCertificate, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE tenant_code = $1 AND id = $2"
         ))
@@ -1226,7 +1226,7 @@ impl Store {
     pub async fn certificate_by_number(
         &self,
         number: &CertificateNumber,
-    ) -> Result<Certificate, StoreError> {
+    ) -> Result<ServiceCertificate, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE tenant_code = $1 AND number = $2"
         ))
@@ -1243,7 +1243,7 @@ impl Store {
         &self,
         tenant: &TenantCode,
         of: CertificatesOf,
-    ) -> Result<Vec<Certificate>, StoreError> {
+    ) -> Result<Vec<ServiceCertificate>, StoreError> {
         let (filter, id) = match of {
             CertificatesOf::Volunteer(id) => (" AND volunteer_id = $2", id.to_string()),
             CertificatesOf::Team(id) => (" AND team_id = $2", id.to_string()),
@@ -1271,7 +1271,7 @@ impl Store {
         counted: &[Uuid],
         actor: &Actor,
         at: Timestamp,
-    ) -> Result<Certificate, StoreError> {
+    ) -> Result<ServiceCertificate, StoreError> {
         let mut tx = self.begin_write().await?;
         let year = at.shanghai_date().year();
         let prefix = format!("{tenant}-{year:04}-");
@@ -1350,7 +1350,7 @@ impl Store {
         reason: &str,
         actor: &Actor,
         at: Timestamp,
-    ) -> Result<Certificate, StoreError> {
+    ) -> Result<ServiceCertificate, StoreError> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "UPDATE certificates SET status = 'revoked', revoked_at = $3, revoked_by = $4, \
@@ -1770,8 +1770,8 @@ fn dispute(row: &AnyRow) -> Result<Dispute, StoreError> {
     })
 }
 
-fn certificate(row: &AnyRow) -> Result<Certificate, StoreError> {
-    Ok(Certificate {
+fn certificate(row: &AnyRow) -> Result<ServiceCertificate, StoreError> {
+    Ok(ServiceCertificate {
         id: uuid(row, "id")?,
         number: optional_text(row, "number")?
             .map(|number| {

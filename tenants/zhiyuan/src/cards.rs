@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use zhiyuan_domain::ports::CardSigner;
-use zhiyuan_domain::{CardClaims, CardKind, Rule, TenantCode, Timestamp, VolunteerNumber};
+use zhiyuan_domain::{CardKind, CardToken, Rule, TenantCode, Timestamp, VolunteerNumber};
 use zhiyuan_federation::card::{CardCode, CardError, ScannedCard, seal};
 use zhiyuan_federation::{SigningKey, VerifyingKey};
 use zhiyuan_keys::KeyRing;
@@ -63,7 +63,7 @@ fn seconds(at: Timestamp) -> i64 {
 }
 
 impl CardSigner for TenantCards {
-    fn seal(&self, claims: &CardClaims) -> Result<String, String> {
+    fn seal(&self, claims: &CardToken) -> Result<String, String> {
         let keys = self.keys(&claims.tenant)?;
         let (expires_at, token_id, card_serial) = match &claims.kind {
             CardKind::App {
@@ -90,7 +90,7 @@ impl CardSigner for TenantCards {
         ))
     }
 
-    fn open(&self, tenant: &TenantCode, code: &str) -> Result<CardClaims, Rule> {
+    fn open(&self, tenant: &TenantCode, code: &str) -> Result<CardToken, Rule> {
         let scanned = ScannedCard::read(code.trim()).map_err(|_| Rule::CardTokenFormat)?;
         let number = VolunteerNumber::parse(scanned.volunteer_number())
             .map_err(|_| Rule::CardTokenFormat)?;
@@ -114,7 +114,7 @@ impl CardSigner for TenantCards {
             (None, None, Some(serial)) => CardKind::Printed { serial },
             _ => return Err(Rule::CardTokenFormat),
         };
-        Ok(CardClaims {
+        Ok(CardToken {
             tenant: tenant.clone(),
             volunteer_number: number,
             issued_at: millis(code.issued_at),

@@ -13,8 +13,8 @@ use zhiyuan_app::service::{
     RevocationRequest, ScanBatch, ScanRequest, SettlementRequest,
 };
 use zhiyuan_app::views::{
-    AttendanceView, CertificateView, DisputeView, Items, NoticeView, PrintedCardView,
-    ScanBatchView, ScanView, ServiceHistoryView, ServiceRecordView, TotalsView, VolunteerCardView,
+    AttendanceView, DisputeView, Items, NoticeView, PrintedCardView, ScanBatchView, ScanView,
+    ServiceCertificateView, ServiceHistoryView, ServiceRecordView, TotalsView, VolunteerCardView,
 };
 use zhiyuan_domain::{CertificateNumber, TotalsScope};
 
@@ -462,12 +462,12 @@ pub(crate) async fn team_notices(
 /// The signed-in volunteer asks for a certificate of service.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/volunteers/me/certificates", tag = "service", operation_id = "request_certificate",
     request_body(content = Object, description = "schemas/certificate-request.schema.json"),
-    responses((status = 201, description = "The request", body = CertificateView)))]
+    responses((status = 201, description = "The request", body = ServiceCertificateView)))]
 pub(crate) async fn request_certificate(
     State(state): State<AppState>,
     access: Access,
     Checked(request): Checked<CertificateRequest>,
-) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
+) -> Result<(StatusCode, Json<ServiceCertificateView>), ApiError> {
     let certificate =
         certificates::request(&state.app, access.principal()?, access.tenant()?, request).await?;
     Ok((StatusCode::CREATED, Json(certificate)))
@@ -475,11 +475,11 @@ pub(crate) async fn request_certificate(
 
 /// The signed-in volunteer's certificates.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/volunteers/me/certificates", tag = "service", operation_id = "list_own_certificates",
-    responses((status = 200, description = "Certificates, newest request first", body = Items<CertificateView>)))]
+    responses((status = 200, description = "Certificates, newest request first", body = Items<ServiceCertificateView>)))]
 pub(crate) async fn own_certificates(
     State(state): State<AppState>,
     access: Access,
-) -> Result<Json<Items<CertificateView>>, ApiError> {
+) -> Result<Json<Items<ServiceCertificateView>>, ApiError> {
     let certificates = certificates::own(&state.app, access.principal()?, access.tenant()?).await?;
     Ok(Json(certificates.into()))
 }
@@ -487,12 +487,12 @@ pub(crate) async fn own_certificates(
 /// The register of certificates: a team's, or the tenant's.
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/certificates", tag = "service", operation_id = "list_certificates",
     params(("team_id" = Option<Uuid>, Query, description = "Only this team's")),
-    responses((status = 200, description = "Certificates, newest request first", body = Items<CertificateView>)))]
+    responses((status = 200, description = "Certificates, newest request first", body = Items<ServiceCertificateView>)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     access: Access,
     QueryOf(query): QueryOf<TeamQuery>,
-) -> Result<Json<Items<CertificateView>>, ApiError> {
+) -> Result<Json<Items<ServiceCertificateView>>, ApiError> {
     let certificates = certificates::register(
         &state.app,
         access.principal()?,
@@ -506,13 +506,13 @@ pub(crate) async fn register(
 /// The issuer issues a requested certificate: numbered, its facts fixed.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/certificates/{certificate_id}/issue", tag = "service", operation_id = "issue_certificate",
     request_body(content = Object, description = "schemas/certificate-issue.schema.json"),
-    responses((status = 200, description = "The certificate, issued", body = CertificateView)))]
+    responses((status = 200, description = "The certificate, issued", body = ServiceCertificateView)))]
 pub(crate) async fn issue_certificate(
     State(state): State<AppState>,
     access: Access,
     path: PathParams,
     Checked(request): Checked<IssueRequest>,
-) -> Result<Json<CertificateView>, ApiError> {
+) -> Result<Json<ServiceCertificateView>, ApiError> {
     Ok(Json(
         certificates::issue(
             &state.app,
@@ -528,13 +528,13 @@ pub(crate) async fn issue_certificate(
 /// The issuer revokes a certificate, with a reason.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/certificates/{certificate_id}/revocation", tag = "service", operation_id = "revoke_certificate",
     request_body(content = Object, description = "schemas/void.schema.json"),
-    responses((status = 200, description = "The certificate, revoked", body = CertificateView)))]
+    responses((status = 200, description = "The certificate, revoked", body = ServiceCertificateView)))]
 pub(crate) async fn revoke_certificate(
     State(state): State<AppState>,
     access: Access,
     path: PathParams,
     Checked(request): Checked<RevocationRequest>,
-) -> Result<Json<CertificateView>, ApiError> {
+) -> Result<Json<ServiceCertificateView>, ApiError> {
     Ok(Json(
         certificates::revoke(
             &state.app,
