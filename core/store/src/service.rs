@@ -494,26 +494,6 @@ impl Store {
             .collect()
     }
 
-    /// A volunteer's attendance of a shift.
-    pub async fn attendance(
-        &self,
-        tenant: &TenantCode,
-        shift: Uuid,
-        volunteer: Uuid,
-    ) -> Result<Attendance, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ATTENDANCE_COLUMNS} FROM attendances \
-             WHERE tenant_code = $1 AND shift_id = $2 AND volunteer_id = $3"
-        ))
-        .bind(tenant.as_str())
-        .bind(shift.to_string())
-        .bind(volunteer.to_string())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        attendance(&row)
-    }
-
     pub async fn attendance_by_id(
         &self,
         tenant: &TenantCode,
