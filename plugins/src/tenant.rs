@@ -295,6 +295,10 @@ fn no_violation_blanks(result: &Result<(), types::Violation>) -> Result<(), Stri
 }
 
 impl Policy for TenantPolicy {
+    fn runs_plugin(&self, hook: Hook) -> bool {
+        self.bound.contains_key(&hook)
+    }
+
     fn source(&self, hook: Hook) -> String {
         match self.bound.get(&hook) {
             Some(bound) => {

@@ -135,6 +135,21 @@ impl App {
 
 /// Runs CPU work (a plugin's hook, a large parse) on the blocking pool, off the threads that
 /// serve requests.
+/// Asks the tenant's policy about a hook: at once when the built-in rule answers it, on a
+/// blocking thread when a plugin does, so that a long WebAssembly call never holds up the
+/// requests sharing the runtime's threads.
+pub(crate) async fn ask<T: Send + 'static>(
+    policy: std::sync::Arc<dyn zhiyuan_domain::ports::Policy>,
+    hook: zhiyuan_domain::ports::Hook,
+    question: impl FnOnce(&dyn zhiyuan_domain::ports::Policy) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    if policy.runs_plugin(hook) {
+        blocking(move || question(policy.as_ref())).await
+    } else {
+        Ok(question(policy.as_ref()))
+    }
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use zhiyuan_domain::ports::MatchProfile;
+use zhiyuan_domain::ports::{Hook, MatchProfile};
 use zhiyuan_domain::{
     AuditAction, CoordinateSystem, Coordinates, GrantKind, InvalidInput, NewProject, Principal,
     ProjectContext, ProjectDraft, ProjectState, ProjectStatus, RegionCode, RegionTree, Rule, Scope,
@@ -22,7 +22,7 @@ use crate::views::{
     SuggestionView,
 };
 use crate::volunteers::{Decision, DecisionRequest, own_record};
-use crate::{App, AppError, blocking};
+use crate::{App, AppError, ask};
 
 /// A search reaches at most this far from its point, and 10 km unless it says.
 pub const RADIUS_MAX_M: u32 = 50_000;
@@ -882,7 +882,7 @@ pub async fn suggest(
         })
         .collect();
     let policy = app.policies.for_tenant(tenant);
-    let scored = blocking(move || {
+    let scored = ask(policy, Hook::MatchScore, move |policy| {
         candidates
             .into_iter()
             .map(|(project, candidate, open)| {

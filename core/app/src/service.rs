@@ -6,17 +6,19 @@
 //! and only that team's admins enter or correct its entries; the volunteer disputes, the team
 //! answers, the office settles.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use zhiyuan_domain::ports::{PolicyError, ServiceRecordFacts, ServiceSummary};
+use zhiyuan_domain::ports::{Hook, Policy, PolicyError, ServiceRecordFacts, ServiceSummary};
 use zhiyuan_domain::{
     CARD_CODE_SECONDS, CardKind, CardToken, EnrollmentStatus, GrantKind, InvalidInput, Minutes,
     Principal, Rule, ScanDirection, Scope, ServiceRecordKind, TenantCode, Timestamp, TotalsScope,
     VolunteerStatus, parse_instant,
 };
 use zhiyuan_store::{
-    Appended, Attendance, CardHolder, NewScan, NewServiceRecord, NoticeFor, ProjectRecord,
+    Appended, Attendance, CardHolder, NewScan, NewServiceRecord, NoticeFor, Place, ProjectRecord,
     RecordsOf, ServiceRecord, Settlement, ShiftRecord,
 };
 
@@ -27,7 +29,7 @@ use crate::views::{
     VolunteerCardView,
 };
 use crate::volunteers::own_record;
-use crate::{App, AppError, blocking};
+use crate::{App, AppError, ask};
 
 /// How far back an offline scan may be uploaded.
 const OFFLINE_DAYS: i64 = 7;
@@ -399,29 +401,33 @@ async fn process(
 ) -> Result<ScanView, AppError> {
     let code_field = format!("{}/code", scan.field);
     let card_error = |rule: Rule| AppError::from(InvalidInput::new(code_field.clone(), rule));
-    // The same scan again: what it did the first time.
-    match app.store.scan(tenant, &scan.id.to_string()).await {
-        Ok(done) if done.project_id == project.id => {
-            return duplicate(app, tenant, project, &done.attendance_id, scan.id).await;
-        }
-        Ok(_) => {
+    // The card is opened first for the number the read needs; what is wrong with it is told
+    // only if this is not the same scan again, which answers what it did the first time.
+    let opened = app.cards.open(tenant, scan.code);
+    let context = app
+        .store
+        .scan_context(
+            tenant,
+            &scan.id.to_string(),
+            opened.as_ref().ok().map(|claims| &claims.volunteer_number),
+            project.id,
+        )
+        .await?;
+    if let Some(done) = &context.done {
+        if done.project_id != project.id {
             return Err(
                 InvalidInput::new(format!("{}/scan_id", scan.field), Rule::ScanIdTaken).into(),
             );
         }
-        Err(zhiyuan_store::StoreError::NotFound) => {}
-        Err(error) => return Err(error.into()),
+        return duplicate(app, tenant, project, &done.attendance_id, scan.id).await;
     }
-    let claims = app.cards.open(tenant, scan.code).map_err(card_error)?;
+    let claims = opened.map_err(card_error)?;
     claims.check_time(scan.at).map_err(card_error)?;
-    let holder = app
-        .store
-        .card_holder(tenant, &claims.volunteer_number)
-        .await
-        .map_err(|_| card_error(Rule::CardVolunteerUnknown))?;
-    if holder.status != VolunteerStatus::Verified {
-        return Err(card_error(Rule::CardVolunteerUnknown));
-    }
+    let holder = context
+        .holder
+        .clone()
+        .filter(|holder| holder.status == VolunteerStatus::Verified)
+        .ok_or_else(|| card_error(Rule::CardVolunteerUnknown))?;
     let (token_id, card_serial) = match &claims.kind {
         CardKind::App { token_id, .. } => (Some(token_id.clone()), None),
         CardKind::Printed { serial } => {
@@ -436,7 +442,7 @@ async fn process(
             (None, Some(*serial))
         }
     };
-    let (shift, attendance) = shift_of_scan(app, tenant, project, &holder, scan.at).await?;
+    let (shift, attendance, same_day) = shift_of_scan(project, context.places, scan.at)?;
     let direction = match (scan.direction, &attendance) {
         (Some(direction), _) => direction,
         (None, None) => ScanDirection::In,
@@ -475,7 +481,17 @@ async fn process(
             return Err(AppError::WrongState(Rule::AlreadyCheckedOut));
         }
         (ScanDirection::Out, Some(attendance)) => {
-            let credit = credit(app, tenant, project, &shift, &attendance, scan.at, true).await?;
+            let policy = app.policies.for_tenant(tenant);
+            let credit = credit(
+                policy,
+                project,
+                &shift,
+                &attendance,
+                scan.at,
+                true,
+                same_day,
+            )
+            .await?;
             app.store
                 .check_out(tenant, &new_scan, attendance.id, credit, &principal.actor())
                 .await
@@ -583,16 +599,13 @@ pub(crate) fn attendance_view(attendance: Attendance) -> AttendanceView {
 }
 
 /// The shift of the project the volunteer holds a place in whose check-in window holds `at`,
-/// with their attendance of it if any: refused if they hold none, or none is open to check-in
-/// then.
-async fn shift_of_scan(
-    app: &App,
-    tenant: &TenantCode,
+/// with their attendance of it if any and what they served on its day: refused if they hold
+/// none, or none is open to check-in then.
+fn shift_of_scan(
     project: &ProjectRecord,
-    holder: &CardHolder,
+    places: Vec<Place>,
     at: Timestamp,
-) -> Result<(ShiftRecord, Option<Attendance>), AppError> {
-    let mut places = app.store.places_at(tenant, holder.id, project.id).await?;
+) -> Result<(ShiftRecord, Option<Attendance>, Minutes), AppError> {
     if places.is_empty() {
         return Err(AppError::WrongState(Rule::NotEnrolled));
     }
@@ -600,7 +613,7 @@ async fn shift_of_scan(
     let shift = project
         .shifts
         .iter()
-        .filter(|shift| places.iter().any(|(place, _)| *place == shift.id))
+        .filter(|shift| places.iter().any(|place| place.shift_id == shift.id))
         .filter(|shift| {
             let opens =
                 shift.starts_at.unix_millis() - i64::from(shift.check_in_before_minutes) * minute;
@@ -612,34 +625,30 @@ async fn shift_of_scan(
         .min_by_key(|shift| (shift.starts_at.unix_millis() - at.unix_millis()).abs())
         .cloned()
         .ok_or(AppError::WrongState(Rule::ScanOutsideWindow))?;
-    let attendance = places
-        .iter_mut()
-        .find(|(place, _)| *place == shift.id)
-        .and_then(|(_, attendance)| attendance.take());
-    Ok((shift, attendance))
+    let place = places
+        .into_iter()
+        .find(|place| place.shift_id == shift.id)
+        .ok_or(AppError::WrongState(Rule::NotEnrolled))?;
+    Ok((shift, place.attendance, place.same_day_minutes))
 }
 
 /// What an attendance earns, as the tenant's service-record rule says: the time within the
-/// shift, or why it earns nothing.
+/// shift, or why it earns nothing. `same_day` is what the volunteer served, in entries in
+/// force, on the day its time starts.
 async fn credit(
-    app: &App,
-    tenant: &TenantCode,
+    policy: Arc<dyn Policy>,
     project: &ProjectRecord,
     shift: &ShiftRecord,
     attendance: &Attendance,
     ended_at: Timestamp,
     checked_out: bool,
+    same_day: Minutes,
 ) -> Result<Result<NewServiceRecord, String>, AppError> {
     let started = attendance.checked_in_at.max(shift.starts_at);
     let ended = ended_at.min(shift.ends_at);
     let Some(minutes) = Minutes::between(started.unix_millis(), ended.unix_millis()) else {
         return Ok(Err("no time within the shift".to_owned()));
     };
-    let day = day_of(started);
-    let same_day = app
-        .store
-        .minutes_between(tenant, attendance.volunteer_id, day.0, day.1)
-        .await?;
     let facts = ServiceRecordFacts {
         started_at: started.unix_millis(),
         ended_at: ended.unix_millis(),
@@ -647,8 +656,11 @@ async fn credit(
         same_day_minutes: same_day,
         checked_out,
     };
-    let policy = app.policies.for_tenant(tenant);
-    match blocking(move || policy.check_service_record(&facts)).await? {
+    match ask(policy, Hook::ServiceRecord, move |policy| {
+        policy.check_service_record(&facts)
+    })
+    .await?
+    {
         Ok(()) => Ok(Ok(NewServiceRecord {
             volunteer_id: attendance.volunteer_id,
             team_id: project.team_id,
@@ -720,9 +732,11 @@ async fn update_star_level_to(
         as_of: now.shanghai_date(),
     };
     let policy = app.policies.for_tenant(tenant);
-    let level = blocking(move || policy.star_level(&summary))
-        .await?
-        .map_err(AppError::PluginFailed)?;
+    let level = ask(policy, Hook::StarLevel, move |policy| {
+        policy.star_level(&summary)
+    })
+    .await?
+    .map_err(AppError::PluginFailed)?;
     if level == holder.star_level {
         return Ok(());
     }
@@ -749,14 +763,20 @@ pub async fn settle_missing_check_outs(app: &App) -> Result<usize, AppError> {
         else {
             continue;
         };
+        let day = day_of(attendance.checked_in_at.max(shift.starts_at));
+        let same_day = app
+            .store
+            .minutes_between(&tenant, attendance.volunteer_id, day.0, day.1)
+            .await?;
+        let policy = app.policies.for_tenant(&tenant);
         let credit = credit(
-            app,
-            &tenant,
+            policy,
             &project,
             shift,
             &attendance,
             shift.ends_at,
             false,
+            same_day,
         )
         .await?;
         match app
@@ -897,7 +917,10 @@ async fn check_entry(
         checked_out: true,
     };
     let policy = app.policies.for_tenant(tenant);
-    blocking(move || policy.check_service_record(&facts)).await??;
+    ask(policy, Hook::ServiceRecord, move |policy| {
+        policy.check_service_record(&facts)
+    })
+    .await??;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use zhiyuan_domain::ports::Hook;
 use zhiyuan_domain::{
     GrantKind, InvalidInput, KnownTeam, NewTeam, Principal, Rule, Scope, TeamApplication,
     TeamApplicationContext, TeamStatus, TenantCode, VolunteerStatus, check_text, mask,
@@ -14,7 +15,7 @@ use zhiyuan_store::{Membership, MembershipStatus, TeamRecord};
 
 use crate::views::{FileView, MemberView, MembershipView, MyTeamsView, TeamAdminsView, TeamView};
 use crate::volunteers::{Decision, DecisionRequest, own_record};
-use crate::{App, AppError, blocking};
+use crate::{App, AppError, ask};
 
 /// Certificate images: PNG, JPEG or PDF, at most this large.
 pub const FILE_LIMIT: usize = 5 * 1024 * 1024;
@@ -136,7 +137,10 @@ pub async fn check_application(
     };
     let policy = app.policies.for_tenant(tenant);
     let (kind, name) = (team.kind, team.name.clone());
-    blocking(move || policy.check_team_name(kind, &name, unit_name.as_deref())).await??;
+    ask(policy, Hook::TeamName, move |policy| {
+        policy.check_team_name(kind, &name, unit_name.as_deref())
+    })
+    .await??;
     Ok(team)
 }
 

@@ -230,6 +230,12 @@ pub trait Policy: Send + Sync {
         None
     }
 
+    /// Whether a plugin answers the hook (a call that may run as long as its fuel lasts)
+    /// rather than the built-in rule (a few comparisons).
+    fn runs_plugin(&self, _hook: Hook) -> bool {
+        false
+    }
+
     /// The revision of the tenant's bindings this policy is; 0 for the built-in default alone.
     fn revision(&self) -> u64 {
         0

@@ -27,7 +27,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
 pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
@@ -39,9 +39,9 @@ pub use projects::{
     ShiftRecord,
 };
 pub use service::{
-    Appended, Attendance, CardHolder, CertificatesOf, Dispute, NewScan, NewServiceRecord, Notice,
-    NoticeFor, PrintedCard, RecordsOf, ScanRecord, ServiceCertificate, ServiceRecord, Settlement,
-    Totals,
+    Appended, Attendance, CardHolder, CertificatesOf, Dispute, DoneScan, NewScan, NewServiceRecord,
+    Notice, NoticeFor, Place, PrintedCard, RecordsOf, ScanContext, ScanRecord, ServiceCertificate,
+    ServiceRecord, Settlement, Totals,
 };
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
@@ -66,7 +66,7 @@ pub(crate) fn realm(tenant: Option<&zhiyuan_domain::TenantCode>) -> &str {
 /// registration, does not stay readable in free pages of the file.
 pub const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
-     PRAGMA mmap_size = 268435456; PRAGMA secure_delete = ON;";
+     PRAGMA secure_delete = ON;";
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,24 @@ impl std::ops::DerefMut for WriteTransaction {
     }
 }
 
+/// How long a pooled connection may rest before it is tested on its way out of the pool.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// Tests a connection that rested a while (the server may have dropped it) before handing it
+/// out; one in steady use goes out untested, which spares every statement a round trip to
+/// the database (sqlx's default tests each one).
+fn ping_when_idle(
+    connection: &mut sqlx::AnyConnection,
+    metadata: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        if metadata.idle_for > PING_AFTER_IDLE {
+            connection.ping().await?;
+        }
+        Ok(true)
+    })
+}
+
 impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`; `keys` protect
     /// the tenants' personal data.
@@ -142,6 +160,8 @@ impl Store {
                 drop(first);
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
+                    .before_acquire(ping_when_idle)
                     .after_connect(|connection, _| {
                         Box::pin(async move {
                             connection.execute(SQLITE_CONNECTION_PRAGMAS).await?;
@@ -155,6 +175,8 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
+                    .before_acquire(ping_when_idle)
                     .connect_with(options)
                     .await?
             }

@@ -67,6 +67,33 @@ pub struct Attendance {
     pub note: Option<String>,
 }
 
+/// What a scan checks, read together (`Store::scan_context`).
+#[derive(Debug, Clone)]
+pub struct ScanContext {
+    /// The scan of the same id, if one was made already.
+    pub done: Option<DoneScan>,
+    /// The volunteer the card's number names, if any.
+    pub holder: Option<CardHolder>,
+    /// The shifts of the project the volunteer holds an accepted place in.
+    pub places: Vec<Place>,
+}
+
+/// A scan made already, as much of it as a scan of the same id needs.
+#[derive(Debug, Clone)]
+pub struct DoneScan {
+    pub project_id: Uuid,
+    pub attendance_id: Uuid,
+}
+
+/// A volunteer's place in a shift, as a scan sees it.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub shift_id: Uuid,
+    pub attendance: Option<Attendance>,
+    /// What the volunteer served (entries in force) on the day this attendance's time starts.
+    pub same_day_minutes: Minutes,
+}
+
 /// A scan that counted, as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanRecord {
@@ -248,6 +275,9 @@ const RECORD_COLUMNS: &str = "r.id, r.volunteer_id, r.team_id, r.project_id, r.s
       AS corrected_by, \
     (SELECT COUNT(*) FROM disputes d WHERE d.tenant_code = r.tenant_code AND d.record_id = r.id \
        AND d.status IN ('open', 'answered')) AS disputed";
+
+const SCAN_COLUMNS: &str = "tenant_code, id, project_id, attendance_id, volunteer_id, \
+    direction, token_id, scanned_at, received_at, scanned_by, offline";
 
 const ATTENDANCE_COLUMNS: &str = "id, shift_id, project_id, volunteer_id, checked_in_at, \
     checked_out_at, card, card_serial, outcome, note";
@@ -462,36 +492,81 @@ impl Store {
         })
     }
 
-    /// The shifts of a project the volunteer holds a place in, each with their attendance
-    /// of it if they have one: in one statement, what a scan checks.
-    pub async fn places_at(
+    /// What a scan checks, read in one statement: whether a scan of this id was made already,
+    /// the volunteer the card's number names, and the shifts of the project they hold a place
+    /// in, each with their attendance of it and the minutes they served on the day that
+    /// attendance's time would count on (what the tenant's service-record rule is told).
+    pub async fn scan_context(
         &self,
         tenant: &TenantCode,
-        volunteer: Uuid,
+        scan_id: &str,
+        number: Option<&VolunteerNumber>,
         project: Uuid,
-    ) -> Result<Vec<(Uuid, Option<Attendance>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.shift_id AS place, a.id, a.shift_id, a.project_id, a.volunteer_id, \
-               a.checked_in_at, a.checked_out_at, a.card, a.card_serial, a.outcome, a.note \
-             FROM enrollments e LEFT JOIN attendances a ON a.tenant_code = e.tenant_code \
-               AND a.shift_id = e.shift_id AND a.volunteer_id = e.volunteer_id \
-             WHERE e.tenant_code = $1 AND e.volunteer_id = $2 AND e.status = 'accepted' \
-               AND e.project_id = $3",
-        )
+    ) -> Result<ScanContext, StoreError> {
+        // The day (China Standard Time) an attendance's time starts on: its check-in, or the
+        // shift's start if it checked in early.
+        const STARTED: &str = "CASE WHEN a.checked_in_at > s.starts_at THEN a.checked_in_at \
+            ELSE s.starts_at END";
+        let day = format!("((({STARTED}) + 28800000) / 86400000) * 86400000 - 28800000");
+        let rows = sqlx::query(&format!(
+            "SELECT d.project_id AS done_project_id, d.attendance_id AS done_attendance_id, \
+               v.id AS holder_id, v.account_id, v.volunteer_number, v.name, v.status, \
+               v.star_level, v.region_code, v.decided_at, \
+               e.shift_id AS place, a.id, a.shift_id, a.project_id, a.volunteer_id, \
+               a.checked_in_at, a.checked_out_at, a.card, a.card_serial, a.outcome, a.note, \
+               CASE WHEN a.id IS NULL THEN 0 ELSE ( \
+                 SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) FROM service_records r \
+                 WHERE r.tenant_code = a.tenant_code AND r.volunteer_id = a.volunteer_id \
+                   AND r.started_at >= {day} AND r.started_at < {day} + 86400000 \
+                   AND {IN_FORCE}) END AS same_day_minutes \
+             FROM (SELECT 1 AS one) o \
+             LEFT JOIN scans d ON d.tenant_code = $1 AND d.id = $2 \
+             LEFT JOIN volunteers v ON v.tenant_code = $1 AND v.volunteer_number = $3 \
+             LEFT JOIN enrollments e ON e.tenant_code = v.tenant_code AND e.volunteer_id = v.id \
+               AND e.status = 'accepted' AND e.project_id = $4 \
+             LEFT JOIN shifts s ON s.tenant_code = e.tenant_code AND s.id = e.shift_id \
+             LEFT JOIN attendances a ON a.tenant_code = e.tenant_code \
+               AND a.shift_id = e.shift_id AND a.volunteer_id = e.volunteer_id"
+        ))
         .bind(tenant.as_str())
-        .bind(volunteer.to_string())
+        .bind(scan_id)
+        .bind(number.map(VolunteerNumber::as_str))
         .bind(project.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let held = match optional_text(row, "id")? {
+        let Some(first) = rows.first() else {
+            return Err(StoreError::Corrupt("a scan's context read no row".into()));
+        };
+        let done = match optional_text(first, "done_project_id")? {
+            Some(_) => Some(DoneScan {
+                project_id: uuid(first, "done_project_id")?,
+                attendance_id: uuid(first, "done_attendance_id")?,
+            }),
+            None => None,
+        };
+        let holder = match optional_text(first, "holder_id")? {
+            Some(_) => Some(card_holder_at(first, "holder_id")?),
+            None => None,
+        };
+        let mut places = Vec::new();
+        for row in &rows {
+            if optional_text(row, "place")?.is_none() {
+                continue;
+            }
+            places.push(Place {
+                shift_id: uuid(row, "place")?,
+                attendance: match optional_text(row, "id")? {
                     Some(_) => Some(attendance(row)?),
                     None => None,
-                };
-                Ok((uuid(row, "place")?, held))
-            })
-            .collect()
+                },
+                same_day_minutes: Minutes::new(int(row, "same_day_minutes")?.max(0) as u64),
+            });
+        }
+        Ok(ScanContext {
+            done,
+            holder,
+            places,
+        })
     }
 
     pub async fn attendance_by_id(
@@ -527,13 +602,15 @@ impl Store {
         rows.iter().map(attendance).collect()
     }
 
-    /// Checks a volunteer in: their attendance of the shift begins with this scan.
+    /// Checks a volunteer in: their attendance of the shift begins with this scan. On
+    /// PostgreSQL both rows are written by one statement (atomic on its own, one round trip);
+    /// SQLite, which cannot insert from a common table expression, writes them in a
+    /// transaction.
     pub async fn check_in(
         &self,
         tenant: &TenantCode,
         scan: &NewScan,
     ) -> Result<Attendance, StoreError> {
-        let mut tx = self.begin_write().await?;
         let attendance = Attendance {
             id: Uuid::now_v7(),
             shift_id: scan.shift_id,
@@ -546,23 +623,49 @@ impl Store {
             credited: None,
             note: None,
         };
-        sqlx::query(
-            "INSERT INTO attendances (tenant_code, id, shift_id, project_id, volunteer_id, \
-               checked_in_at, card, card_serial) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(tenant.as_str())
-        .bind(attendance.id.to_string())
-        .bind(scan.shift_id.to_string())
-        .bind(scan.project_id.to_string())
-        .bind(scan.volunteer_id.to_string())
-        .bind(scan.scanned_at.unix_millis())
-        .bind(scan.card.as_str())
-        .bind(scan.card_serial.map(|serial| serial as i64))
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| scan_conflict(error.into()))?;
-        insert_scan(&mut tx, tenant, scan, attendance.id, ScanDirection::In).await?;
-        tx.commit().await?;
+        const INSERT_ATTENDANCE: &str = "INSERT INTO attendances (tenant_code, id, shift_id, \
+            project_id, volunteer_id, checked_in_at, card, card_serial) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let sql = match self.backend {
+            Backend::Postgres => format!(
+                "WITH attended AS ({INSERT_ATTENDANCE} RETURNING id) \
+                 INSERT INTO scans ({SCAN_COLUMNS}) \
+                 SELECT $1, $9, $4, attended.id, $5, $10, $11, $6, $12, $13, $14 FROM attended"
+            ),
+            Backend::Sqlite => INSERT_ATTENDANCE.to_owned(),
+        };
+        let insert = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(attendance.id.to_string())
+            .bind(scan.shift_id.to_string())
+            .bind(scan.project_id.to_string())
+            .bind(scan.volunteer_id.to_string())
+            .bind(scan.scanned_at.unix_millis())
+            .bind(scan.card.as_str())
+            .bind(scan.card_serial.map(|serial| serial as i64));
+        match self.backend {
+            Backend::Postgres => {
+                insert
+                    .bind(scan.id.as_str())
+                    .bind(ScanDirection::In.as_str())
+                    .bind(scan.token_id.as_deref())
+                    .bind(scan.received_at.unix_millis())
+                    .bind(scan.scanned_by.to_string())
+                    .bind(i64::from(scan.offline))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|error| scan_conflict(error.into()))?;
+            }
+            Backend::Sqlite => {
+                let mut tx = self.begin_write().await?;
+                insert
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| scan_conflict(error.into()))?;
+                insert_scan(&mut tx, tenant, scan, attendance.id, ScanDirection::In).await?;
+                tx.commit().await?;
+            }
+        }
         Ok(attendance)
     }
 
@@ -580,13 +683,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let closed = close_attendance(
             &mut tx,
+            self.backend,
             tenant,
             attendance_id,
             Some(scan.scanned_at),
             credit.as_ref().err().cloned(),
+            Some(scan),
         )
         .await?;
-        insert_scan(&mut tx, tenant, scan, attendance_id, ScanDirection::Out).await?;
         let appended = match credit {
             Ok(entry) => Some(
                 append(
@@ -649,6 +753,7 @@ impl Store {
         let ended_at = credit.as_ref().ok().map(|entry| entry.ended_at);
         let closed = close_attendance(
             &mut tx,
+            self.backend,
             tenant,
             attendance_id,
             ended_at,
@@ -656,6 +761,7 @@ impl Store {
                 Ok(_) => "no check-out: credited to the end of the shift".to_owned(),
                 Err(why) => why.clone(),
             }),
+            None,
         )
         .await?;
         let appended = match &credit {
@@ -1372,11 +1478,9 @@ async fn insert_scan(
     attendance: Uuid,
     direction: ScanDirection,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO scans (tenant_code, id, project_id, attendance_id, volunteer_id, direction, \
-           token_id, scanned_at, received_at, scanned_by, offline) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO scans ({SCAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
     .bind(tenant.as_str())
     .bind(scan.id.as_str())
     .bind(scan.project_id.to_string())
@@ -1404,31 +1508,62 @@ fn scan_conflict(error: StoreError) -> StoreError {
     }
 }
 
-/// Ends an open attendance, at `ended_at` if it has one; refused if it is closed already.
+/// Ends an open attendance, at `ended_at` if it has one, with the scan that checked out if
+/// one did; refused if it is closed already. On PostgreSQL the scan is written by the same
+/// statement.
 async fn close_attendance(
     tx: &mut AnyConnection,
+    backend: Backend,
     tenant: &TenantCode,
     id: Uuid,
     ended_at: Option<Timestamp>,
     not_credited: Option<String>,
+    scan: Option<&NewScan>,
 ) -> Result<Attendance, StoreError> {
-    let row = sqlx::query(&format!(
-        "UPDATE attendances SET checked_out_at = $3, outcome = $4, note = $5 \
-         WHERE tenant_code = $1 AND id = $2 AND outcome IS NULL RETURNING {ATTENDANCE_COLUMNS}"
-    ))
-    .bind(tenant.as_str())
-    .bind(id.to_string())
-    .bind(ended_at.map(Timestamp::unix_millis))
-    .bind(if not_credited.is_some() {
-        "not_credited"
+    const CLOSE: &str = "UPDATE attendances SET checked_out_at = $3, outcome = $4, note = $5 \
+        WHERE tenant_code = $1 AND id = $2 AND outcome IS NULL";
+    let together = backend == Backend::Postgres && scan.is_some();
+    let sql = if together {
+        format!(
+            "WITH scanned AS (INSERT INTO scans ({SCAN_COLUMNS}) \
+               VALUES ($1, $6, $7, $2, $8, $9, $10, $11, $12, $13, $14)) \
+             {CLOSE} RETURNING {ATTENDANCE_COLUMNS}"
+        )
     } else {
-        "credited"
-    })
-    .bind(not_credited)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::Refused(Rule::AlreadyCheckedOut))?;
-    attendance(&row)
+        format!("{CLOSE} RETURNING {ATTENDANCE_COLUMNS}")
+    };
+    let mut query = sqlx::query(&sql)
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(ended_at.map(Timestamp::unix_millis))
+        .bind(if not_credited.is_some() {
+            "not_credited"
+        } else {
+            "credited"
+        })
+        .bind(not_credited);
+    if let (true, Some(scan)) = (together, scan) {
+        query = query
+            .bind(scan.id.as_str())
+            .bind(scan.project_id.to_string())
+            .bind(scan.volunteer_id.to_string())
+            .bind(ScanDirection::Out.as_str())
+            .bind(scan.token_id.as_deref())
+            .bind(scan.scanned_at.unix_millis())
+            .bind(scan.received_at.unix_millis())
+            .bind(scan.scanned_by.to_string())
+            .bind(i64::from(scan.offline));
+    }
+    let row = query
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| scan_conflict(error.into()))?
+        .ok_or(StoreError::Refused(Rule::AlreadyCheckedOut))?;
+    let closed = attendance(&row)?;
+    if let (false, Some(scan)) = (together, scan) {
+        insert_scan(tx, tenant, scan, id, ScanDirection::Out).await?;
+    }
+    Ok(closed)
 }
 
 /// Appends an entry: refused if it overlaps an entry of the volunteer in force (other than
@@ -1470,68 +1605,85 @@ async fn append(
         }
         None => None,
     };
-    if entry.minutes > Minutes::ZERO {
-        let overlapping = sqlx::query(&format!(
-            "SELECT 1 AS found FROM service_records r WHERE r.tenant_code = $1 \
-             AND r.volunteer_id = $2 AND r.started_at < $3 AND r.ended_at > $4 \
-             AND r.minutes > 0 AND r.id <> $5 AND {IN_FORCE} LIMIT 1"
-        ))
-        .bind(tenant.as_str())
-        .bind(entry.volunteer_id.to_string())
-        .bind(entry.ended_at.unix_millis())
-        .bind(entry.started_at.unix_millis())
-        .bind(entry.corrects.map(|id| id.to_string()).unwrap_or_default())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if overlapping.is_some() {
-            return Err(StoreError::Refused(Rule::ServiceOverlaps));
-        }
-    }
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO service_records (tenant_code, id, volunteer_id, team_id, project_id, \
-           shift_id, region_code, started_at, ended_at, minutes, content, kind, card, card_serial, \
-           corrects, reason, recorded_at, recorded_by, recorded_by_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-    )
-    .bind(tenant.as_str())
-    .bind(id.to_string())
-    .bind(entry.volunteer_id.to_string())
-    .bind(entry.team_id.to_string())
-    .bind(entry.project_id.map(|id| id.to_string()))
-    .bind(entry.shift_id.map(|id| id.to_string()))
-    .bind(entry.region.as_str())
-    .bind(entry.started_at.unix_millis())
-    .bind(entry.ended_at.unix_millis())
-    .bind(entry.minutes.get() as i64)
-    .bind(entry.content.as_str())
-    .bind(entry.kind.as_str())
-    .bind(entry.card.map(CardUse::as_str))
-    .bind(entry.card_serial.map(|serial| serial as i64))
-    .bind(entry.corrects.map(|id| id.to_string()))
-    .bind(entry.reason.as_deref())
-    .bind(at.unix_millis())
-    .bind(recorded_by(actor))
-    .bind(actor.name.as_str())
-    .execute(&mut *tx)
-    .await
-    .map_err(|error| match StoreError::from(error) {
-        StoreError::Unique(UniqueField::Correction) => StoreError::Refused(Rule::AlreadyCorrected),
-        other => other,
-    })?;
     // What the totals lose: the replaced entry, under its own team, project and region.
     if let Some(old) = &replaced {
         let scopes = scopes(old.volunteer_id, old.team_id, old.project_id, &old.region);
         add_to_totals(tx, tenant, &scopes, -(old.minutes.get() as i64), -1).await?;
     }
-    let scopes = scopes(
+    // The entry is written only if it overlaps no entry of the volunteer in force (but the
+    // one it replaces); on PostgreSQL the totals move in the same statement, and only if it
+    // was.
+    let id = Uuid::now_v7();
+    let insert = format!(
+        "INSERT INTO service_records (tenant_code, id, volunteer_id, team_id, project_id, \
+           shift_id, region_code, started_at, ended_at, minutes, content, kind, card, card_serial, \
+           corrects, reason, recorded_at, recorded_by, recorded_by_name) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+           $19 WHERE $10 = 0 OR NOT EXISTS (SELECT 1 FROM service_records r \
+             WHERE r.tenant_code = $1 AND r.volunteer_id = $3 AND r.started_at < $9 \
+               AND r.ended_at > $8 AND r.minutes > 0 AND r.id <> COALESCE($15, '') \
+               AND {IN_FORCE})"
+    );
+    let counted = scopes(
         entry.volunteer_id,
         entry.team_id,
         entry.project_id,
         &entry.region,
     );
-    let volunteer_minutes =
-        add_to_totals(tx, tenant, &scopes, entry.minutes.get() as i64, 1).await?;
+    let sql = match backend {
+        Backend::Postgres => format!(
+            "WITH appended AS ({insert} RETURNING id) {}",
+            totals_upsert(20, counted.len(), "appended")
+        ),
+        Backend::Sqlite => insert,
+    };
+    let mut query = sqlx::query(&sql)
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .bind(entry.volunteer_id.to_string())
+        .bind(entry.team_id.to_string())
+        .bind(entry.project_id.map(|id| id.to_string()))
+        .bind(entry.shift_id.map(|id| id.to_string()))
+        .bind(entry.region.as_str())
+        .bind(entry.started_at.unix_millis())
+        .bind(entry.ended_at.unix_millis())
+        .bind(entry.minutes.get() as i64)
+        .bind(entry.content.as_str())
+        .bind(entry.kind.as_str())
+        .bind(entry.card.map(CardUse::as_str))
+        .bind(entry.card_serial.map(|serial| serial as i64))
+        .bind(entry.corrects.map(|id| id.to_string()))
+        .bind(entry.reason.as_deref())
+        .bind(at.unix_millis())
+        .bind(recorded_by(actor))
+        .bind(actor.name.as_str());
+    let conflict = |error: sqlx::Error| match StoreError::from(error) {
+        StoreError::Unique(UniqueField::Correction) => StoreError::Refused(Rule::AlreadyCorrected),
+        other => other,
+    };
+    let volunteer_minutes = match backend {
+        Backend::Postgres => {
+            query = query
+                .bind(entry.minutes.get() as i64)
+                .bind(1i64)
+                .bind(tenant.as_str());
+            for (scope, id, slot) in &counted {
+                query = query.bind(scope.as_str()).bind(id.as_str()).bind(*slot);
+            }
+            let rows = query.fetch_all(&mut *tx).await.map_err(conflict)?;
+            if rows.is_empty() {
+                return Err(StoreError::Refused(Rule::ServiceOverlaps));
+            }
+            volunteer_total(&rows)?
+        }
+        Backend::Sqlite => {
+            let written = query.execute(&mut *tx).await.map_err(conflict)?;
+            if written.rows_affected() == 0 {
+                return Err(StoreError::Refused(Rule::ServiceOverlaps));
+            }
+            add_to_totals(tx, tenant, &counted, entry.minutes.get() as i64, 1).await?
+        }
+    };
     Ok(Appended {
         record: ServiceRecord {
             id,
@@ -1585,6 +1737,40 @@ fn scopes(
     scopes
 }
 
+/// The statement that moves the totals of `scopes` scopes by one entry's minutes: its
+/// parameters from `$first` are the minutes, the entries, the tenant, then each scope's name,
+/// id and slot; with `only_after`, it moves them only if that table expression has a row.
+/// It answers each total after the move.
+fn totals_upsert(first: usize, scopes: usize, only_after: &str) -> String {
+    let (minutes, entries, tenant) = (first, first + 1, first + 2);
+    let values: Vec<String> = (0..scopes)
+        .map(|at| {
+            let base = first + 3 + 3 * at;
+            format!(
+                "(${tenant}, ${base}, ${}, ${}, ${minutes}, ${entries})",
+                base + 1,
+                base + 2
+            )
+        })
+        .collect();
+    let source = if only_after.is_empty() {
+        format!("VALUES {}", values.join(", "))
+    } else {
+        format!(
+            "SELECT * FROM (VALUES {}) AS moved WHERE EXISTS (SELECT 1 FROM {only_after})",
+            values.join(", ")
+        )
+    };
+    format!(
+        "INSERT INTO service_totals (tenant_code, scope, scope_id, slot, minutes, entries) \
+         {source} \
+         ON CONFLICT (tenant_code, scope, scope_id, slot) DO UPDATE \
+         SET minutes = service_totals.minutes + excluded.minutes, \
+             entries = service_totals.entries + excluded.entries \
+         RETURNING scope, minutes"
+    )
+}
+
 /// Moves the totals of every scope by one entry's minutes, in one statement; answers the
 /// volunteer's total after it (the volunteer's row is their only one).
 async fn add_to_totals(
@@ -1594,31 +1780,21 @@ async fn add_to_totals(
     minutes: i64,
     entries: i64,
 ) -> Result<Minutes, StoreError> {
-    let values: Vec<String> = (0..scopes.len())
-        .map(|at| {
-            let base = 4 + 3 * at;
-            format!("($1, ${base}, ${}, ${}, $2, $3)", base + 1, base + 2)
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO service_totals (tenant_code, scope, scope_id, slot, minutes, entries) \
-         VALUES {} \
-         ON CONFLICT (tenant_code, scope, scope_id, slot) DO UPDATE \
-         SET minutes = service_totals.minutes + excluded.minutes, \
-             entries = service_totals.entries + excluded.entries \
-         RETURNING scope, minutes",
-        values.join(", ")
-    );
+    let sql = totals_upsert(1, scopes.len(), "");
     let mut query = sqlx::query(&sql)
-        .bind(tenant.as_str())
         .bind(minutes)
-        .bind(entries);
+        .bind(entries)
+        .bind(tenant.as_str());
     for (scope, id, slot) in scopes {
         query = query.bind(scope.as_str()).bind(id.as_str()).bind(*slot);
     }
-    let rows = query.fetch_all(&mut *tx).await?;
+    volunteer_total(&query.fetch_all(&mut *tx).await?)
+}
+
+/// The volunteer's total among the totals a move answers.
+fn volunteer_total(rows: &[AnyRow]) -> Result<Minutes, StoreError> {
     let mut volunteer = Minutes::ZERO;
-    for row in &rows {
+    for row in rows {
         if text(row, "scope")? == TotalsScope::Volunteer.as_str() {
             volunteer = Minutes::new(int(row, "minutes")?.max(0) as u64);
         }
@@ -1663,9 +1839,14 @@ fn optional_int(row: &AnyRow, column: &str) -> Result<Option<i64>, StoreError> {
 }
 
 fn card_holder(row: &AnyRow) -> Result<CardHolder, StoreError> {
+    card_holder_at(row, "id")
+}
+
+/// A card holder from a row whose volunteer id is in the column `id`.
+fn card_holder_at(row: &AnyRow, id: &str) -> Result<CardHolder, StoreError> {
     let number = text(row, "volunteer_number")?;
     Ok(CardHolder {
-        id: uuid(row, "id")?,
+        id: uuid(row, id)?,
         account_id: optional_uuid(row, "account_id")?,
         volunteer_number: VolunteerNumber::parse(&number)
             .map_err(|_| StoreError::Corrupt(format!("volunteer number {number:?}")))?,
