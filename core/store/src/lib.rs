@@ -61,7 +61,9 @@ pub(crate) fn realm(tenant: Option<&zhiyuan_domain::TenantCode>) -> &str {
 
 /// Set on every SQLite connection. A 64 MiB page cache keeps the indexes of a city's
 /// volunteers in memory while they are written (SQLite's default of 2 MiB makes a bulk import
-/// read index pages back for every row); memory-mapped reads spare copies. Deleted content is
+/// read index pages back for every row). The file is not memory-mapped: a connection that
+/// begins a read after another wrote unmaps and maps the whole file again, which under a storm
+/// of scans cost more than the copies it spares (BENCHMARKS.md). Deleted content is
 /// overwritten with zeros (`secure_delete`), so that what is removed, such as a voided
 /// registration, does not stay readable in free pages of the file.
 pub const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
