@@ -5,10 +5,13 @@
 //! proofs of the `eddsa-jcs-2022` cryptosuite (`data_integrity`): RFC 8785 canonical JSON,
 //! SHA-256 and Ed25519, reproduced byte for byte against the W3C test vector kept in
 //! `federation/tests/vectors`. The codes of volunteer cards are COSE_Sign1 messages with CWT
-//! claims (`card`). This is the only crate that signs; core knows nothing of it.
+//! claims (`card`). Each tenant's transparency log is checked here (`log`): RFC 9162 Merkle
+//! hashing, checkpoints as C2SP signed notes, inclusion and consistency proofs, forks. This is
+//! the only crate that signs; core knows nothing of it.
 
 pub mod card;
 pub mod data_integrity;
+pub mod log;
 pub mod multikey;
 
 pub use data_integrity::{ProofError, ProofOptions, add_proof, verify_proof};

@@ -96,6 +96,11 @@ impl VerifyingKey {
         encode(PUBLIC_PREFIX, self.0.as_bytes())
     }
 
+    /// The key's 32 bytes (RFC 8032).
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// Strict verification (no malleable signatures, no small-order keys).
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let signature = ed25519_dalek::Signature::from_bytes(signature);
