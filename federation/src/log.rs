@@ -9,6 +9,7 @@
 use sha2::{Digest, Sha256};
 use signed_note::{Note, Signer, Verifier, VerifierList};
 pub use tlog_tiles::{Checkpoint, Hash, HashReader, RecordProof, TreeProof};
+pub use zhiyuan_domain::LogEntry;
 
 use crate::multikey::{SigningKey, VerifyingKey};
 
@@ -46,42 +47,22 @@ pub enum LogError {
     Unreadable(String),
 }
 
-/// What the log holds of one credential: its id and the SHA-256 of its canonical form, no
-/// personal data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    pub credential_id: String,
-    pub digest: [u8; 32],
+/// The entry of a credential, from its id and canonical form (RFC 8785).
+pub fn entry_of(credential_id: &str, canonical: &[u8]) -> LogEntry {
+    LogEntry {
+        credential_id: credential_id.to_owned(),
+        digest: Sha256::digest(canonical).into(),
+    }
 }
 
-impl LogEntry {
-    /// The entry of a credential, from its canonical form (RFC 8785).
-    pub fn of(credential_id: &str, canonical: &[u8]) -> LogEntry {
-        LogEntry {
-            credential_id: credential_id.to_owned(),
-            digest: Sha256::digest(canonical).into(),
-        }
-    }
-
-    /// The entry's bytes as the log's data tiles carry them: the credential id and the digest
-    /// in lower-case hex, each on a line of its own.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        format!("{}\n{}\n", self.credential_id, hex(&self.digest)).into_bytes()
-    }
-
-    /// The entry's leaf hash (RFC 9162, section 2.1.1: SHA-256 of 0x00 and the entry).
-    pub fn leaf_hash(&self) -> Hash {
-        leaf_hash(&self.to_bytes())
-    }
+/// An entry's leaf hash.
+pub fn entry_hash(entry: &LogEntry) -> Hash {
+    leaf_hash(&entry.to_bytes())
 }
 
 /// The leaf hash of an entry's bytes (RFC 9162, section 2.1.1: SHA-256 of 0x00 and the bytes).
 pub fn leaf_hash(bytes: &[u8]) -> Hash {
     tlog_tiles::record_hash(bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A tenant's key as a signer of notes under the log's name (the checkpoint's origin).

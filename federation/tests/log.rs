@@ -5,8 +5,8 @@
 
 use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::log::{
-    Hash, LogEntry, LogError, MemoryTree, check_consistency, check_inclusion, key_id, leaf_hash,
-    open_checkpoint, sign_checkpoint, verifier_key,
+    Hash, LogError, MemoryTree, check_consistency, check_inclusion, entry_hash, entry_of, key_id,
+    leaf_hash, open_checkpoint, sign_checkpoint, verifier_key,
 };
 
 const LEAVES: [&str; 8] = [
@@ -106,13 +106,13 @@ fn the_first_leafs_inclusion_path_is_the_published_one_and_verifies() {
 
 #[test]
 fn a_credentials_entry_names_it_and_its_digest_and_nothing_else() {
-    let entry = LogEntry::of("urn:uuid:0192f0c4-5d1e-7c2a-9b3d-1a2b3c4d5e6f", b"{}");
+    let entry = entry_of("urn:uuid:0192f0c4-5d1e-7c2a-9b3d-1a2b3c4d5e6f", b"{}");
     assert_eq!(
         String::from_utf8(entry.to_bytes()).unwrap(),
         "urn:uuid:0192f0c4-5d1e-7c2a-9b3d-1a2b3c4d5e6f\n\
          44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\n"
     );
-    assert_eq!(entry.leaf_hash(), leaf_hash(&entry.to_bytes()));
+    assert_eq!(entry_hash(&entry), leaf_hash(&entry.to_bytes()));
 }
 
 #[test]

@@ -19,7 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["zhiyuan-domain", "zhiyuan-forms", "zhiyuan-store"],
     ),
     ("zhiyuan-api", &["zhiyuan-app", "zhiyuan-domain"]),
-    ("zhiyuan-federation", &["zhiyuan-keys"]),
+    ("zhiyuan-federation", &["zhiyuan-domain", "zhiyuan-keys"]),
     ("zhiyuan-plugins", &["zhiyuan-domain", "zhiyuan-federation"]),
     (
         "zhiyuan",

@@ -14,6 +14,7 @@ mod forms;
 mod keys;
 mod layers;
 mod lifecycle;
+mod log;
 mod plugins;
 mod projects;
 mod schema;

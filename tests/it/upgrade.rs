@@ -899,6 +899,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     }
     expected.push((8, "projects"));
     expected.push((9, "service"));
+    expected.push((10, "transparency_log"));
     assert_eq!(
         migrations,
         expected

@@ -16,6 +16,7 @@ mod error;
 mod geo;
 mod identity;
 mod localized;
+mod log;
 pub mod ports;
 pub mod project;
 pub mod region;
@@ -41,6 +42,7 @@ pub use error::{InvalidInput, Rule};
 pub use geo::{CoordinateSystem, Coordinates};
 pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resident_birth_date};
 pub use localized::LocalizedName;
+pub use log::LogEntry;
 pub use project::{
     Acceptance, EnrollmentStatus, GuardianConsent, GuardianConsentInput, MinorsPolicy, NeedPost,
     NeedPoster, NeedStatus, NewNeed, NewProject, NewShift, PlaceInput, ProjectContext,

@@ -13,6 +13,7 @@ mod audit;
 mod error;
 mod import;
 mod keys;
+mod log;
 mod migrations;
 mod plugins;
 mod projects;
@@ -33,6 +34,7 @@ pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
 pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
+pub use log::LogHead;
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use projects::{
     EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord, ProjectSettings,

@@ -47,6 +47,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "service",
         include_str!("../migrations/sqlite/0009_service.sql"),
     ),
+    (
+        10,
+        "transparency_log",
+        include_str!("../migrations/sqlite/0010_transparency_log.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -106,6 +111,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "service",
         include_str!("../migrations/postgres/0009_service.sql"),
+    ),
+    (
+        10,
+        "transparency_log",
+        include_str!("../migrations/postgres/0010_transparency_log.sql"),
     ),
 ];
 

@@ -1,0 +1,171 @@
+//! A tenant's transparency log under load, on SQLite and on PostgreSQL:
+//!
+//! - appending: 100,000 entries, in batches of 1,000 (what one checkpoint's second gathers at a
+//!   busy tenant), each batch one transaction; beside it, the same entries hashed into a tree
+//!   in memory (the hashing alone);
+//! - proving: the log grown to 1,000,000 entries, then inclusion proofs of 1,000 entries picked
+//!   across it, each read from the database; beside it, the log's head read the same way (one
+//!   row by primary key).
+//!
+//! `cargo bench -p zhiyuan --bench log` (ZHIYUAN_BENCH_LOG to change the 1,000,000 entries,
+//! ZHIYUAN_BENCH_BACKEND=sqlite or postgres to run on one database only).
+
+#[path = "../it/described.rs"]
+#[allow(dead_code)]
+mod described;
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../it/support.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{Backend, TestNode};
+use zhiyuan_domain::{LogEntry, TenantCode};
+use zhiyuan_federation::log::{Hash, MemoryTree, check_inclusion, entry_hash, entry_of};
+
+const BATCH: u64 = 1_000;
+const APPENDED: u64 = 100_000;
+
+#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The databases to run on: both, or the one ZHIYUAN_BENCH_BACKEND names (sqlite, postgres).
+#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
+fn backends() -> Vec<Backend> {
+    match std::env::var("ZHIYUAN_BENCH_BACKEND").as_deref() {
+        Ok("sqlite") => vec![Backend::Sqlite],
+        Ok("postgres") => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    }
+}
+
+fn quantile(latencies: &mut [Duration], q: f64) -> Duration {
+    latencies.sort();
+    latencies[((latencies.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn credential(number: u64) -> LogEntry {
+    entry_of(
+        &format!("urn:uuid:0193a5b0-0000-7000-8000-{number:012}"),
+        format!("{{\"n\":{number}}}").as_bytes(),
+    )
+}
+
+fn batch(from: u64) -> Vec<LogEntry> {
+    (from..from + BATCH).map(credential).collect()
+}
+
+async fn run(node: &TestNode, total: u64) {
+    let tenant = TenantCode::parse("421300").unwrap();
+    let store = node.store();
+    let now = node.app().clock.now();
+
+    let started = Instant::now();
+    let mut rebuilt = MemoryTree::default();
+    for from in (0..APPENDED).step_by(BATCH as usize) {
+        for entry in batch(from) {
+            rebuilt.append(entry_hash(&entry)).unwrap();
+        }
+    }
+    let in_memory = started.elapsed();
+
+    let started = Instant::now();
+    let mut head = store.log_head(&tenant).await.unwrap();
+    for from in (0..APPENDED).step_by(BATCH as usize) {
+        head = store
+            .append_to_log(&tenant, &batch(from), now)
+            .await
+            .unwrap();
+    }
+    let appending = started.elapsed();
+    assert_eq!(
+        Hash(head.root),
+        rebuilt.root(APPENDED).unwrap(),
+        "the node's root is the rebuilt one"
+    );
+    println!(
+        "| appending {APPENDED} entries in batches of {BATCH}: {:.0} entries/s (beside: hashed in memory, {:.0} entries/s) | {:.2} s | | {:.2} s | |",
+        APPENDED as f64 / appending.as_secs_f64(),
+        APPENDED as f64 / in_memory.as_secs_f64(),
+        appending.as_secs_f64(),
+        in_memory.as_secs_f64(),
+    );
+
+    let growing = Instant::now();
+    for from in (APPENDED..total).step_by(BATCH as usize) {
+        head = store
+            .append_to_log(&tenant, &batch(from), now)
+            .await
+            .unwrap();
+    }
+    eprintln!(
+        "log grown to {} entries in {:.1} s",
+        head.size,
+        growing.elapsed().as_secs_f64()
+    );
+
+    let mut proofs = Vec::new();
+    let mut heads = Vec::new();
+    for pick in 0..1_000u64 {
+        let position = (pick * 7_919 * 127) % head.size;
+        let started = Instant::now();
+        let proof = store
+            .log_inclusion_proof(&tenant, head.size, position)
+            .await
+            .unwrap();
+        proofs.push(started.elapsed());
+        let proof: Vec<Hash> = proof.into_iter().map(Hash).collect();
+        check_inclusion(
+            &proof,
+            head.size,
+            Hash(head.root),
+            position,
+            entry_hash(&credential(position)),
+        )
+        .unwrap();
+        let started = Instant::now();
+        store.log_head(&tenant).await.unwrap();
+        heads.push(started.elapsed());
+    }
+    println!(
+        "| inclusion proof at {} entries, 1,000 entries (beside: the head read) | {} | {} | {} | {} |",
+        head.size,
+        ms(quantile(&mut proofs, 0.5)),
+        ms(quantile(&mut proofs, 0.99)),
+        ms(quantile(&mut heads, 0.5)),
+        ms(quantile(&mut heads, 0.99)),
+    );
+}
+
+fn main() {
+    let total = setting("ZHIYUAN_BENCH_LOG", 1_000_000).max(APPENDED);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        println!("| case | p50 or time | p99 | beside: p50 or time | beside: p99 |");
+        println!("|---|---:|---:|---:|---:|");
+        for backend in backends() {
+            println!(
+                "| **{}** | | | | |",
+                match backend {
+                    Backend::Sqlite => "SQLite",
+                    Backend::Postgres => "PostgreSQL",
+                }
+            );
+            let node = TestNode::spawn(backend).await;
+            run(&node, total).await;
+            node.stop().await;
+        }
+    });
+}

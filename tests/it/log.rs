@@ -1,0 +1,97 @@
+//! A tenant's transparency log as the node keeps it: appended in batches of any size, its root
+//! the one an auditor rebuilds from the entries, every proof it serves checked by the auditor's
+//! code (`zhiyuan_federation::log`), and nothing of it ever changed.
+
+use zhiyuan_domain::{LogEntry, TenantCode};
+use zhiyuan_federation::log::{
+    Checkpoint, Hash, MemoryTree, check_consistency, check_inclusion, entry_hash, entry_of,
+};
+use zhiyuan_store::{LogHead, StoreError};
+
+use crate::support::on_both_databases;
+
+fn credential(number: u64) -> LogEntry {
+    entry_of(
+        &format!("urn:uuid:0193a5b0-0000-7000-8000-{number:012}"),
+        format!("{{\"n\":{number}}}").as_bytes(),
+    )
+}
+
+fn checkpoint(head: LogHead) -> Checkpoint {
+    Checkpoint::new("zhiyuan.test/log/421300", head.size, Hash(head.root), "").unwrap()
+}
+
+on_both_databases! {
+    async fn the_log_grows_in_batches_and_every_proof_it_serves_checks(node: &TestNode) {
+        let tenant = TenantCode::parse("421300").unwrap();
+        let store = node.store();
+        let now = node.app().clock.now();
+        let empty = store.log_head(&tenant).await.unwrap();
+        assert_eq!(empty.size, 0);
+
+        // The auditor's rebuild of the same entries, beside the node's.
+        let mut rebuilt = MemoryTree::default();
+        let mut heads = Vec::new();
+        let mut next = 0;
+        for batch in [1, 1, 2, 7, 256, 1, 300, 433] {
+            let entries: Vec<LogEntry> = (next..next + batch).map(credential).collect();
+            next += batch;
+            let head = store.append_to_log(&tenant, &entries, now).await.unwrap();
+            for entry in &entries {
+                rebuilt.append(entry_hash(entry)).unwrap();
+            }
+            assert_eq!(head.size, next, "size after {next}");
+            assert_eq!(Hash(head.root), rebuilt.root(next).unwrap(), "root after {next}");
+            assert_eq!(store.log_head(&tenant).await.unwrap(), head);
+            heads.push(head);
+        }
+        let last = *heads.last().unwrap();
+        assert_eq!(last.size, 1001);
+
+        for position in [0, 1, 2, 255, 256, 511, 700, 1000] {
+            let entry = credential(position);
+            let (found, stored) = store.log_entry(&tenant, &entry.credential_id).await.unwrap();
+            assert_eq!((found, &stored), (position, &entry));
+            let proof: Vec<Hash> = store
+                .log_inclusion_proof(&tenant, last.size, position)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(Hash)
+                .collect();
+            check_inclusion(&proof, last.size, Hash(last.root), position, entry_hash(&entry))
+                .unwrap();
+        }
+        for earlier in &heads {
+            let proof: Vec<Hash> = store
+                .log_consistency_proof(&tenant, last.size, earlier.size)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(Hash)
+                .collect();
+            check_consistency(&proof, &checkpoint(*earlier), &checkpoint(last)).unwrap();
+        }
+
+        // A proof of an entry past the tree is not found, not a failure.
+        assert!(matches!(
+            store.log_inclusion_proof(&tenant, last.size, last.size).await,
+            Err(StoreError::NotFound)
+        ));
+        // A credential logged twice is refused and the log is as it was.
+        assert!(store.append_to_log(&tenant, &[credential(5)], now).await.is_err());
+        assert_eq!(store.log_head(&tenant).await.unwrap(), last);
+
+        // Nothing of a log is ever changed or removed, whoever asks the database.
+        for statement in [
+            "UPDATE log_entries SET credential_id = 'forged' WHERE position = 3",
+            "DELETE FROM log_entries WHERE position = 3",
+            "UPDATE log_hashes SET stored_index = stored_index WHERE stored_index = 0",
+            "DELETE FROM log_hashes",
+        ] {
+            let refused = node.try_execute(statement).await.unwrap_err();
+            assert!(refused.contains("append-only"), "{statement}: {refused}");
+        }
+        assert_eq!(node.count("log_entries").await, 1001);
+    }
+}
