@@ -3,8 +3,10 @@
 //! code (`zhiyuan_federation::log`), and nothing of it ever changed.
 
 use zhiyuan_domain::{LogEntry, TenantCode};
+use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::log::{
-    Checkpoint, Hash, MemoryTree, check_consistency, check_inclusion, entry_hash, entry_of,
+    Checkpoint, Hash, LogError, MemoryTree, check_consistency, check_inclusion, entry_hash,
+    entry_of, open_checkpoint,
 };
 use zhiyuan_store::{LogHead, StoreError};
 
@@ -93,5 +95,61 @@ on_both_databases! {
             assert!(refused.contains("append-only"), "{statement}: {refused}");
         }
         assert_eq!(node.count("log_entries").await, 1001);
+    }
+}
+
+on_both_databases! {
+    async fn anyone_reads_a_tenants_checkpoint_signed_with_its_key(node: &TestNode) {
+        let tenant = TenantCode::parse("421300").unwrap();
+        let origin = zhiyuan_app::log::origin(&node.app().settings.public_url, &tenant);
+        // Before the first entry: the empty tree, signed all the same.
+        let empty = node.download("/log/421300/checkpoint", None).await;
+        assert_eq!(empty.status, 200);
+        // The tenant's keys as the node keeps them (the first is made when first needed).
+        let ring = zhiyuan_keys::KeyRing::new(
+            &node.config.data_keys,
+            Some(node.config.data_dir.join("keys")),
+        )
+        .unwrap();
+        let keys: Vec<_> = ring
+            .signing_secrets("421300")
+            .unwrap()
+            .iter()
+            .map(|version| SigningKey::from_secret(&version.secret).verifying_key())
+            .collect();
+
+        assert_eq!(empty.content_type, "text/plain; charset=utf-8");
+        let checkpoint = open_checkpoint(&empty.bytes, &origin, &keys).unwrap();
+        assert_eq!(checkpoint.size(), 0);
+
+        let entries: Vec<LogEntry> = (0..10).map(credential).collect();
+        let head = node
+            .store()
+            .append_to_log(&tenant, &entries, node.app().clock.now())
+            .await
+            .unwrap();
+        let answer = node.download("/log/421300/checkpoint", None).await;
+        assert_eq!(answer.status, 200);
+        let checkpoint = open_checkpoint(&answer.bytes, &origin, &keys).unwrap();
+        assert_eq!((checkpoint.size(), *checkpoint.hash()), (10, Hash(head.root)));
+        let text = String::from_utf8(answer.bytes.clone()).unwrap();
+        assert!(text.starts_with(&format!("{origin}\n10\n")), "{text}");
+
+        // Another tenant's keys open none of it; another tenant's log is its own.
+        let stranger = [SigningKey::from_seed([7; 32]).verifying_key()];
+        assert_eq!(
+            open_checkpoint(&answer.bytes, &origin, &stranger).unwrap_err(),
+            LogError::Unsigned
+        );
+        let ezhou = node.download("/log/420700/checkpoint", None).await;
+        assert_eq!(ezhou.status, 200);
+        assert!(matches!(
+            open_checkpoint(&ezhou.bytes, &origin, &keys).unwrap_err(),
+            LogError::OtherLog { .. }
+        ));
+
+        // A tenant the node does not have, and a code that is none.
+        node.download("/log/420100/checkpoint", None).await.assert_problem(404, "not_found");
+        node.download("/log/4213/checkpoint", None).await.assert_problem(400, "bad_path_parameter");
     }
 }

@@ -122,6 +122,7 @@ use crate::schemas::SchemaId;
         routes::service::certificate_page,
         routes::service::certificate_pdf,
         routes::service::verify,
+        routes::log::checkpoint,
     ),
     components(schemas(
         Problem,

@@ -1,5 +1,6 @@
 pub(crate) mod accounts;
 pub(crate) mod health;
+pub(crate) mod log;
 pub(crate) mod policy;
 pub(crate) mod projects;
 pub(crate) mod service;
@@ -200,6 +201,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(health::openapi))
         .route("/verify/{number}", get(service::verify))
+        .route("/log/{tenant}/checkpoint", get(log::checkpoint))
         .route(
             "/api/v1/session",
             get(accounts::current_session)

@@ -12,6 +12,7 @@ pub mod certificates;
 pub mod directory;
 pub mod enrollments;
 pub mod imports;
+pub mod log;
 pub mod needs;
 pub mod passwords;
 pub mod policy;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zhiyuan_domain::Clock;
-use zhiyuan_domain::ports::{CardSigner, IdentityCheck, PolicyHost};
+use zhiyuan_domain::ports::{CardSigner, IdentityCheck, LogSigner, PolicyHost};
 use zhiyuan_store::Store;
 
 pub use directory::Directory;
@@ -92,6 +93,8 @@ pub struct App {
     pub identity_check: Arc<dyn IdentityCheck>,
     /// Signs and opens volunteer cards' codes with the tenants' keys.
     pub cards: Arc<dyn CardSigner>,
+    /// Signs the checkpoints of each tenant's transparency log.
+    pub log_signer: Arc<dyn LogSigner>,
     /// The CJK font certificates' PDFs embed; none where the node has none installed.
     pub pdf_font: Option<zhiyuan_forms::certificate::PdfFont>,
     pub passwords: Passwords,
@@ -109,6 +112,7 @@ impl App {
         clock: Arc<dyn Clock>,
         policies: Arc<dyn PolicyHost>,
         cards: Arc<dyn CardSigner>,
+        log_signer: Arc<dyn LogSigner>,
         settings: Settings,
     ) -> App {
         App {
@@ -120,6 +124,7 @@ impl App {
             policies,
             identity_check: Arc::new(zhiyuan_domain::ports::ReviewerAttestation),
             cards,
+            log_signer,
             pdf_font: None,
             settings: Arc::new(settings),
             policy_changes: Arc::default(),

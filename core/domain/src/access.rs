@@ -267,6 +267,7 @@ pub enum Action {
     ReadCertificatePage,
     ReadCertificatePdf,
     VerifyCertificate,
+    ReadLogCheckpoint,
 }
 
 /// Who an action is open to.
@@ -601,6 +602,7 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
         ],
     ),
     (Action::VerifyCertificate, &[Public]),
+    (Action::ReadLogCheckpoint, &[Public]),
 ];
 
 stored_names!(Action {
@@ -703,6 +705,7 @@ stored_names!(Action {
     ReadCertificatePage = "read_certificate_page",
     ReadCertificatePdf = "read_certificate_pdf",
     VerifyCertificate = "verify_certificate",
+    ReadLogCheckpoint = "read_log_checkpoint",
 });
 
 impl Action {

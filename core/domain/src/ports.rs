@@ -553,6 +553,21 @@ impl IdentityCheck for ReviewerAttestation {
     }
 }
 
+/// Signs a tenant's log checkpoints with its current signing key, as C2SP signed notes (see
+/// `docs/federation.md`). The node's binary fills it with federation's notes; core knows
+/// nothing of signatures.
+pub trait LogSigner: Send + Sync {
+    /// The signed note of the checkpoint of the log named `origin` at `size` entries and
+    /// `root`.
+    fn sign_checkpoint(
+        &self,
+        tenant: &crate::TenantCode,
+        origin: &str,
+        size: u64,
+        root: [u8; 32],
+    ) -> Result<String, String>;
+}
+
 /// Signs and opens the codes of volunteer cards with each tenant's signing key. The node's
 /// binary fills it with federation's envelope (COSE_Sign1 with CWT claims); core knows nothing
 /// of signatures.

@@ -1,12 +1,13 @@
-//! The codes of volunteer cards, signed with each tenant's signing key: the port
-//! `CardSigner` of core, filled with federation's COSE envelope. Keys are read from the key
-//! ring once a tenant's first card is signed or scanned, every version of them, so that cards
-//! signed before a rotation still scan.
+//! What each tenant's signing key signs for core: the codes of volunteer cards (the port
+//! `CardSigner`, filled with federation's COSE envelope) and the checkpoints of its
+//! transparency log (the port `LogSigner`, C2SP signed notes). Keys are read from the key ring
+//! once a tenant's first card or checkpoint is signed or a card scanned, every version of them,
+//! so that cards signed before a rotation still scan.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use zhiyuan_domain::ports::CardSigner;
+use zhiyuan_domain::ports::{CardSigner, LogSigner};
 use zhiyuan_domain::{CardKind, CardToken, Rule, TenantCode, Timestamp, VolunteerNumber};
 use zhiyuan_federation::card::{CardCode, CardError, ScannedCard, seal};
 use zhiyuan_federation::{SigningKey, VerifyingKey};
@@ -120,5 +121,24 @@ impl CardSigner for TenantCards {
             issued_at: millis(code.issued_at),
             kind,
         })
+    }
+}
+
+impl LogSigner for TenantCards {
+    fn sign_checkpoint(
+        &self,
+        tenant: &TenantCode,
+        origin: &str,
+        size: u64,
+        root: [u8; 32],
+    ) -> Result<String, String> {
+        let keys = self.keys(tenant)?;
+        zhiyuan_federation::log::sign_checkpoint(
+            origin,
+            size,
+            zhiyuan_federation::log::Hash(root),
+            &keys.signing,
+        )
+        .map_err(|error| format!("checkpoint of {origin}: {error}"))
     }
 }

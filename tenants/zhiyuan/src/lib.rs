@@ -119,7 +119,14 @@ pub async fn open_app(
         ..defaults
     };
     let cards = Arc::new(cards::TenantCards::new(config.key_ring()?));
-    let mut app = App::new(store, clock, Arc::new(policies.clone()), cards, settings);
+    let mut app = App::new(
+        store,
+        clock,
+        Arc::new(policies.clone()),
+        cards.clone(),
+        cards,
+        settings,
+    );
     app.pdf_font = certificate_font(config);
     Ok((app, policies))
 }
