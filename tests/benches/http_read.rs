@@ -9,6 +9,9 @@
 #[path = "../it/described.rs"]
 #[allow(dead_code)]
 mod described;
+#[allow(dead_code)]
+#[path = "measure.rs"]
+mod measure;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::routing::get;
+use measure::setting;
 use serde_json::json;
 use support::{Backend, TestNode};
 use zhiyuan_domain::GrantKind;
@@ -122,14 +126,6 @@ fn backend_name(backend: Backend) -> &'static str {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     }
-}
-
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {

@@ -13,45 +13,22 @@
 #[path = "../it/described.rs"]
 #[allow(dead_code)]
 mod described;
+#[allow(dead_code)]
+#[path = "measure.rs"]
+mod measure;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use measure::{backends, ms, quantile, setting};
 use support::{Backend, TestNode};
 use zhiyuan_domain::{LogEntry, TenantCode};
 use zhiyuan_federation::log::{Hash, MemoryTree, check_inclusion, entry_hash, entry_of};
 
 const BATCH: u64 = 1_000;
 const APPENDED: u64 = 100_000;
-
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-/// The databases to run on: both, or the one ZHIYUAN_BENCH_BACKEND names (sqlite, postgres).
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn backends() -> Vec<Backend> {
-    match std::env::var("ZHIYUAN_BENCH_BACKEND").as_deref() {
-        Ok("sqlite") => vec![Backend::Sqlite],
-        Ok("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    }
-}
-
-fn quantile(latencies: &mut [Duration], q: f64) -> Duration {
-    latencies.sort();
-    latencies[((latencies.len() as f64 - 1.0) * q).round() as usize]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
-}
 
 fn credential(number: u64) -> LogEntry {
     entry_of(

@@ -12,6 +12,9 @@
 #[path = "../it/described.rs"]
 #[allow(dead_code)]
 mod described;
+#[allow(dead_code)]
+#[path = "measure.rs"]
+mod measure;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
@@ -19,6 +22,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use measure::{ms, quantile, setting};
 use serde_json::json;
 use support::{Backend, TestNode};
 use zhiyuan_domain::ServiceCategory;
@@ -41,23 +45,6 @@ impl Seeded {
     fn within(&mut self, (low, high): (f64, f64)) -> f64 {
         low + (high - low) * self.next()
     }
-}
-
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn quantile(latencies: &mut [Duration], q: f64) -> Duration {
-    latencies.sort();
-    latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
 }
 
 /// Writes `count` published projects of one team straight into the database, in batches: the

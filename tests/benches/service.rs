@@ -14,6 +14,9 @@
 #[path = "../it/described.rs"]
 #[allow(dead_code)]
 mod described;
+#[allow(dead_code)]
+#[path = "measure.rs"]
+mod measure;
 #[allow(dead_code, unused_imports, unused_macros)]
 #[path = "../it/support.rs"]
 mod support;
@@ -22,38 +25,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use measure::{backends, ms, quantile, setting};
 use serde_json::json;
 use support::{Backend, TestNode};
 use zhiyuan_domain::{TenantCode, Timestamp, VolunteerNumber};
 use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::card::{CardCode, seal};
-
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-/// The databases to run on: both, or the one ZHIYUAN_BENCH_BACKEND names (sqlite, postgres).
-#[allow(clippy::disallowed_methods)] // the benchmark's own settings, not the node's
-fn backends() -> Vec<Backend> {
-    match std::env::var("ZHIYUAN_BENCH_BACKEND").as_deref() {
-        Ok("sqlite") => vec![Backend::Sqlite],
-        Ok("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    }
-}
-
-fn quantile(latencies: &mut [Duration], q: f64) -> Duration {
-    latencies.sort();
-    latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
-}
 
 fn set_clock(node: &TestNode, at: &str) {
     let target = Timestamp::parse_rfc3339(at).unwrap().unix_millis();
