@@ -183,11 +183,12 @@ async fn a_missing_data_key_is_asked_for_not_replaced() {
     node.stop().await;
 }
 
-/// Signing keys rotate by version, and the older versions stay.
+/// Signing keys rotate by version (`keys rotate`, or by its earlier name `rotate-signing`), and
+/// the older versions stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_keys_rotate_by_version() {
     let node = TestNode::spawn(Backend::Sqlite).await;
-    let (ok, first, err) = node.command(&["keys", "rotate-signing", "--tenant", "421300"]);
+    let (ok, first, err) = node.command(&["keys", "rotate", "--tenant", "421300"]);
     assert!(ok, "{err}");
     assert!(
         first.starts_with("421300: signing key version 1 z6Mk"),

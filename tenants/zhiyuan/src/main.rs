@@ -163,7 +163,8 @@ enum KeysCommand {
         tenant: String,
     },
     /// Add a version of a tenant's signing key; older versions stay to verify what they signed.
-    RotateSigning {
+    #[command(alias = "rotate-signing")]
+    Rotate {
         #[arg(long)]
         tenant: String,
     },
@@ -407,7 +408,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys(KeysCommand::RotateSigning { tenant }) => {
+        Command::Keys(KeysCommand::Rotate { tenant }) => {
             let tenant = parse_tenant(&tenant)?;
             let signing = config.key_ring()?.rotate_signing_secret(tenant.as_str())?;
             let key = zhiyuan_federation::SigningKey::from_secret(&signing.secret);
