@@ -153,3 +153,39 @@ on_both_databases! {
         node.download("/log/4213/checkpoint", None).await.assert_problem(400, "bad_path_parameter");
     }
 }
+
+on_both_databases! {
+    async fn writers_appending_at_once_take_turns_and_lose_nothing(node: &TestNode) {
+        let tenant = TenantCode::parse("421300").unwrap();
+        let store = node.store();
+        let now = node.app().clock.now();
+        let batches: Vec<Vec<LogEntry>> = (0..8u64)
+            .map(|writer| (writer * 50..writer * 50 + 50).map(credential).collect())
+            .collect();
+        let appended = futures::future::join_all(
+            batches
+                .iter()
+                .map(|batch| store.append_to_log(&tenant, batch, now)),
+        )
+        .await;
+        for result in appended {
+            result.unwrap();
+        }
+
+        // Whatever order the writers took, every entry is in once and the head is the tree of
+        // the entries as stored.
+        let head = store.log_head(&tenant).await.unwrap();
+        assert_eq!(head.size, 400);
+        let mut by_position = vec![None; 400];
+        for entry in batches.iter().flatten() {
+            let (position, stored) = store.log_entry(&tenant, &entry.credential_id).await.unwrap();
+            assert_eq!(&stored, entry);
+            assert!(by_position[position as usize].replace(entry.clone()).is_none(), "{position} twice");
+        }
+        let mut rebuilt = MemoryTree::default();
+        for entry in by_position {
+            rebuilt.append(entry_hash(&entry.expect("every position filled"))).unwrap();
+        }
+        assert_eq!(Hash(head.root), rebuilt.root(400).unwrap());
+    }
+}
