@@ -45,6 +45,13 @@ fn canonical(value: &Value) -> Result<Vec<u8>, ProofError> {
         .map_err(|error| ProofError::Canonicalization(error.to_string()))
 }
 
+/// A document's canonical form (RFC 8785) as text: how credentials are stored and exchanged,
+/// so that the SHA-256 of the text is the digest a log entry holds.
+pub fn canonical_text(value: &Value) -> Result<String, ProofError> {
+    serde_json_canonicalizer::to_string(value)
+        .map_err(|error| ProofError::Canonicalization(error.to_string()))
+}
+
 /// SHA-256 of the canonical proof configuration, then of the canonical document.
 fn hash_data(proof_config: &Value, document: &Value) -> Result<Vec<u8>, ProofError> {
     let mut data = Sha256::digest(canonical(proof_config)?).to_vec();

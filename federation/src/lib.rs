@@ -11,6 +11,7 @@
 
 pub mod card;
 pub mod data_integrity;
+pub mod did;
 pub mod log;
 pub mod multikey;
 

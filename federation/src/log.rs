@@ -45,6 +45,16 @@ pub enum LogError {
     Shrank { old_size: u64, new_size: u64 },
     #[error("the tree could not be read: {0}")]
     Unreadable(String),
+    #[error("the tile {path} could not be fetched: {reason}")]
+    TileMissing { path: String, reason: String },
+    #[error("the entry bundle {0} is not a sequence of length-prefixed entries")]
+    MalformedBundle(String),
+    #[error("the tile {0} does not hash to the checkpoint's tree")]
+    TileMismatch(String),
+    #[error(
+        "the entries of the log's tiles make the root {found}, not the checkpoint's {expected}"
+    )]
+    RootMismatch { expected: String, found: String },
 }
 
 /// The entry of a credential, from its id and canonical form (RFC 8785).
@@ -297,4 +307,101 @@ impl MemoryTree {
         tlog_tiles::prove_tree(new, old, self)
             .map_err(|error| LogError::Unreadable(error.to_string()))
     }
+}
+
+/// The height of a log's tiles (C2SP tlog-tiles): 256 hashes, or entries, a tile.
+pub const TILE_HEIGHT: u8 = 8;
+const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
+
+/// The path of a tile under the log's URL prefix, as C2SP tlog-tiles writes it:
+/// `tile/<L>/<N>[.p/<W>]`, or `tile/entries/<N>[.p/<W>]` for an entry bundle.
+pub fn tile_path(tile: &tlog_tiles::Tile) -> String {
+    // The crate writes Go's sumdb paths, which name the height and call bundles `data`.
+    let sumdb = tile.path();
+    let rest = sumdb
+        .strip_prefix(&format!("tile/{}/", tile.height()))
+        .unwrap_or(&sumdb);
+    match rest.strip_prefix("data/") {
+        Some(index) => format!("tile/entries/{index}"),
+        None => format!("tile/{rest}"),
+    }
+}
+
+/// Every tile of the tree of `size` entries, by its path: the entry bundles, then the hash
+/// tiles of each level (partial tiles where the tree ends).
+pub fn tile_paths(size: u64) -> Vec<String> {
+    let bundles = (0..size.div_ceil(TILE_WIDTH)).map(|index| {
+        let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
+        tlog_tiles::Tile::new(TILE_HEIGHT, 0, index, width as u32, true)
+    });
+    bundles
+        .chain(tlog_tiles::Tile::new_tiles(TILE_HEIGHT, 0, size))
+        .map(|tile| tile_path(&tile))
+        .collect()
+}
+
+/// The entries of an entry bundle: each a big-endian 16-bit length and that many bytes.
+pub fn read_entry_bundle(path: &str, mut bundle: &[u8]) -> Result<Vec<Vec<u8>>, LogError> {
+    let mut entries = Vec::new();
+    while !bundle.is_empty() {
+        let malformed = || LogError::MalformedBundle(path.to_owned());
+        let (length, rest) = bundle.split_first_chunk::<2>().ok_or_else(malformed)?;
+        let length = usize::from(u16::from_be_bytes(*length));
+        if rest.len() < length {
+            return Err(malformed());
+        }
+        entries.push(rest[..length].to_vec());
+        bundle = &rest[length..];
+    }
+    Ok(entries)
+}
+
+/// Checks a log's tiles against its checkpoint, as an auditor who trusts nothing the node says:
+/// every entry bundle of the tree is fetched and its entries hashed into a tree of one's own,
+/// whose root must be the checkpoint's; then every hash tile of that tree is fetched and must
+/// hold the hashes of the tree rebuilt. `fetch` reads a path under the log's prefix. Answers
+/// the entries, in order.
+pub fn check_tiles(
+    checkpoint: &Checkpoint,
+    mut fetch: impl FnMut(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<Vec<u8>>, LogError> {
+    let size = checkpoint.size();
+    let mut get = |tile: &tlog_tiles::Tile| {
+        let path = tile_path(tile);
+        fetch(&path)
+            .map(|bytes| (path.clone(), bytes))
+            .map_err(|reason| LogError::TileMissing { path, reason })
+    };
+    let mut tree = MemoryTree::default();
+    let mut entries = Vec::new();
+    for index in 0..size.div_ceil(TILE_WIDTH) {
+        let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
+        let bundle = tlog_tiles::Tile::new(TILE_HEIGHT, 0, index, width as u32, true);
+        let (path, bytes) = get(&bundle)?;
+        let bundle_entries = read_entry_bundle(&path, &bytes)?;
+        if bundle_entries.len() as u64 != width {
+            return Err(LogError::MalformedBundle(path));
+        }
+        for entry in bundle_entries {
+            tree.append(leaf_hash(&entry))?;
+            entries.push(entry);
+        }
+    }
+    let root = tree.root(size)?;
+    if root != *checkpoint.hash() {
+        return Err(LogError::RootMismatch {
+            expected: checkpoint.hash().to_string(),
+            found: root.to_string(),
+        });
+    }
+    for tile in tlog_tiles::Tile::new_tiles(TILE_HEIGHT, 0, size) {
+        let (path, bytes) = get(&tile)?;
+        let expected = tile
+            .read_data(&tree)
+            .map_err(|error| LogError::Unreadable(error.to_string()))?;
+        if bytes != expected {
+            return Err(LogError::TileMismatch(path));
+        }
+    }
+    Ok(entries)
 }

@@ -27,7 +27,9 @@ pub fn operation_of(method: &Method, path: &str) -> Option<(String, &'static Val
         .iter()
         .filter_map(|(template, operations)| {
             let parts: Vec<&str> = template.split('/').collect();
-            if parts.len() != segments.len() {
+            // A tile's path (C2SP tlog-tiles) is one parameter of several segments, last.
+            let greedy = template.ends_with("/{tile}") && segments.len() > parts.len();
+            if parts.len() != segments.len() && !greedy {
                 return None;
             }
             let mut literal = 0;

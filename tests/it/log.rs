@@ -5,8 +5,8 @@
 use zhiyuan_domain::{LogEntry, TenantCode};
 use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::log::{
-    Checkpoint, Hash, LogError, MemoryTree, check_consistency, check_inclusion, entry_hash,
-    entry_of, open_checkpoint,
+    Checkpoint, Hash, LogError, MemoryTree, check_consistency, check_inclusion, check_tiles,
+    entry_hash, entry_of, open_checkpoint, tile_paths,
 };
 use zhiyuan_store::{LogHead, StoreError};
 
@@ -188,4 +188,134 @@ on_both_databases! {
         }
         assert_eq!(Hash(head.root), rebuilt.root(400).unwrap());
     }
+}
+
+on_both_databases! {
+    async fn an_auditor_rebuilds_the_log_from_its_tiles_and_checks_every_proof_over_http(node: &TestNode) {
+        let tenant = TenantCode::parse("421300").unwrap();
+        let origin = zhiyuan_app::log::origin(&node.app().settings.public_url, &tenant);
+        let ring = zhiyuan_keys::KeyRing::new(
+            &node.config.data_keys,
+            Some(node.config.data_dir.join("keys")),
+        )
+        .unwrap();
+        let store = node.store();
+        let now = node.app().clock.now();
+        // Before anything is appended the first tile does not exist yet.
+        node.download("/log/421300/tile/entries/000.p/1", None).await.assert_problem(404, "not_found");
+
+        let first: Vec<LogEntry> = (0..300).map(credential).collect();
+        store.append_to_log(&tenant, &first, now).await.unwrap();
+        let kept = node.download("/log/421300/checkpoint", None).await;
+        let rest: Vec<LogEntry> = (300..70_000).map(credential).collect();
+        store.append_to_log(&tenant, &rest, now).await.unwrap();
+        let latest = node.download("/log/421300/checkpoint", None).await;
+        // The key is made when the first checkpoint is signed.
+        let keys = [SigningKey::from_secret(&ring.signing_secret("421300").unwrap().secret).verifying_key()];
+        let kept = open_checkpoint(&kept.bytes, &origin, &keys).unwrap();
+        let latest = open_checkpoint(&latest.bytes, &origin, &keys).unwrap();
+        assert_eq!((kept.size(), latest.size()), (300, 70_000));
+
+        // Every tile, fetched as an auditor would, rebuilds the checkpoint's tree.
+        let mut tiles = std::collections::HashMap::new();
+        for path in tile_paths(latest.size()) {
+            let answer = node.download(&format!("/log/421300/{path}"), None).await;
+            assert_eq!(answer.status, 200, "{path}");
+            assert_eq!(answer.content_type, "application/octet-stream");
+            let cache = answer.headers["cache-control"].to_str().unwrap();
+            assert!(cache.contains("immutable"), "{path}: {cache}");
+            tiles.insert(path, answer.bytes);
+        }
+        // 70,000 entries: 273 full bundles and one of 112; 273 hashes of level 8, in a full
+        // tile and one of 17; one hash of level 16.
+        for path in ["tile/entries/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"] {
+            assert!(tiles.contains_key(path), "{path}");
+        }
+        let fetch = |path: &str| tiles.get(path).cloned().ok_or_else(|| "not fetched".to_owned());
+        let entries = check_tiles(&latest, fetch).unwrap();
+        assert_eq!(entries.len(), 70_000);
+        assert_eq!(entries[69_999], credential(69_999).to_bytes());
+
+        // A tile changed by one byte, a bundle cut short, or an entry swapped is caught.
+        let mut changed = tiles.clone();
+        changed.get_mut("tile/0/000").unwrap()[5] ^= 1;
+        assert_eq!(
+            check_tiles(&latest, |path: &str| Ok(changed[path].clone())).unwrap_err(),
+            LogError::TileMismatch("tile/0/000".into())
+        );
+        let mut short = tiles.clone();
+        short.get_mut("tile/entries/000").unwrap().pop();
+        assert_eq!(
+            check_tiles(&latest, |path: &str| Ok(short[path].clone())).unwrap_err(),
+            LogError::MalformedBundle("tile/entries/000".into())
+        );
+        let mut swapped = tiles.clone();
+        let other = credential(1_000_000).to_bytes();
+        let bundle = swapped.get_mut("tile/entries/100").unwrap();
+        bundle[2..2 + other.len()].copy_from_slice(&other);
+        assert!(matches!(
+            check_tiles(&latest, |path: &str| Ok(swapped[path].clone())).unwrap_err(),
+            LogError::RootMismatch { .. }
+        ));
+
+        // The inclusion of a credential, at the latest size and at the size of the kept
+        // checkpoint; the consistency of the kept checkpoint with the latest.
+        for (position, checkpoint) in [(0, &latest), (299, &latest), (69_999, &latest), (42, &kept)] {
+            let entry = credential(position);
+            let answer = node
+                .download(
+                    &format!("/log/421300/proof/inclusion?credential={}&size={}", entry.credential_id, checkpoint.size()),
+                    None,
+                )
+                .await;
+            assert_eq!(answer.status, 200, "{:?}", answer.body);
+            assert_eq!(answer.body["index"], position);
+            let proof: Vec<Hash> = answer.body["hashes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|hash| Hash(base64(hash).try_into().unwrap()))
+                .collect();
+            assert_eq!(base64(&answer.body["entry"]), entry.to_bytes());
+            check_inclusion(&proof, checkpoint.size(), *checkpoint.hash(), position, entry_hash(&entry)).unwrap();
+        }
+        let latest_only = node
+            .download(&format!("/log/421300/proof/inclusion?credential={}", credential(7).credential_id), None)
+            .await;
+        assert_eq!(latest_only.body["size"], 70_000);
+        let consistency = node.download("/log/421300/proof/consistency?from=300&to=70000", None).await;
+        assert_eq!(consistency.status, 200, "{:?}", consistency.body);
+        let proof: Vec<Hash> = consistency.body["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hash| Hash(base64(hash).try_into().unwrap()))
+            .collect();
+        check_consistency(&proof, &kept, &latest).unwrap();
+
+        // What the log does not hold is not found; what is not a tile or a size is refused.
+        for path in [
+            "/log/421300/tile/entries/x001/017",
+            "/log/421300/tile/0/x001/017.p/7",
+            "/log/421300/tile/2/000.p/2",
+            &format!("/log/421300/proof/inclusion?credential={}", credential(70_000).credential_id),
+            &format!("/log/421300/proof/inclusion?credential={}&size=100", credential(100).credential_id),
+            "/log/421300/proof/consistency?from=300&to=70001",
+            "/log/421300/proof/consistency?from=301&to=300",
+            "/log/420100/tile/0/000",
+        ] {
+            node.download(path, None).await.assert_problem(404, "not_found");
+        }
+        for path in ["/log/421300/tile/0/1", "/log/421300/tile/9/000", "/log/421300/tile/0/000.p/0", "/log/421300/tile/data/000"] {
+            node.download(path, None).await.assert_problem(400, "bad_path_parameter");
+        }
+        node.download("/log/421300/proof/consistency?from=x", None).await.assert_problem(400, "bad_query");
+    }
+}
+
+fn base64(value: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().unwrap())
+        .unwrap()
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod attacks;
 mod audit;
 mod bad_input;
+mod credentials;
 mod forms;
 mod keys;
 mod layers;

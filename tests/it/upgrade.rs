@@ -900,6 +900,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     expected.push((8, "projects"));
     expected.push((9, "service"));
     expected.push((10, "transparency_log"));
+    expected.push((11, "credentials"));
     assert_eq!(
         migrations,
         expected

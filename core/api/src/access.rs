@@ -48,8 +48,12 @@ impl RouteActions {
         Ok(RouteActions(actions))
     }
 
+    /// The action of a route by its method and axum template, whose catch-all parameters
+    /// (`{*tile}`) the OpenAPI document writes as plain ones (`{tile}`).
     pub fn get(&self, method: &Method, path: &str) -> Option<Action> {
-        self.0.get(&(method.clone(), path.to_owned())).copied()
+        self.0
+            .get(&(method.clone(), path.replace("{*", "{")))
+            .copied()
     }
 }
 

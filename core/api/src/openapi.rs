@@ -123,6 +123,13 @@ use crate::schemas::SchemaId;
         routes::service::certificate_pdf,
         routes::service::verify,
         routes::log::checkpoint,
+        routes::log::tile,
+        routes::log::inclusion_proof,
+        routes::log::consistency_proof,
+        routes::credentials::operator_did,
+        routes::credentials::tenant_did,
+        routes::credentials::own,
+        routes::credentials::list,
     ),
     components(schemas(
         Problem,
@@ -147,9 +154,14 @@ fn path_parameter(name: &str) -> Value {
             json!({ "type": "string", "pattern": zhiyuan_domain::CERTIFICATE_NUMBER_PATTERN,
             "description": "A certificate's number: the tenant, the year, its place in the register." })
         }
+        "tile" => json!({ "type": "string", "pattern": TILE_PATH_PATTERN,
+            "description": "A tile's path after `tile/`, as C2SP tlog-tiles writes it: the level (0 to 7) or `entries`, the index in groups of three digits, all but the last with an `x`, and `.p/<width>` for a partial tile." }),
         _ => json!({ "type": "string", "format": "uuid" }),
     }
 }
+
+/// Tile paths as C2SP tlog-tiles writes them, after `tile/`.
+const TILE_PATH_PATTERN: &str = r"^(entries|[0-7])/(x[0-9]{3}/){0,6}[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$";
 
 /// The problem answers an operation can give, by what it does.
 fn problem_statuses(public: bool, has_body: bool, action: Action) -> Vec<u16> {

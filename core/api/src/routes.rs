@@ -1,4 +1,5 @@
 pub(crate) mod accounts;
+pub(crate) mod credentials;
 pub(crate) mod health;
 pub(crate) mod log;
 pub(crate) mod policy;
@@ -50,6 +51,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/volunteers/me/card/qr", get(service::card_qr))
         .route("/volunteers/me/service-records", get(service::own_records))
         .route("/volunteers/me/notices", get(service::own_notices))
+        .route("/volunteers/me/credentials", get(credentials::own))
+        .route("/credentials", get(credentials::list))
         .route(
             "/volunteers/me/certificates",
             get(service::own_certificates).post(service::request_certificate),
@@ -201,7 +204,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(health::openapi))
         .route("/verify/{number}", get(service::verify))
+        .route("/.well-known/did.json", get(credentials::operator_did))
+        .route("/tenants/{tenant}/did.json", get(credentials::tenant_did))
         .route("/log/{tenant}/checkpoint", get(log::checkpoint))
+        .route("/log/{tenant}/tile/{*tile}", get(log::tile))
+        .route("/log/{tenant}/proof/inclusion", get(log::inclusion_proof))
+        .route(
+            "/log/{tenant}/proof/consistency",
+            get(log::consistency_proof),
+        )
         .route(
             "/api/v1/session",
             get(accounts::current_session)

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod certificates;
+pub mod credentials;
 pub mod directory;
 pub mod enrollments;
 pub mod imports;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zhiyuan_domain::Clock;
-use zhiyuan_domain::ports::{CardSigner, IdentityCheck, LogSigner, PolicyHost};
+use zhiyuan_domain::ports::{CardSigner, IdentityCheck, PolicyHost, RecordSigner};
 use zhiyuan_store::Store;
 
 pub use directory::Directory;
@@ -93,8 +94,9 @@ pub struct App {
     pub identity_check: Arc<dyn IdentityCheck>,
     /// Signs and opens volunteer cards' codes with the tenants' keys.
     pub cards: Arc<dyn CardSigner>,
-    /// Signs the checkpoints of each tenant's transparency log.
-    pub log_signer: Arc<dyn LogSigner>,
+    /// Signs the checkpoints of each tenant's transparency log, its credentials and the DID
+    /// documents of the tenants and the operator.
+    pub signer: Arc<dyn RecordSigner>,
     /// The CJK font certificates' PDFs embed; none where the node has none installed.
     pub pdf_font: Option<zhiyuan_forms::certificate::PdfFont>,
     pub passwords: Passwords,
@@ -112,7 +114,7 @@ impl App {
         clock: Arc<dyn Clock>,
         policies: Arc<dyn PolicyHost>,
         cards: Arc<dyn CardSigner>,
-        log_signer: Arc<dyn LogSigner>,
+        signer: Arc<dyn RecordSigner>,
         settings: Settings,
     ) -> App {
         App {
@@ -124,7 +126,7 @@ impl App {
             policies,
             identity_check: Arc::new(zhiyuan_domain::ports::ReviewerAttestation),
             cards,
-            log_signer,
+            signer,
             pdf_font: None,
             settings: Arc::new(settings),
             policy_changes: Arc::default(),

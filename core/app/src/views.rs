@@ -754,3 +754,53 @@ pub struct ProjectGrantsView {
     pub project_leads: Vec<Uuid>,
     pub scanners: Vec<Uuid>,
 }
+
+/// The proof that a credential is in a tenant's transparency log (RFC 9162, section 2.1.3):
+/// with the checkpoint of `size` entries, hashing the entry's leaf up through `hashes` gives
+/// the checkpoint's root.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InclusionProofView {
+    pub credential_id: String,
+    /// The entry's number in the log, from 0.
+    pub index: u64,
+    /// The size of the tree the proof is for.
+    pub size: u64,
+    /// The entry's bytes (the credential's id and digest, each on a line), base64.
+    pub entry: String,
+    /// The sibling hashes from the leaf up, base64.
+    pub hashes: Vec<String>,
+}
+
+/// The proof that a tenant's log at `from` entries is a prefix of the log at `to` entries
+/// (RFC 9162, section 2.1.4).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsistencyProofView {
+    pub from: u64,
+    pub to: u64,
+    /// The proof's hashes, base64.
+    pub hashes: Vec<String>,
+}
+
+/// A credential a tenant issued: a W3C Verifiable Credential 2.0 with its `eddsa-jcs-2022`
+/// proof, as signed (`docs/federation.md`), and what it is about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CredentialView {
+    /// The credential's id (`urn:uuid:...`), as in its log entry.
+    pub id: String,
+    pub kind: zhiyuan_domain::CredentialKind,
+    /// The volunteer registered, the service record or the certificate.
+    pub subject_id: Uuid,
+    pub issued_at: Timestamp,
+    /// The signed credential.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A volunteer's own credentials, and the salt of the commitment to their identity document
+/// that their registration credential carries (SHA-256 of the salt, the document's kind, `:`
+/// and its number), base64url: theirs to show whom they choose.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnCredentialsView {
+    pub items: Vec<CredentialView>,
+    pub identity_salt: Option<String>,
+}

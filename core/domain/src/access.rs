@@ -268,6 +268,13 @@ pub enum Action {
     ReadCertificatePdf,
     VerifyCertificate,
     ReadLogCheckpoint,
+    ReadLogTile,
+    ProveLogInclusion,
+    ProveLogConsistency,
+    ReadOperatorDid,
+    ReadTenantDid,
+    ListOwnCredentials,
+    ListCredentials,
 }
 
 /// Who an action is open to.
@@ -603,6 +610,16 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
     ),
     (Action::VerifyCertificate, &[Public]),
     (Action::ReadLogCheckpoint, &[Public]),
+    (Action::ReadLogTile, &[Public]),
+    (Action::ProveLogInclusion, &[Public]),
+    (Action::ProveLogConsistency, &[Public]),
+    (Action::ReadOperatorDid, &[Public]),
+    (Action::ReadTenantDid, &[Public]),
+    (Action::ListOwnCredentials, &[Volunteer]),
+    (
+        Action::ListCredentials,
+        &[Holder(OfficeAdmin), Holder(Auditor), Holder(Operator)],
+    ),
 ];
 
 stored_names!(Action {
@@ -706,6 +723,13 @@ stored_names!(Action {
     ReadCertificatePdf = "read_certificate_pdf",
     VerifyCertificate = "verify_certificate",
     ReadLogCheckpoint = "read_log_checkpoint",
+    ReadLogTile = "read_log_tile",
+    ProveLogInclusion = "prove_log_inclusion",
+    ProveLogConsistency = "prove_log_consistency",
+    ReadOperatorDid = "read_operator_did",
+    ReadTenantDid = "read_tenant_did",
+    ListOwnCredentials = "list_own_credentials",
+    ListCredentials = "list_credentials",
 });
 
 impl Action {

@@ -46,6 +46,23 @@ impl Timestamp {
             .map(Timestamp)
     }
 
+    /// RFC 3339 in UTC to the millisecond, e.g. `2026-11-29T02:12:00.000Z`: how signed
+    /// records write time, whoever reads them.
+    pub fn to_utc_rfc3339(self) -> String {
+        let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            utc.year(),
+            u8::from(utc.month()),
+            utc.day(),
+            utc.hour(),
+            utc.minute(),
+            utc.second(),
+            utc.millisecond()
+        )
+    }
+
     /// RFC 3339 in China Standard Time, e.g. `2026-11-29T10:12:00.000+08:00`.
     pub fn to_shanghai_rfc3339(self) -> String {
         let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)

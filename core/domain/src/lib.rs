@@ -42,7 +42,7 @@ pub use error::{InvalidInput, Rule};
 pub use geo::{CoordinateSystem, Coordinates};
 pub use identity::{Gender, IdDocumentKind, IdNumber, ResidentIdFacts, mask, resident_birth_date};
 pub use localized::LocalizedName;
-pub use log::LogEntry;
+pub use log::{CredentialKind, LogEntry};
 pub use project::{
     Acceptance, EnrollmentStatus, GuardianConsent, GuardianConsentInput, MinorsPolicy, NeedPost,
     NeedPoster, NeedStatus, NewNeed, NewProject, NewShift, PlaceInput, ProjectContext,

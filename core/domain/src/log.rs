@@ -20,3 +20,23 @@ impl LogEntry {
         format!("{}\n{digest}\n", self.credential_id).into_bytes()
     }
 }
+
+/// What a credential attests.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// A volunteer registered by real name and verified by the tenant.
+    Registration,
+    /// One entry of a volunteer's service time.
+    ServiceRecord,
+    /// A certificate of service the tenant issued.
+    Certificate,
+}
+
+crate::stored::stored_names!(CredentialKind {
+    Registration = "registration",
+    ServiceRecord = "service_record",
+    Certificate = "certificate",
+});

@@ -553,10 +553,38 @@ impl IdentityCheck for ReviewerAttestation {
     }
 }
 
-/// Signs a tenant's log checkpoints with its current signing key, as C2SP signed notes (see
-/// `docs/federation.md`). The node's binary fills it with federation's notes; core knows
-/// nothing of signatures.
-pub trait LogSigner: Send + Sync {
+/// Who signs a document: a tenant with its key, or the node's operator with the node's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Signer {
+    Tenant(crate::TenantCode),
+    Operator,
+}
+
+impl Signer {
+    /// Where the signer's keys are kept: the tenant's code, or the node's reserved realm.
+    pub fn realm(&self) -> &str {
+        match self {
+            Signer::Tenant(tenant) => tenant.as_str(),
+            Signer::Operator => "node",
+        }
+    }
+}
+
+/// A signer's public keys as the node holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerKeys {
+    /// The version that signs now.
+    pub current: u32,
+    /// Every version, oldest first, with its public key as a Multikey (`z6Mk...`).
+    pub versions: Vec<(u32, String)>,
+}
+
+/// What the tenants and the node's operator sign for others to check (`docs/federation.md`):
+/// the checkpoints of each tenant's transparency log as C2SP signed notes, and documents
+/// (credentials, DID documents) with W3C Data Integrity proofs of the `eddsa-jcs-2022`
+/// cryptosuite. The node's binary fills it with federation's code; core knows nothing of
+/// signatures.
+pub trait RecordSigner: Send + Sync {
     /// The signed note of the checkpoint of the log named `origin` at `size` entries and
     /// `root`.
     fn sign_checkpoint(
@@ -565,6 +593,18 @@ pub trait LogSigner: Send + Sync {
         origin: &str,
         size: u64,
         root: [u8; 32],
+    ) -> Result<String, String>;
+
+    /// The signer's keys.
+    fn keys(&self, signer: &Signer) -> Result<SignerKeys, String>;
+    /// The JSON document `document` with a proof by the signer's current key, named
+    /// `<did>#key-<version>`, made at `at`; answered in its canonical form (RFC 8785).
+    fn secure(
+        &self,
+        signer: &Signer,
+        did: &str,
+        document: &str,
+        at: crate::Timestamp,
     ) -> Result<String, String>;
 }
 

@@ -7,6 +7,7 @@ use zhiyuan_domain::{Actor, AuditAction, IdDocumentKind, TenantCode, Timestamp};
 use zhiyuan_keys::DataKeys;
 
 use crate::audit::{AuditRecord, record};
+use crate::credentials::SALT_PURPOSE;
 use crate::rows::{enumerated, text};
 use crate::volunteers::document_index;
 use crate::{Store, StoreError};
@@ -90,7 +91,8 @@ impl Store {
         let new = self.keys.stage_data_key(tenant.as_str())?;
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
-            "SELECT id, id_kind, id_number_sealed FROM volunteers WHERE tenant_code = $1",
+            "SELECT id, id_kind, id_number_sealed, commitment_salt_sealed FROM volunteers \
+             WHERE tenant_code = $1",
         )
         .bind(tenant.as_str())
         .fetch_all(&mut *tx)
@@ -102,14 +104,23 @@ impl Store {
                 .open(tenant.as_str(), "id_number", &sealed)
                 .map_err(|_| StoreError::Corrupt(format!("sealed id_number of volunteer {id}")))?;
             let kind = enumerated(row, "id_kind", IdDocumentKind::from_db)?;
+            // The salt of the identity commitment in the volunteer's registration credential.
+            let salt = row
+                .try_get::<Option<Vec<u8>>, _>("commitment_salt_sealed")?
+                .map(|sealed| {
+                    old.open(tenant.as_str(), SALT_PURPOSE, &sealed)
+                        .map_err(|_| StoreError::Corrupt(format!("sealed salt of volunteer {id}")))
+                })
+                .transpose()?;
             sqlx::query(
-                "UPDATE volunteers SET id_number_sealed = $1, id_number_index = $2 \
-                 WHERE tenant_code = $3 AND id = $4",
+                "UPDATE volunteers SET id_number_sealed = $1, id_number_index = $2, \
+                 commitment_salt_sealed = $5 WHERE tenant_code = $3 AND id = $4",
             )
             .bind(new.seal(tenant.as_str(), "id_number", &number))
             .bind(hex::encode(document_index(&new, kind, &number)))
             .bind(tenant.as_str())
             .bind(&id)
+            .bind(salt.map(|salt| new.seal(tenant.as_str(), SALT_PURPOSE, &salt)))
             .execute(&mut *tx)
             .await?;
         }

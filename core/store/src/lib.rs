@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod credentials;
 mod error;
 mod import;
 mod keys;
@@ -32,9 +33,13 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
 pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
+pub use credentials::{
+    NewCredential, SigningKeyRecord, StoredCredential, Unissued, UnissuedRegistration,
+    identity_commitment,
+};
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
-pub use log::LogHead;
+pub use log::{LogHead, TILE_HEIGHT, TILE_WIDTH};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use projects::{
     EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord, ProjectSettings,

@@ -18,6 +18,11 @@ use crate::{Backend, Store, StoreError};
 /// Rows of one multi-row insert (SQLite allows 32,766 parameters; entries take five each).
 const ROWS_PER_INSERT: usize = 1_000;
 
+/// The height of the tiles the log is served in (C2SP tlog-tiles): 256 hashes a tile.
+pub const TILE_HEIGHT: u8 = 8;
+/// Hashes, or entries, in a full tile.
+pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
+
 /// A log's tree as last appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogHead {
@@ -80,94 +85,9 @@ impl Store {
         at: Timestamp,
     ) -> Result<LogHead, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO log_heads (tenant_code, size, root, updated_at) VALUES ($1, 0, $2, $3) \
-             ON CONFLICT (tenant_code) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(tlog_tiles::EMPTY_HASH.0.to_vec())
-        .bind(at.unix_millis())
-        .execute(&mut *tx)
-        .await?;
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
-        let head = sqlx::query(&format!(
-            "SELECT size FROM log_heads WHERE tenant_code = $1{lock}"
-        ))
-        .bind(tenant.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        let before = int(&head, "size")? as u64;
-        let mut hashes = Hashes::default();
-        let frontier = tlog_tiles::sub_tree_index(0, before, vec![]);
-        for (index, value) in read_hashes(&mut tx, tenant, &frontier).await? {
-            hashes.0.insert(index, value);
-        }
-        let mut written = Vec::new();
-        let mut size = before;
-        for entry in entries {
-            let leaf = tlog_tiles::record_hash(&entry.to_bytes());
-            let stored = tlog_tiles::stored_hashes_for_record_hash(size, leaf, &hashes)
-                .map_err(tree_error)?;
-            let first = tlog_tiles::stored_hash_index(0, size);
-            for (offset, value) in stored.into_iter().enumerate() {
-                hashes.0.insert(first + offset as u64, value);
-                written.push((first + offset as u64, value));
-            }
-            size += 1;
-        }
-        let root = tlog_tiles::tree_hash(size, &hashes).map_err(tree_error)?;
-        for (chunk_at, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|row| {
-                    let base = 3 + 3 * row;
-                    format!("($1, ${base}, ${}, ${}, $2)", base + 1, base + 2)
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO log_entries (tenant_code, position, credential_id, digest, \
-                 appended_at) VALUES {}",
-                values.join(", ")
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(tenant.as_str())
-                .bind(at.unix_millis());
-            for (row, entry) in chunk.iter().enumerate() {
-                let position = before + (chunk_at * ROWS_PER_INSERT + row) as u64;
-                query = query
-                    .bind(position as i64)
-                    .bind(entry.credential_id.as_str())
-                    .bind(entry.digest.to_vec());
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in written.chunks(ROWS_PER_INSERT) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|row| format!("($1, ${}, ${})", 2 + 2 * row, 3 + 2 * row))
-                .collect();
-            let sql = format!(
-                "INSERT INTO log_hashes (tenant_code, stored_index, hash) VALUES {}",
-                values.join(", ")
-            );
-            let mut query = sqlx::query(&sql).bind(tenant.as_str());
-            for (index, value) in chunk {
-                query = query.bind(*index as i64).bind(value.0.to_vec());
-            }
-            query.execute(&mut *tx).await?;
-        }
-        sqlx::query(
-            "UPDATE log_heads SET size = $2, root = $3, updated_at = $4 WHERE tenant_code = $1",
-        )
-        .bind(tenant.as_str())
-        .bind(size as i64)
-        .bind(root.0.to_vec())
-        .bind(at.unix_millis())
-        .execute(&mut *tx)
-        .await?;
+        let head = append_entries(&mut tx, self.backend, tenant, entries, at).await?;
         tx.commit().await?;
-        Ok(LogHead { size, root: root.0 })
+        Ok(head)
     }
 
     /// The tenant's log as last appended; an empty tree before the first entry.
@@ -212,6 +132,74 @@ impl Store {
         ))
     }
 
+    /// The `width` hashes of one tile of the tree (C2SP tlog-tiles, height 8): the hashes of
+    /// level `8 * level` from position `256 * index` on, 32 bytes each. Not found unless the
+    /// tree as last appended holds all of them: a tile, once served, never changes.
+    pub async fn log_tile(
+        &self,
+        tenant: &TenantCode,
+        level: u8,
+        index: u64,
+        width: u32,
+    ) -> Result<Vec<u8>, StoreError> {
+        let height = level.checked_mul(TILE_HEIGHT).ok_or(StoreError::NotFound)?;
+        let first = index.checked_mul(TILE_WIDTH).ok_or(StoreError::NotFound)?;
+        let end = first
+            .checked_add(u64::from(width))
+            .ok_or(StoreError::NotFound)?;
+        let covered = (u128::from(end)) << height;
+        let head = self.log_head(tenant).await?;
+        if width == 0 || u64::from(width) > TILE_WIDTH || covered > u128::from(head.size) {
+            return Err(StoreError::NotFound);
+        }
+        let indexes: Vec<u64> = (first..end)
+            .map(|position| tlog_tiles::stored_hash_index(height, position))
+            .collect();
+        let mut connection = self.pool.acquire().await?;
+        let mut hashes = Hashes::default();
+        for (index, value) in read_hashes(&mut connection, tenant, &indexes).await? {
+            hashes.0.insert(index, value);
+        }
+        let tile = tlog_tiles::Tile::new(TILE_HEIGHT, level, index, width, false);
+        tile.read_data(&hashes).map_err(tree_error)
+    }
+
+    /// Entries `from` to `to` (excluded) of the tenant's log, in order; not found unless the
+    /// tree as last appended holds all of them.
+    pub async fn log_entries(
+        &self,
+        tenant: &TenantCode,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let head = self.log_head(tenant).await?;
+        if from >= to || to > head.size {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT credential_id, digest FROM log_entries \
+             WHERE tenant_code = $1 AND position >= $2 AND position < $3 ORDER BY position",
+        )
+        .bind(tenant.as_str())
+        .bind(from as i64)
+        .bind(to as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.len() as u64 != to - from {
+            return Err(StoreError::Corrupt(format!(
+                "the log of {tenant} is missing entries between {from} and {to}"
+            )));
+        }
+        rows.iter()
+            .map(|row| {
+                Ok(LogEntry {
+                    credential_id: text(row, "credential_id")?,
+                    digest: hash(row, "digest")?.0,
+                })
+            })
+            .collect()
+    }
+
     /// The proof that entry `position` is in the tree of `size` entries (at most the head's).
     pub async fn log_inclusion_proof(
         &self,
@@ -251,6 +239,116 @@ impl Store {
         let proof = proof.run(&hashes).map_err(tree_error)?;
         Ok(proof.into_iter().map(|hash| hash.0).collect())
     }
+}
+
+/// Takes the tenant's log for this transaction (its head's row, made at the first append, is
+/// locked on PostgreSQL; SQLite's writers take turns) and answers its size.
+pub(crate) async fn lock_head(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: &TenantCode,
+    at: Timestamp,
+) -> Result<u64, StoreError> {
+    sqlx::query(
+        "INSERT INTO log_heads (tenant_code, size, root, updated_at) VALUES ($1, 0, $2, $3) \
+         ON CONFLICT (tenant_code) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(tlog_tiles::EMPTY_HASH.0.to_vec())
+    .bind(at.unix_millis())
+    .execute(&mut *tx)
+    .await?;
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let head = sqlx::query(&format!(
+        "SELECT size FROM log_heads WHERE tenant_code = $1{lock}"
+    ))
+    .bind(tenant.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(int(&head, "size")? as u64)
+}
+
+/// Appends entries to the tenant's log within a write transaction and answers the new head.
+/// The log is taken first (`lock_head`); a caller that must read before it appends takes it
+/// itself beforehand, which this repeats harmlessly.
+pub(crate) async fn append_entries(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: &TenantCode,
+    entries: &[LogEntry],
+    at: Timestamp,
+) -> Result<LogHead, StoreError> {
+    let before = lock_head(tx, backend, tenant, at).await?;
+    let mut hashes = Hashes::default();
+    let frontier = tlog_tiles::sub_tree_index(0, before, vec![]);
+    for (index, value) in read_hashes(tx, tenant, &frontier).await? {
+        hashes.0.insert(index, value);
+    }
+    let mut written = Vec::new();
+    let mut size = before;
+    for entry in entries {
+        let leaf = tlog_tiles::record_hash(&entry.to_bytes());
+        let stored =
+            tlog_tiles::stored_hashes_for_record_hash(size, leaf, &hashes).map_err(tree_error)?;
+        let first = tlog_tiles::stored_hash_index(0, size);
+        for (offset, value) in stored.into_iter().enumerate() {
+            hashes.0.insert(first + offset as u64, value);
+            written.push((first + offset as u64, value));
+        }
+        size += 1;
+    }
+    let root = tlog_tiles::tree_hash(size, &hashes).map_err(tree_error)?;
+    for (chunk_at, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let base = 3 + 3 * row;
+                format!("($1, ${base}, ${}, ${}, $2)", base + 1, base + 2)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO log_entries (tenant_code, position, credential_id, digest, \
+             appended_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(at.unix_millis());
+        for (row, entry) in chunk.iter().enumerate() {
+            let position = before + (chunk_at * ROWS_PER_INSERT + row) as u64;
+            query = query
+                .bind(position as i64)
+                .bind(entry.credential_id.as_str())
+                .bind(entry.digest.to_vec());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    for chunk in written.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| format!("($1, ${}, ${})", 2 + 2 * row, 3 + 2 * row))
+            .collect();
+        let sql = format!(
+            "INSERT INTO log_hashes (tenant_code, stored_index, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(tenant.as_str());
+        for (index, value) in chunk {
+            query = query.bind(*index as i64).bind(value.0.to_vec());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "UPDATE log_heads SET size = $2, root = $3, updated_at = $4 WHERE tenant_code = $1",
+    )
+    .bind(tenant.as_str())
+    .bind(size as i64)
+    .bind(root.0.to_vec())
+    .bind(at.unix_millis())
+    .execute(&mut *tx)
+    .await?;
+    Ok(LogHead { size, root: root.0 })
 }
 
 /// A proof the log serves.

@@ -52,6 +52,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "transparency_log",
         include_str!("../migrations/sqlite/0010_transparency_log.sql"),
     ),
+    (
+        11,
+        "credentials",
+        include_str!("../migrations/sqlite/0011_credentials.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -116,6 +121,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "transparency_log",
         include_str!("../migrations/postgres/0010_transparency_log.sql"),
+    ),
+    (
+        11,
+        "credentials",
+        include_str!("../migrations/postgres/0011_credentials.sql"),
     ),
 ];
 

@@ -268,7 +268,7 @@ pub enum CertificatesOf {
     Tenant,
 }
 
-const RECORD_COLUMNS: &str = "r.id, r.volunteer_id, r.team_id, r.project_id, r.shift_id, \
+pub(crate) const RECORD_COLUMNS: &str = "r.id, r.volunteer_id, r.team_id, r.project_id, r.shift_id, \
     r.region_code, r.started_at, r.ended_at, r.minutes, r.content, r.kind, r.card, r.card_serial, \
     r.corrects, r.reason, r.recorded_at, r.recorded_by, r.recorded_by_name, \
     (SELECT c.id FROM service_records c WHERE c.tenant_code = r.tenant_code AND c.corrects = r.id) \
@@ -285,7 +285,7 @@ const ATTENDANCE_COLUMNS: &str = "id, shift_id, project_id, volunteer_id, checke
 const DISPUTE_COLUMNS: &str = "id, record_id, volunteer_id, team_id, status, claim, \
     claimed_minutes, answer, answered_at, settlement, settled_at, opened_at";
 
-const CERTIFICATE_COLUMNS: &str = "id, number, volunteer_id, team_id, period_from, period_to, \
+pub(crate) const CERTIFICATE_COLUMNS: &str = "id, number, volunteer_id, team_id, period_from, period_to, \
     purpose, status, requested_at, facts, issued_at, revoked_at, revocation_reason";
 
 /// The condition of an entry in force: nothing replaced it.
@@ -1830,7 +1830,10 @@ async fn insert_notice(
     Ok(())
 }
 
-fn optional_timestamp(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+pub(crate) fn optional_timestamp(
+    row: &AnyRow,
+    column: &str,
+) -> Result<Option<Timestamp>, StoreError> {
     Ok(sqlx::Row::try_get::<Option<i64>, _>(row, column)?.map(Timestamp::from_unix_millis))
 }
 
@@ -1884,7 +1887,7 @@ fn attendance(row: &AnyRow) -> Result<Attendance, StoreError> {
     })
 }
 
-fn service_record(row: &AnyRow) -> Result<ServiceRecord, StoreError> {
+pub(crate) fn service_record(row: &AnyRow) -> Result<ServiceRecord, StoreError> {
     Ok(ServiceRecord {
         id: uuid(row, "id")?,
         volunteer_id: uuid(row, "volunteer_id")?,
@@ -1931,7 +1934,7 @@ fn dispute(row: &AnyRow) -> Result<Dispute, StoreError> {
     })
 }
 
-fn certificate(row: &AnyRow) -> Result<ServiceCertificate, StoreError> {
+pub(crate) fn certificate(row: &AnyRow) -> Result<ServiceCertificate, StoreError> {
     Ok(ServiceCertificate {
         id: uuid(row, "id")?,
         number: optional_text(row, "number")?

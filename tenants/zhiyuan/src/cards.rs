@@ -1,27 +1,31 @@
-//! What each tenant's signing key signs for core: the codes of volunteer cards (the port
-//! `CardSigner`, filled with federation's COSE envelope) and the checkpoints of its
-//! transparency log (the port `LogSigner`, C2SP signed notes). Keys are read from the key ring
-//! once a tenant's first card or checkpoint is signed or a card scanned, every version of them,
-//! so that cards signed before a rotation still scan.
+//! What the signing keys sign for core: with each tenant's, the codes of volunteer cards (the
+//! port `CardSigner`, filled with federation's COSE envelope), the checkpoints of its
+//! transparency log (C2SP signed notes) and its credentials (Data Integrity proofs); with the
+//! operator's, the tenants' DID documents (the port `RecordSigner`). Keys are read from the key
+//! ring once a signer first signs or a card is scanned, every version of them, so that cards
+//! signed before a rotation still scan; the node signs with a rotated key once restarted.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use zhiyuan_domain::ports::{CardSigner, LogSigner};
+use zhiyuan_domain::ports::{CardSigner, RecordSigner, Signer, SignerKeys};
 use zhiyuan_domain::{CardKind, CardToken, Rule, TenantCode, Timestamp, VolunteerNumber};
 use zhiyuan_federation::card::{CardCode, CardError, ScannedCard, seal};
+use zhiyuan_federation::data_integrity::{ProofOptions, add_proof, canonical_text};
 use zhiyuan_federation::{SigningKey, VerifyingKey};
 use zhiyuan_keys::KeyRing;
 
-/// A tenant's keys: the one that signs, and every version that verifies.
+/// A signer's keys: the one that signs, and every version that verifies.
 struct TenantKeys {
+    version: u32,
     signing: SigningKey,
-    verifying: Vec<VerifyingKey>,
+    verifying: Vec<(u32, VerifyingKey)>,
 }
 
 pub struct TenantCards {
     ring: KeyRing,
-    keys: RwLock<HashMap<TenantCode, Arc<TenantKeys>>>,
+    /// By realm: a tenant's code, or the node's.
+    keys: RwLock<HashMap<String, Arc<TenantKeys>>>,
 }
 
 impl TenantCards {
@@ -33,28 +37,38 @@ impl TenantCards {
     }
 
     fn keys(&self, tenant: &TenantCode) -> Result<Arc<TenantKeys>, String> {
-        if let Some(keys) = self.keys.read().expect("not poisoned").get(tenant) {
+        self.realm_keys(tenant.as_str())
+    }
+
+    fn realm_keys(&self, realm: &str) -> Result<Arc<TenantKeys>, String> {
+        if let Some(keys) = self.keys.read().expect("not poisoned").get(realm) {
             return Ok(keys.clone());
         }
-        let signing = SigningKey::from_secret(
-            &self
-                .ring
-                .signing_secret(tenant.as_str())
-                .map_err(|error| format!("signing key of {tenant}: {error}"))?
-                .secret,
-        );
+        let current = self
+            .ring
+            .signing_secret(realm)
+            .map_err(|error| format!("signing key of {realm}: {error}"))?;
         let verifying = self
             .ring
-            .signing_secrets(tenant.as_str())
-            .map_err(|error| format!("signing keys of {tenant}: {error}"))?
+            .signing_secrets(realm)
+            .map_err(|error| format!("signing keys of {realm}: {error}"))?
             .iter()
-            .map(|version| SigningKey::from_secret(&version.secret).verifying_key())
+            .map(|version| {
+                (
+                    version.version,
+                    SigningKey::from_secret(&version.secret).verifying_key(),
+                )
+            })
             .collect();
-        let keys = Arc::new(TenantKeys { signing, verifying });
+        let keys = Arc::new(TenantKeys {
+            version: current.version,
+            signing: SigningKey::from_secret(&current.secret),
+            verifying,
+        });
         self.keys
             .write()
             .expect("not poisoned")
-            .insert(tenant.clone(), keys.clone());
+            .insert(realm.to_owned(), keys.clone());
         Ok(keys)
     }
 }
@@ -100,12 +114,12 @@ impl CardSigner for TenantCards {
             return Err(Rule::CardCodeOtherTenant);
         }
         let keys = self.keys(tenant).map_err(|_| Rule::CardCodeForged)?;
-        let code = scanned
-            .verify(&keys.verifying)
-            .map_err(|error| match error {
-                CardError::Format => Rule::CardTokenFormat,
-                CardError::Forged => Rule::CardCodeForged,
-            })?;
+        let verifying: Vec<VerifyingKey> =
+            keys.verifying.iter().map(|(_, key)| key.clone()).collect();
+        let code = scanned.verify(&verifying).map_err(|error| match error {
+            CardError::Format => Rule::CardTokenFormat,
+            CardError::Forged => Rule::CardCodeForged,
+        })?;
         let millis = |seconds: i64| Timestamp::from_unix_millis(seconds.saturating_mul(1000));
         let kind = match (code.token_id, code.expires_at, code.card_serial) {
             (Some(token_id), Some(expires_at), None) => CardKind::App {
@@ -124,7 +138,7 @@ impl CardSigner for TenantCards {
     }
 }
 
-impl LogSigner for TenantCards {
+impl RecordSigner for TenantCards {
     fn sign_checkpoint(
         &self,
         tenant: &TenantCode,
@@ -140,5 +154,37 @@ impl LogSigner for TenantCards {
             &keys.signing,
         )
         .map_err(|error| format!("checkpoint of {origin}: {error}"))
+    }
+
+    fn keys(&self, signer: &Signer) -> Result<SignerKeys, String> {
+        let keys = self.realm_keys(signer.realm())?;
+        Ok(SignerKeys {
+            current: keys.version,
+            versions: keys
+                .verifying
+                .iter()
+                .map(|(version, key)| (*version, key.to_multibase()))
+                .collect(),
+        })
+    }
+
+    fn secure(
+        &self,
+        signer: &Signer,
+        did: &str,
+        document: &str,
+        at: Timestamp,
+    ) -> Result<String, String> {
+        let keys = self.realm_keys(signer.realm())?;
+        let document: serde_json::Value =
+            serde_json::from_str(document).map_err(|error| error.to_string())?;
+        let options = ProofOptions {
+            created: at.to_utc_rfc3339(),
+            verification_method: format!("{did}#key-{}", keys.version),
+            proof_purpose: "assertionMethod".into(),
+        };
+        let secured =
+            add_proof(&document, &options, &keys.signing).map_err(|error| error.to_string())?;
+        canonical_text(&secured).map_err(|error| error.to_string())
     }
 }

@@ -2,6 +2,7 @@
 //! API together. Nothing else in the workspace reads configuration, the environment or the
 //! system clock.
 
+pub mod audit;
 mod cards;
 pub mod config;
 mod connections;
@@ -188,9 +189,15 @@ impl Node {
         };
         let state = AppState::new(app.clone(), api_config)
             .map_err(|e| anyhow::anyhow!("starting the API: {e}"))?;
+        for signer in zhiyuan_app::credentials::signers(&app).await? {
+            zhiyuan_app::credentials::publish_keys(&app, &signer)
+                .await
+                .map_err(|error| anyhow::anyhow!("publishing the keys of {signer:?}: {error}"))?;
+        }
         let (stop, stopped) = watch::channel(false);
         let background = vec![
             policy::keep_policies_current(app.clone(), policies.clone(), stopped.clone()),
+            tokio::spawn(issue_credentials(app.clone(), stopped.clone())),
             tokio::spawn(maintain(app.clone(), stopped)),
         ];
         let metrics = match config.metrics_listen {
@@ -321,6 +328,63 @@ async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot settle attendances without a check-out"),
+        }
+    }
+}
+
+/// Credentials of each kind a tenant's round issues at most.
+const ISSUE_BATCH: u32 = 2_000;
+
+/// Issues credentials for what each tenant decided, recorded or issued, in rounds a second
+/// apart, until the node stops: each round appends at most one batch to a tenant's log, so a
+/// log gains a new checkpoint at most once a second, and a round that finds a tenant busy
+/// (a full batch) takes the rest in the next.
+async fn issue_credentials(app: App, mut stop: watch::Receiver<bool>) {
+    use zhiyuan_app::credentials::{issue_pending, publish_keys};
+    use zhiyuan_domain::ports::Signer;
+    let mut since: std::collections::HashMap<
+        zhiyuan_domain::TenantCode,
+        zhiyuan_domain::Timestamp,
+    > = std::collections::HashMap::new();
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let tenants = match app.store.tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list tenants to issue credentials");
+                continue;
+            }
+        };
+        for tenant in tenants {
+            let from = match since.get(&tenant.code) {
+                Some(from) => *from,
+                None => {
+                    // A tenant added since the node started: its keys are published first.
+                    if let Err(error) =
+                        publish_keys(&app, &Signer::Tenant(tenant.code.clone())).await
+                    {
+                        tracing::warn!(tenant = %tenant.code, %error, "cannot publish signing keys");
+                        continue;
+                    }
+                    zhiyuan_domain::Timestamp::from_unix_millis(0)
+                }
+            };
+            match issue_pending(&app, &tenant.code, from, ISSUE_BATCH).await {
+                Ok(round) => {
+                    since.insert(tenant.code.clone(), round.next_since);
+                    if round.issued > 0 {
+                        tracing::info!(tenant = %tenant.code, issued = round.issued, log_size = round.log_size, "credentials issued");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant.code, %error, "cannot issue credentials")
+                }
+            }
         }
     }
 }

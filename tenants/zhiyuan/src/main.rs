@@ -60,6 +60,20 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
+    /// Verify every credential in FILE (one credential, a list, or a node's answer listing
+    /// them) offline, against the DID documents of their issuers: the proof, the key, and the
+    /// key's validity when the credential was signed. With --operator, each issuer's DID
+    /// document must also carry a proof by one of those operators. Exits non-zero when any
+    /// credential is refused.
+    Verify {
+        file: PathBuf,
+        /// A tenant's DID document (`/tenants/<code>/did.json`), as many as there are issuers.
+        #[arg(long = "did", required = true)]
+        dids: Vec<PathBuf>,
+        /// An operator's DID document (`/.well-known/did.json`) the auditor trusts.
+        #[arg(long = "operator")]
+        operators: Vec<PathBuf>,
+    },
     /// Walk each tenant's audit trail (or one tenant's) from its first event and name the first
     /// event that was changed, removed or moved. Exits non-zero when a trail is broken.
     Check {
@@ -162,11 +176,19 @@ enum KeysCommand {
         #[arg(long)]
         tenant: String,
     },
-    /// Add a version of a tenant's signing key; older versions stay to verify what they signed.
+    /// Add a version of a tenant's signing key (or, with --operator, of the operator's); older
+    /// versions stay to verify what they signed. The node signs with the new version from its
+    /// next start, which closes the old version's window in the DID document.
     #[command(alias = "rotate-signing")]
     Rotate {
+        #[arg(
+            long,
+            required_unless_present = "operator",
+            conflicts_with = "operator"
+        )]
+        tenant: Option<String>,
         #[arg(long)]
-        tenant: String,
+        operator: bool,
     },
 }
 
@@ -408,12 +430,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys(KeysCommand::Rotate { tenant }) => {
-            let tenant = parse_tenant(&tenant)?;
-            let signing = config.key_ring()?.rotate_signing_secret(tenant.as_str())?;
+        Command::Keys(KeysCommand::Rotate { tenant, .. }) => {
+            let signer = match tenant {
+                Some(tenant) => zhiyuan_domain::ports::Signer::Tenant(parse_tenant(&tenant)?),
+                None => zhiyuan_domain::ports::Signer::Operator,
+            };
+            let signing = config.key_ring()?.rotate_signing_secret(signer.realm())?;
             let key = zhiyuan_federation::SigningKey::from_secret(&signing.secret);
             println!(
-                "{tenant}: signing key version {} {}",
+                "{}: signing key version {} {}; restart the node to sign with it",
+                signer.realm(),
                 signing.version,
                 key.verifying_key().to_multibase()
             );
@@ -490,6 +516,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             if generated {
                 println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify {
+            file,
+            dids,
+            operators,
+        }) => {
+            let report = zhiyuan::audit::verify_file(&file, &dids, &operators)?;
+            for (id, result) in &report.results {
+                match result {
+                    Ok(verified) => println!("verified {id} (issued by {})", verified.issuer),
+                    Err(error) => println!("REFUSED {id}: {error}"),
+                }
+            }
+            println!(
+                "{} credentials: {} verified, {} refused",
+                report.results.len(),
+                report.results.len() - report.refused(),
+                report.refused()
+            );
+            if report.refused() > 0 {
+                std::process::exit(1);
             }
             Ok(())
         }

@@ -1,0 +1,58 @@
+-- Signed records (federation). Each signer's keys as published in its DID document: the
+-- tenant's, and the node operator's under the reserved realm 'node'; a version is valid from
+-- when the node first signed with it until the next version took over, and records it signed
+-- within that window verify for ever. The credentials each tenant issued (W3C Verifiable
+-- Credentials with their proofs), one for each registration, service record and certificate,
+-- each appended to the tenant's transparency log in the same transaction. The salt of a
+-- registration's identity commitment is sealed with the tenant's data key: with it and the
+-- credential anyone could test guesses of the identity number.
+
+CREATE TABLE signing_keys (
+    tenant_code TEXT NOT NULL REFERENCES tenants (code),
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    public_key  TEXT NOT NULL,
+    valid_from  INTEGER NOT NULL,
+    valid_until INTEGER,
+    PRIMARY KEY (tenant_code, version),
+    UNIQUE (public_key),
+    CHECK (valid_until IS NULL OR valid_until >= valid_from)
+);
+
+CREATE TABLE credentials (
+    tenant_code   TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('registration', 'service_record', 'certificate')),
+    subject_id    TEXT NOT NULL,
+    volunteer_id  TEXT NOT NULL,
+    document      TEXT NOT NULL,
+    issued_at     INTEGER NOT NULL,
+    PRIMARY KEY (tenant_code, id),
+    UNIQUE (tenant_code, kind, subject_id),
+    FOREIGN KEY (tenant_code, volunteer_id) REFERENCES volunteers (tenant_code, id)
+);
+CREATE INDEX credentials_of_volunteer ON credentials (tenant_code, volunteer_id, issued_at);
+CREATE INDEX credentials_by_time ON credentials (tenant_code, issued_at, id);
+
+CREATE TRIGGER signing_keys_retired_only BEFORE UPDATE ON signing_keys
+WHEN NOT (OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL
+          AND NEW.public_key = OLD.public_key AND NEW.valid_from = OLD.valid_from
+          AND NEW.version = OLD.version AND NEW.tenant_code = OLD.tenant_code)
+BEGIN
+    SELECT RAISE(ABORT, 'signed records are append-only: a key is only ever retired');
+END;
+CREATE TRIGGER signing_keys_fixed_delete BEFORE DELETE ON signing_keys
+BEGIN
+    SELECT RAISE(ABORT, 'signed records are append-only: a key is only ever retired');
+END;
+CREATE TRIGGER credentials_fixed_update BEFORE UPDATE ON credentials
+BEGIN
+    SELECT RAISE(ABORT, 'signed records are append-only');
+END;
+CREATE TRIGGER credentials_fixed_delete BEFORE DELETE ON credentials
+BEGIN
+    SELECT RAISE(ABORT, 'signed records are append-only');
+END;
+
+-- The salt of each volunteer's identity commitment, sealed like the number it commits to and
+-- resealed with it when the data key is rotated.
+ALTER TABLE volunteers ADD COLUMN commitment_salt_sealed BLOB;

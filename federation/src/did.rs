@@ -1,0 +1,242 @@
+//! Checking signed records as an auditor does, trusting no node: the keys of a `did:web` DID
+//! document with the window in which each signed, the operator's proof over a tenant's
+//! document, and credentials verified against those keys at the time they say they were
+//! signed (`docs/federation.md`).
+
+use serde_json::Value;
+use zhiyuan_domain::Timestamp;
+
+use crate::data_integrity::{ProofError, verify_proof};
+use crate::multikey::VerifyingKey;
+
+/// What a check of a credential or a DID document refused, in the words an auditor reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("the DID document is not one Zhiyuan publishes: {0}")]
+    MalformedDocument(String),
+    #[error("the credential is not a JSON object with an id, an issuer and a proof: {0}")]
+    MalformedCredential(String),
+    #[error("no DID document of {0} was given")]
+    UnknownIssuer(String),
+    #[error("the key {0} is not in its issuer's DID document")]
+    UnknownKey(String),
+    #[error(
+        "the key {key} signed at {signed}, outside the window in which it signed ({valid_from} to {valid_until})"
+    )]
+    OutsideWindow {
+        key: String,
+        signed: String,
+        valid_from: String,
+        valid_until: String,
+    },
+    #[error("the proof of {id}: {error}")]
+    Proof { id: String, error: ProofError },
+    #[error("the DID document of {0} has no proof by an operator key this auditor trusts")]
+    NotEndorsed(String),
+}
+
+/// One key of a DID document, with the window in which it signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// `<did>#key-<version>`.
+    pub id: String,
+    pub key: VerifyingKey,
+    pub valid_from: Timestamp,
+    /// When the next key took over; none while it signs.
+    pub valid_until: Option<Timestamp>,
+}
+
+/// A signer's keys, read from its DID document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidKeys {
+    pub did: String,
+    /// The DID of whoever controls the document (a tenant's operator), where it says.
+    pub controller: Option<String>,
+    pub keys: Vec<PublishedKey>,
+}
+
+fn malformed(reason: impl Into<String>) -> CredentialError {
+    CredentialError::MalformedDocument(reason.into())
+}
+
+fn time(value: &Value, what: &str) -> Result<Timestamp, CredentialError> {
+    value
+        .as_str()
+        .and_then(Timestamp::parse_rfc3339)
+        .ok_or_else(|| malformed(format!("{what} is not an RFC 3339 time")))
+}
+
+impl DidKeys {
+    /// Reads the verification methods of a DID document: Multikeys, each with `validFrom`
+    /// and, once retired, `validUntil`.
+    pub fn read(document: &Value) -> Result<DidKeys, CredentialError> {
+        let did = document["id"]
+            .as_str()
+            .filter(|did| did.starts_with("did:"))
+            .ok_or_else(|| malformed("it has no DID as its id"))?
+            .to_owned();
+        let methods = document["verificationMethod"]
+            .as_array()
+            .ok_or_else(|| malformed("it has no verificationMethod list"))?;
+        let mut keys = Vec::with_capacity(methods.len());
+        for method in methods {
+            let id = method["id"]
+                .as_str()
+                .filter(|id| id.starts_with(&format!("{did}#")))
+                .ok_or_else(|| malformed("a verification method's id is not under the DID"))?;
+            if method["type"] != "Multikey" {
+                return Err(malformed(format!("{id} is not a Multikey")));
+            }
+            let key = method["publicKeyMultibase"]
+                .as_str()
+                .ok_or_else(|| malformed(format!("{id} has no publicKeyMultibase")))
+                .and_then(|key| {
+                    VerifyingKey::from_multibase(key)
+                        .map_err(|error| malformed(format!("{id}: {error}")))
+                })?;
+            let valid_until = match &method["validUntil"] {
+                Value::Null => None,
+                until => Some(time(until, &format!("{id}'s validUntil"))?),
+            };
+            keys.push(PublishedKey {
+                id: id.to_owned(),
+                key,
+                valid_from: time(&method["validFrom"], &format!("{id}'s validFrom"))?,
+                valid_until,
+            });
+        }
+        Ok(DidKeys {
+            did,
+            controller: document["controller"].as_str().map(str::to_owned),
+            keys,
+        })
+    }
+
+    /// Reads a tenant's DID document and checks its operator's proof with the operator keys
+    /// the auditor trusts: a document a node changed on its own does not verify.
+    pub fn read_endorsed(
+        document: &Value,
+        operators: &[DidKeys],
+    ) -> Result<DidKeys, CredentialError> {
+        let keys = DidKeys::read(document)?;
+        let controller = keys
+            .controller
+            .clone()
+            .ok_or_else(|| CredentialError::NotEndorsed(keys.did.clone()))?;
+        let operator = operators
+            .iter()
+            .find(|operator| operator.did == controller)
+            .ok_or_else(|| CredentialError::NotEndorsed(keys.did.clone()))?;
+        check_signed(document, std::slice::from_ref(operator))
+            .map_err(|_| CredentialError::NotEndorsed(keys.did.clone()))?;
+        Ok(keys)
+    }
+}
+
+/// Checks a document's proof with the published key it names, at the time the proof says it
+/// was made; answers the document without its proof.
+fn check_signed(document: &Value, signers: &[DidKeys]) -> Result<Value, CredentialError> {
+    let id = document["id"].as_str().unwrap_or("the document").to_owned();
+    let proof = &document["proof"];
+    let method = proof["verificationMethod"].as_str().unwrap_or_default();
+    let did = method.split_once('#').map_or(method, |(did, _)| did);
+    let signer = signers
+        .iter()
+        .find(|signer| signer.did == did)
+        .ok_or_else(|| CredentialError::UnknownIssuer(did.to_owned()))?;
+    let published = signer
+        .keys
+        .iter()
+        .find(|key| key.id == method)
+        .ok_or_else(|| CredentialError::UnknownKey(method.to_owned()))?;
+    let created = proof["created"]
+        .as_str()
+        .and_then(Timestamp::parse_rfc3339)
+        .ok_or_else(|| CredentialError::Proof {
+            id: id.clone(),
+            error: ProofError::MalformedProofValue,
+        })?;
+    let before_start = created.unix_millis() < published.valid_from.unix_millis();
+    let after_end = published
+        .valid_until
+        .is_some_and(|until| created.unix_millis() >= until.unix_millis());
+    if before_start || after_end {
+        return Err(CredentialError::OutsideWindow {
+            key: method.to_owned(),
+            signed: created.to_utc_rfc3339(),
+            valid_from: published.valid_from.to_utc_rfc3339(),
+            valid_until: published
+                .valid_until
+                .map_or_else(|| "now".to_owned(), Timestamp::to_utc_rfc3339),
+        });
+    }
+    verify_proof(document, |_| Some(published.key.clone()))
+        .map_err(|error| CredentialError::Proof { id, error })
+}
+
+/// A credential verified: its id, issuer and what it states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCredential {
+    pub id: String,
+    pub issuer: String,
+    /// The credential as signed, without its proof.
+    pub document: Value,
+}
+
+/// Verifies a credential against the keys of its issuer's DID document: the proof is of
+/// `eddsa-jcs-2022`, by a key of the issuer's document that signed at the time the proof
+/// says, over the credential as it is, byte for byte in its canonical form.
+pub fn verify_credential(
+    credential: &Value,
+    issuers: &[DidKeys],
+) -> Result<VerifiedCredential, CredentialError> {
+    let id = credential["id"]
+        .as_str()
+        .ok_or_else(|| CredentialError::MalformedCredential("no id".into()))?
+        .to_owned();
+    let issuer = credential["issuer"]
+        .as_str()
+        .ok_or_else(|| CredentialError::MalformedCredential(format!("{id} has no issuer")))?
+        .to_owned();
+    let method = credential["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap_or_default();
+    // A credential is its issuer's: a key of another DID does not sign for it.
+    if !method.starts_with(&format!("{issuer}#")) {
+        return Err(CredentialError::UnknownKey(method.to_owned()));
+    }
+    let document = check_signed(credential, issuers)?;
+    Ok(VerifiedCredential {
+        id,
+        issuer,
+        document,
+    })
+}
+
+/// Verifies many credentials at once, spread over the machine's cores; the results are in the
+/// order of the credentials.
+pub fn verify_credentials(
+    credentials: &[Value],
+    issuers: &[DidKeys],
+) -> Vec<Result<VerifiedCredential, CredentialError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 16);
+    let chunk = credentials.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = credentials
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|credential| verify_credential(credential, issuers))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a verifying thread does not panic"))
+            .collect()
+    })
+}

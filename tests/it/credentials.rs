@@ -1,0 +1,406 @@
+//! Signed records (R6): every registration, service record and certificate a tenant makes is
+//! issued as a Verifiable Credential, appended to the tenant's log, downloaded by its volunteer
+//! and checked by an auditor with nothing but the DID documents the node publishes; every
+//! change to a credential, and every key that had no right to sign it, is refused by name; a
+//! rotated key leaves old credentials verifiable and signs the new ones.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use zhiyuan_domain::{GrantKind, Minutes, RegionCode, ServiceRecordKind, TenantCode, Timestamp};
+use zhiyuan_federation::data_integrity::{ProofError, ProofOptions, add_proof};
+use zhiyuan_federation::did::{CredentialError, DidKeys, verify_credential, verify_credentials};
+use zhiyuan_federation::log::{Hash, check_inclusion, entry_hash, entry_of, open_checkpoint};
+use zhiyuan_federation::{SigningKey, VerifyingKey};
+
+use crate::support::{Backend, TestNode, approved_team, resident_id, volunteers};
+
+const PUBLIC_URL: &str = "https://zhiyuan.test";
+const TENANT_DID: &str = "did:web:zhiyuan.test:tenants:421300";
+const OPERATOR_DID: &str = "did:web:zhiyuan.test";
+
+/// A node whose public name does not change with its port, as a real node's does not.
+async fn node_with_a_public_name(backend: Backend) -> TestNode {
+    TestNode::spawn_configured(backend, |config| {
+        config.public_url = Some(PUBLIC_URL.into());
+    })
+    .await
+}
+
+/// Issues what the tenant has not issued yet (the node's issuer does it every second; a test
+/// does not wait for it).
+async fn issue(node: &TestNode) {
+    let tenant = TenantCode::parse("421300").unwrap();
+    zhiyuan_app::credentials::issue_pending(
+        node.app(),
+        &tenant,
+        Timestamp::from_unix_millis(0),
+        1000,
+    )
+    .await
+    .unwrap();
+}
+
+async fn json_of(node: &TestNode, path: &str) -> Value {
+    let answer = node.download(path, None).await;
+    assert_eq!(answer.status, 200, "{path}");
+    serde_json::from_slice(&answer.bytes).unwrap()
+}
+
+/// The DID documents as an auditor fetches them: the operator's, pinned, and the tenant's,
+/// checked against it.
+async fn issuers(node: &TestNode) -> (Value, Value, Vec<DidKeys>) {
+    let operator = json_of(node, "/.well-known/did.json").await;
+    let tenant = json_of(node, "/tenants/421300/did.json").await;
+    let operators = [DidKeys::read(&operator).unwrap()];
+    let keys = DidKeys::read_endorsed(&tenant, &operators).unwrap();
+    (operator, tenant, vec![keys])
+}
+
+fn schema(kind: &str) -> jsonschema::Validator {
+    let file = match kind {
+        "registration" => "registration",
+        "service_record" => "service-record",
+        _ => "certificate",
+    };
+    let path = format!(
+        "{}/../../schemas/credentials/{file}.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+async fn service_record(
+    node: &TestNode,
+    volunteer: Uuid,
+    team: Uuid,
+    day: u32,
+    corrects: Option<Uuid>,
+) -> Uuid {
+    let started = Timestamp::parse_rfc3339(&format!("2026-11-{day:02}T09:00:00+08:00")).unwrap();
+    let entry = zhiyuan_store::NewServiceRecord {
+        volunteer_id: volunteer,
+        team_id: team,
+        project_id: None,
+        shift_id: None,
+        region: RegionCode::parse("421303").unwrap(),
+        started_at: started,
+        ended_at: started.plus_seconds(3 * 3600),
+        minutes: Minutes::new(if corrects.is_some() { 170 } else { 180 }),
+        content: "社区敬老服务".into(),
+        kind: if corrects.is_some() {
+            ServiceRecordKind::Correction
+        } else {
+            ServiceRecordKind::Manual
+        },
+        card: None,
+        card_serial: None,
+        corrects,
+        reason: Some("纸质签到表补录".into()),
+    };
+    node.store()
+        .record_service(
+            &TenantCode::parse("421300").unwrap(),
+            &entry,
+            &zhiyuan_domain::Actor::system("test"),
+            node.app().clock.now(),
+        )
+        .await
+        .unwrap()
+        .record
+        .id
+}
+
+/// What a tenant records is issued, logged, downloaded and verified by an auditor.
+async fn issued_logged_downloaded_and_verified(node: &TestNode) {
+    let (team, _admin) = approved_team(node, "东关社区敬老志愿服务队", "19880101").await;
+    let team = Uuid::parse_str(&team).unwrap();
+    let people = volunteers(node, "421303", "19950301", 2).await;
+    let volunteer = Uuid::parse_str(&people[0].id).unwrap();
+    let entered = service_record(node, volunteer, team, 20, None).await;
+    let corrected = service_record(node, volunteer, team, 20, Some(entered)).await;
+    issue(node).await;
+    // Issuing again finds nothing new: each record has one credential.
+    issue(node).await;
+
+    // The volunteer downloads theirs: a registration and both entries of service.
+    let mine = node
+        .get(
+            "/api/v1/tenants/421300/volunteers/me/credentials",
+            &people[0].token,
+        )
+        .await;
+    let mine = mine.assert_ok().clone();
+    let items = mine["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items
+        .iter()
+        .map(|item| item["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["registration", "service_record", "service_record"],
+        "{mine:#}"
+    );
+    let subjects: Vec<&str> = items[1..]
+        .iter()
+        .map(|item| item["subject_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, [entered.to_string(), corrected.to_string()]);
+    for item in items {
+        let credential = &item["credential"];
+        let errors: Vec<String> = schema(item["kind"].as_str().unwrap())
+            .iter_errors(credential)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?} in {credential:#}");
+        assert_eq!(credential["issuer"], TENANT_DID);
+        assert_eq!(credential["id"], item["id"]);
+    }
+    assert_eq!(
+        items[2]["credential"]["credentialSubject"]["corrects"],
+        entered.to_string()
+    );
+    assert_eq!(items[2]["credential"]["credentialSubject"]["minutes"], 170);
+
+    // No identity number in any credential: a commitment the volunteer can open with their salt.
+    let id_number = resident_id("42130319950301100");
+    let text = serde_json::to_string(&mine).unwrap();
+    assert!(
+        !text.contains(&id_number) && !text.contains(&id_number[6..14]),
+        "the number leaks: {text}"
+    );
+    let salt = URL_SAFE_NO_PAD
+        .decode(mine["identity_salt"].as_str().unwrap())
+        .unwrap();
+    let mut commitment = Sha256::new();
+    commitment.update(&salt);
+    commitment.update(format!("resident_id_card:{id_number}").as_bytes());
+    assert_eq!(
+        items[0]["credential"]["credentialSubject"]["identityDocument"]["commitment"],
+        URL_SAFE_NO_PAD.encode(commitment.finalize())
+    );
+    // Another volunteer's salt is another salt.
+    let theirs = node
+        .get(
+            "/api/v1/tenants/421300/volunteers/me/credentials",
+            &people[1].token,
+        )
+        .await;
+    assert_ne!(theirs.assert_ok()["identity_salt"], mine["identity_salt"]);
+
+    // The auditor: DID documents fetched, the tenant's checked against the pinned operator's.
+    let (operator, tenant_did, keys) = issuers(node).await;
+    assert_eq!(tenant_did["id"], TENANT_DID);
+    assert_eq!(tenant_did["controller"], OPERATOR_DID);
+    assert_eq!(operator["id"], OPERATOR_DID);
+    let credentials: Vec<Value> = items
+        .iter()
+        .map(|item| item["credential"].clone())
+        .collect();
+    for result in verify_credentials(&credentials, &keys) {
+        result.unwrap();
+    }
+
+    // Each is in the tenant's log: its entry is its id and the SHA-256 of its canonical form.
+    let ring = zhiyuan_keys::KeyRing::new(
+        &node.config.data_keys,
+        Some(node.config.data_dir.join("keys")),
+    )
+    .unwrap();
+    let tenant_keys: Vec<VerifyingKey> = ring
+        .signing_secrets("421300")
+        .unwrap()
+        .iter()
+        .map(|version| SigningKey::from_secret(&version.secret).verifying_key())
+        .collect();
+    let note = node.download("/log/421300/checkpoint", None).await;
+    let checkpoint = open_checkpoint(&note.bytes, "zhiyuan.test/log/421300", &tenant_keys).unwrap();
+    for credential in &credentials {
+        let canonical = serde_json_canonicalizer::to_vec(credential).unwrap();
+        let entry = entry_of(credential["id"].as_str().unwrap(), &canonical);
+        let proof = node
+            .download(
+                &format!(
+                    "/log/421300/proof/inclusion?credential={}&size={}",
+                    entry.credential_id,
+                    checkpoint.size()
+                ),
+                None,
+            )
+            .await;
+        let proof: Value = serde_json::from_slice(&proof.bytes).unwrap();
+        let hashes: Vec<Hash> = proof["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hash| {
+                Hash(
+                    STANDARD
+                        .decode(hash.as_str().unwrap())
+                        .unwrap()
+                        .try_into()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        check_inclusion(
+            &hashes,
+            checkpoint.size(),
+            *checkpoint.hash(),
+            proof["index"].as_u64().unwrap(),
+            entry_hash(&entry),
+        )
+        .unwrap();
+    }
+
+    // The office and auditors read all of the tenant's; a volunteer does not.
+    let office = node
+        .account_as(Some("421300"), "office.credentials", GrantKind::OfficeAdmin)
+        .await;
+    let auditor = node
+        .account_as(Some("421300"), "auditor.credentials", GrantKind::Auditor)
+        .await;
+    for token in [&office, &auditor] {
+        let all = node
+            .get("/api/v1/tenants/421300/credentials?limit=2", token)
+            .await;
+        let page = all.assert_ok()["items"].as_array().unwrap().clone();
+        assert_eq!(page.len(), 2);
+        let last = page[1]["id"].as_str().unwrap();
+        let rest = node
+            .get(
+                &format!("/api/v1/tenants/421300/credentials?after={last}"),
+                token,
+            )
+            .await;
+        // Every registration (the team's founder's too) and both entries of service.
+        let issued = node.count("credentials").await as usize;
+        assert_eq!(issued, 5);
+        assert_eq!(
+            rest.assert_ok()["items"].as_array().unwrap().len(),
+            issued - 2
+        );
+    }
+    node.get("/api/v1/tenants/421300/credentials", &people[0].token)
+        .await
+        .assert_problem(403, "forbidden");
+
+    // What an auditor refuses, and says why.
+    let registration = &credentials[0];
+    let mut changed = registration.clone();
+    changed["credentialSubject"]["region"] = "421381".into();
+    assert!(matches!(
+        verify_credential(&changed, &keys),
+        Err(CredentialError::Proof {
+            error: ProofError::BadSignature,
+            ..
+        })
+    ));
+    let mut other_suite = registration.clone();
+    other_suite["proof"]["cryptosuite"] = "ecdsa-jcs-2019".into();
+    assert!(matches!(
+        verify_credential(&other_suite, &keys),
+        Err(CredentialError::Proof {
+            error: ProofError::WrongSuite,
+            ..
+        })
+    ));
+    let stranger = SigningKey::from_seed([9; 32]);
+    let mut unsigned = registration.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let forged = add_proof(
+        &unsigned,
+        &ProofOptions {
+            created: node.app().clock.now().to_utc_rfc3339(),
+            verification_method: format!("{TENANT_DID}#key-9"),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &stranger,
+    )
+    .unwrap();
+    assert_eq!(
+        verify_credential(&forged, &keys),
+        Err(CredentialError::UnknownKey(format!("{TENANT_DID}#key-9")))
+    );
+    let borrowed = add_proof(
+        &unsigned,
+        &ProofOptions {
+            created: node.app().clock.now().to_utc_rfc3339(),
+            verification_method: format!("{OPERATOR_DID}#key-1"),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &stranger,
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            verify_credential(&borrowed, &keys),
+            Err(CredentialError::UnknownKey(_))
+        ),
+        "another DID's key does not sign for the tenant"
+    );
+    // A tenant document the node changed on its own is not the operator's.
+    let mut tampered = tenant_did.clone();
+    tampered["verificationMethod"][0]["publicKeyMultibase"] =
+        stranger.verifying_key().to_multibase().into();
+    assert_eq!(
+        DidKeys::read_endorsed(&tampered, &[DidKeys::read(&operator).unwrap()]),
+        Err(CredentialError::NotEndorsed(TENANT_DID.into()))
+    );
+
+    // The command line checks a downloaded file offline, and names what it refuses.
+    let folder = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: &Value| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap();
+        path.display().to_string()
+    };
+    let file = write("mine.json", &mine);
+    let did = write("tenant.did.json", &tenant_did);
+    let operator_file = write("operator.did.json", &operator);
+    let (ok, out, err) = node.command(&[
+        "audit",
+        "verify",
+        &file,
+        "--did",
+        &did,
+        "--operator",
+        &operator_file,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("3 credentials: 3 verified, 0 refused"),
+        "{out}"
+    );
+    let mut bad = mine.clone();
+    bad["items"][1]["credential"]["credentialSubject"]["minutes"] = 1440.into();
+    let bad_file = write("bad.json", &bad);
+    let (ok, out, _) = node.command(&["audit", "verify", &bad_file, "--did", &did]);
+    assert!(!ok);
+    assert!(
+        out.contains(&format!(
+            "REFUSED {}",
+            credentials[1]["id"].as_str().unwrap()
+        )) && out.contains("signature does not match"),
+        "{out}"
+    );
+
+    node.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_tenant_records_is_issued_logged_downloaded_and_verified_on_sqlite() {
+    let node = node_with_a_public_name(Backend::Sqlite).await;
+    issued_logged_downloaded_and_verified(&node).await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_tenant_records_is_issued_logged_downloaded_and_verified_on_postgres() {
+    let node = node_with_a_public_name(Backend::Postgres).await;
+    issued_logged_downloaded_and_verified(&node).await;
+    node.stop().await;
+}
