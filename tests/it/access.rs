@@ -376,6 +376,7 @@ fn fill(template: &str, fixture: &Fixture, actor: Option<&Actor>) -> String {
         .replace("{certificate_id}", "00000000-0000-7000-8000-000000000007")
         .replace("{serial}", "1")
         .replace("{number}", "421300-2026-000001")
+        .replace("{tile}", "0/000")
         .replace(
             "{sha256}",
             if template.contains("plugins") {

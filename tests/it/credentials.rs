@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhiyuan_domain::{GrantKind, Minutes, RegionCode, ServiceRecordKind, TenantCode, Timestamp};
@@ -403,4 +403,125 @@ async fn what_a_tenant_records_is_issued_logged_downloaded_and_verified_on_postg
     let node = node_with_a_public_name(Backend::Postgres).await;
     issued_logged_downloaded_and_verified(&node).await;
     node.stop().await;
+}
+
+/// A tenant's key is rotated between two credentials: the old one still verifies, by the
+/// window in which its key signed; the new one is signed by the new key; the old key signing
+/// after its retirement is refused.
+async fn rotation(mut node: TestNode) {
+    let people = volunteers(&node, "421303", "19900101", 1).await;
+    issue(&node).await;
+    let before = node
+        .get(
+            "/api/v1/tenants/421300/volunteers/me/credentials",
+            &people[0].token,
+        )
+        .await;
+    let old = before.assert_ok()["items"][0]["credential"].clone();
+    assert_eq!(
+        old["proof"]["verificationMethod"],
+        format!("{TENANT_DID}#key-1")
+    );
+
+    // The operator rotates the tenant's key while the node is stopped; it starts an hour later.
+    node.halt().await;
+    let ring = zhiyuan_keys::KeyRing::new(
+        &node.config.data_keys,
+        Some(node.config.data_dir.join("keys")),
+    )
+    .unwrap();
+    let retired = SigningKey::from_secret(&ring.signing_secret("421300").unwrap().secret);
+    assert_eq!(ring.rotate_signing_secret("421300").unwrap().version, 2);
+    node.clock.advance_seconds(3600);
+    node.resume().await.unwrap();
+    let rotated_at = node.app().clock.now().to_utc_rfc3339();
+
+    let later = volunteers(&node, "421303", "19910101", 1).await;
+    issue(&node).await;
+    let after = node
+        .get(
+            "/api/v1/tenants/421300/volunteers/me/credentials",
+            &later[0].token,
+        )
+        .await;
+    let new = after.assert_ok()["items"][0]["credential"].clone();
+    assert_eq!(
+        new["proof"]["verificationMethod"],
+        format!("{TENANT_DID}#key-2")
+    );
+
+    // The DID document lists both keys, the first closed when the second opened.
+    let (_, document, keys) = issuers(&node).await;
+    let methods = document["verificationMethod"].as_array().unwrap();
+    assert_eq!(methods.len(), 2);
+    assert_eq!(methods[0]["validUntil"], rotated_at.as_str());
+    assert_eq!(methods[1]["validFrom"], rotated_at.as_str());
+    assert!(methods[1].get("validUntil").is_none());
+    assert_eq!(
+        document["assertionMethod"],
+        json!([format!("{TENANT_DID}#key-1"), format!("{TENANT_DID}#key-2")])
+    );
+    for credential in [&old, &new] {
+        verify_credential(credential, &keys).unwrap();
+    }
+
+    // The retired key, in the hands of whoever kept it, signs no more for the tenant.
+    let mut unsigned = old.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let late = add_proof(
+        &unsigned,
+        &ProofOptions {
+            created: node.app().clock.now().to_utc_rfc3339(),
+            verification_method: format!("{TENANT_DID}#key-1"),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &retired,
+    )
+    .unwrap();
+    match verify_credential(&late, &keys) {
+        Err(CredentialError::OutsideWindow {
+            key, valid_until, ..
+        }) => {
+            assert_eq!(key, format!("{TENANT_DID}#key-1"));
+            assert_eq!(valid_until, rotated_at);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nor did the new key sign before it was the tenant's.
+    let rotated = SigningKey::from_secret(&ring.signing_secret("421300").unwrap().secret);
+    let early = add_proof(
+        &unsigned,
+        &ProofOptions {
+            created: "2026-01-01T00:00:00.000Z".into(),
+            verification_method: format!("{TENANT_DID}#key-2"),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &rotated,
+    )
+    .unwrap();
+    assert!(matches!(
+        verify_credential(&early, &keys),
+        Err(CredentialError::OutsideWindow { .. })
+    ));
+
+    // The log's checkpoint is signed by the new key now.
+    let note = node.download("/log/421300/checkpoint", None).await;
+    open_checkpoint(
+        &note.bytes,
+        "zhiyuan.test/log/421300",
+        &[rotated.verifying_key()],
+    )
+    .unwrap();
+    node.verify().await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_leaves_old_credentials_verifiable_and_signs_new_ones_on_sqlite() {
+    rotation(node_with_a_public_name(Backend::Sqlite).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_leaves_old_credentials_verifiable_and_signs_new_ones_on_postgres() {
+    rotation(node_with_a_public_name(Backend::Postgres).await).await;
 }

@@ -14,7 +14,7 @@ CREATE TABLE signing_keys (
     valid_from  BIGINT NOT NULL,
     valid_until BIGINT,
     PRIMARY KEY (tenant_code, version),
-    UNIQUE (public_key),
+    UNIQUE (tenant_code, public_key),
     CHECK (valid_until IS NULL OR valid_until >= valid_from)
 );
 
