@@ -14,6 +14,7 @@ pub mod data_integrity;
 pub mod did;
 pub mod log;
 pub mod multikey;
+pub mod witness;
 
 pub use data_integrity::{ProofError, ProofOptions, add_proof, verify_proof};
 pub use multikey::{KeyError, SigningKey, VerifyingKey};

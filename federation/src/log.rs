@@ -245,6 +245,17 @@ pub fn check_consistency(
             })
         };
     }
+    if old.size() == 0 {
+        // The empty tree is a prefix of every tree, if it is the empty tree.
+        return if *old.hash() == tlog_tiles::EMPTY_HASH {
+            Ok(())
+        } else {
+            Err(LogError::Inconsistent {
+                old_size: 0,
+                new_size: new.size(),
+            })
+        };
+    }
     tlog_tiles::check_tree(proof, new.size(), *new.hash(), old.size(), *old.hash()).map_err(|_| {
         LogError::Inconsistent {
             old_size: old.size(),

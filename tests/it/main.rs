@@ -25,3 +25,4 @@ mod teams;
 mod tenants;
 mod upgrade;
 mod volunteers;
+mod witness;

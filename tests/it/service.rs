@@ -247,6 +247,24 @@ on_both_databases! {
         let register = node.get("/api/v1/tenants/421300/certificates", &office).await;
         assert_eq!(register.assert_ok()["items"][0]["status"], "revoked");
 
+        // Everything the tenant recorded of the volunteer is issued as a credential: the
+        // certificate states what it stated, and every entry of service has one of its own.
+        let tenant = zhiyuan_domain::TenantCode::parse("421300").unwrap();
+        zhiyuan_app::credentials::issue_pending(node.app(), &tenant, Timestamp::from_unix_millis(0), 1000).await.unwrap();
+        let credentials = node.get("/api/v1/tenants/421300/volunteers/me/credentials", &volunteer.token).await;
+        let items = credentials.assert_ok()["items"].as_array().unwrap().clone();
+        let of_kind = |kind: &str| items.iter().filter(|item| item["kind"] == kind).cloned().collect::<Vec<_>>();
+        let certificates = of_kind("certificate");
+        assert_eq!(certificates.len(), 1, "{items:#?}");
+        let subject = &certificates[0]["credential"]["credentialSubject"];
+        assert_eq!(subject["certificateNumber"], number.as_str());
+        assert_eq!(subject["totalMinutes"], 100 * 60 + 180);
+        assert_eq!(subject["name"], "林志愿");
+        assert!(!certificates[0]["credential"].to_string().contains("id_number"), "no identity number, not even masked");
+        let entries = history(node, volunteer).await["records"].as_array().unwrap().len();
+        assert_eq!(of_kind("service_record").len(), entries);
+        assert_eq!(of_kind("registration").len(), 1);
+
         // The neighbour checks in but never out: once the window closes, nothing is credited
         // (the built-in rule) and the team is told.
         set_clock(node, "2026-12-05T11:55:00+08:00");

@@ -168,7 +168,7 @@ pub fn metrics_router(state: AppState) -> Router {
             "/metrics",
             axum::routing::get(
                 |axum::extract::State(state): axum::extract::State<AppState>| async move {
-                    routes::health::metrics_text(&state)
+                    routes::health::metrics_text(&state).await
                 },
             ),
         )

@@ -8,6 +8,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -30,6 +31,9 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<RouteLabels, Histogram>,
+    /// Peers' logs this node witnesses that forked, shrank or stopped extending what it
+    /// cosigned: read from the store at each scrape.
+    pub witness_alarms: Gauge,
 }
 
 impl Default for Metrics {
@@ -50,10 +54,17 @@ impl Default for Metrics {
             "Time to answer HTTP requests, by method and route",
             durations.clone(),
         );
+        let witness_alarms = Gauge::default();
+        registry.register(
+            "witness_alarms",
+            "Witnessed logs that forked, shrank or stopped extending what this node cosigned",
+            witness_alarms.clone(),
+        );
         Metrics {
             registry,
             requests,
             durations,
+            witness_alarms,
         }
     }
 }

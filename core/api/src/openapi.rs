@@ -126,6 +126,7 @@ use crate::schemas::SchemaId;
         routes::log::tile,
         routes::log::inclusion_proof,
         routes::log::consistency_proof,
+        routes::log::witnessed_logs,
         routes::credentials::operator_did,
         routes::credentials::tenant_did,
         routes::credentials::own,

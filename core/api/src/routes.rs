@@ -207,6 +207,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/.well-known/did.json", get(credentials::operator_did))
         .route("/tenants/{tenant}/did.json", get(credentials::tenant_did))
         .route("/log/{tenant}/checkpoint", get(log::checkpoint))
+        .route("/witness/logs", get(log::witnessed_logs))
         .route("/log/{tenant}/tile/{*tile}", get(log::tile))
         .route("/log/{tenant}/proof/inclusion", get(log::inclusion_proof))
         .route(

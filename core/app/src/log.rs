@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use zhiyuan_domain::TenantCode;
 use zhiyuan_store::{TILE_HEIGHT, TILE_WIDTH};
 
-use crate::views::{ConsistencyProofView, InclusionProofView};
+use crate::views::{ConsistencyProofView, InclusionProofView, WitnessedLogView};
 use crate::{App, AppError};
 
 /// What a tile path names (C2SP tlog-tiles): hashes of the tree, or a bundle of entries.
@@ -93,6 +93,26 @@ pub async fn tile(
             Ok(bundle)
         }
     }
+}
+
+/// The peers' logs this node witnesses, with the alarm of any that forked.
+pub async fn witnessed_logs(app: &App) -> Result<Vec<WitnessedLogView>, AppError> {
+    Ok(app
+        .store
+        .witnessed_logs()
+        .await?
+        .into_iter()
+        .map(|log| WitnessedLogView {
+            origin: log.origin,
+            size: log.size,
+            root: log.root,
+            checkpoint: log.checkpoint,
+            checked_at: log.checked_at,
+            alarm: log.alarm,
+            evidence: log.evidence,
+            alarm_at: log.alarm_at,
+        })
+        .collect())
 }
 
 /// The proof that a credential is in the tenant's log at `size` entries (the latest size when

@@ -804,3 +804,22 @@ pub struct OwnCredentialsView {
     pub items: Vec<CredentialView>,
     pub identity_salt: Option<String>,
 }
+
+/// A peer's log as this node witnesses it: the largest checkpoint it checked and cosigned, and
+/// the alarm it raised if the log forked, shrank or stopped extending it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WitnessedLogView {
+    /// The log's name (its checkpoints' origin).
+    pub origin: String,
+    pub size: u64,
+    /// The root hash, base64.
+    pub root: String,
+    /// The checkpoint as a signed note, with this node's cosignature (C2SP tlog-cosignature).
+    pub checkpoint: String,
+    pub checked_at: Timestamp,
+    /// What the log did that it must not.
+    pub alarm: Option<String>,
+    /// The checkpoint cosigned before and the one that does not extend it, one after the other.
+    pub evidence: Option<String>,
+    pub alarm_at: Option<Timestamp>,
+}

@@ -275,6 +275,7 @@ pub enum Action {
     ReadTenantDid,
     ListOwnCredentials,
     ListCredentials,
+    ListWitnessedLogs,
 }
 
 /// Who an action is open to.
@@ -614,6 +615,7 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
     (Action::ProveLogInclusion, &[Public]),
     (Action::ProveLogConsistency, &[Public]),
     (Action::ReadOperatorDid, &[Public]),
+    (Action::ListWitnessedLogs, &[Public]),
     (Action::ReadTenantDid, &[Public]),
     (Action::ListOwnCredentials, &[Volunteer]),
     (
@@ -730,6 +732,7 @@ stored_names!(Action {
     ReadTenantDid = "read_tenant_did",
     ListOwnCredentials = "list_own_credentials",
     ListCredentials = "list_credentials",
+    ListWitnessedLogs = "list_witnessed_logs",
 });
 
 impl Action {

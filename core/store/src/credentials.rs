@@ -471,3 +471,114 @@ impl Store {
             .transpose()
     }
 }
+
+/// A peer's log as this node witnesses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessedLog {
+    pub origin: String,
+    /// The largest checkpoint checked and cosigned: its size, root (base64) and note, with
+    /// this node's cosignature.
+    pub size: u64,
+    pub root: String,
+    pub checkpoint: String,
+    pub checked_at: Timestamp,
+    /// What the log did that it must not, once seen: it stays until an operator looks.
+    pub alarm: Option<String>,
+    /// The checkpoints that show it, one after another.
+    pub evidence: Option<String>,
+    pub alarm_at: Option<Timestamp>,
+}
+
+fn witnessed_log(row: &AnyRow) -> Result<WitnessedLog, StoreError> {
+    Ok(WitnessedLog {
+        origin: text(row, "origin")?,
+        size: int(row, "size")? as u64,
+        root: text(row, "root")?,
+        checkpoint: text(row, "checkpoint")?,
+        checked_at: timestamp(row, "checked_at")?,
+        alarm: crate::rows::optional_text(row, "alarm")?,
+        evidence: crate::rows::optional_text(row, "evidence")?,
+        alarm_at: optional_timestamp(row, "alarm_at")?,
+    })
+}
+
+const WITNESSED_COLUMNS: &str =
+    "origin, size, root, checkpoint, checked_at, alarm, evidence, alarm_at";
+
+impl Store {
+    /// Every log this node witnesses, by origin.
+    pub async fn witnessed_logs(&self) -> Result<Vec<WitnessedLog>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {WITNESSED_COLUMNS} FROM witnessed_logs WHERE tenant_code = 'node' \
+             ORDER BY origin"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(witnessed_log)
+        .collect()
+    }
+
+    /// One log this node witnesses; none before its first checkpoint was cosigned.
+    pub async fn witnessed_log(&self, origin: &str) -> Result<Option<WitnessedLog>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {WITNESSED_COLUMNS} FROM witnessed_logs WHERE tenant_code = 'node' \
+             AND origin = $1"
+        ))
+        .bind(origin)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(witnessed_log)
+        .transpose()
+    }
+
+    /// Keeps a checkpoint the node checked and cosigned, when it is larger than the one kept
+    /// (the size only grows, whoever writes at once).
+    pub async fn record_cosigned(
+        &self,
+        origin: &str,
+        size: u64,
+        root: &str,
+        checkpoint: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO witnessed_logs (tenant_code, origin, size, root, checkpoint, checked_at) \
+             VALUES ('node', $1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_code, origin) DO UPDATE SET size = excluded.size, \
+               root = excluded.root, checkpoint = excluded.checkpoint, \
+               checked_at = excluded.checked_at \
+             WHERE witnessed_logs.size <= excluded.size",
+        )
+        .bind(origin)
+        .bind(size as i64)
+        .bind(root)
+        .bind(checkpoint)
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Raises the alarm on a witnessed log, keeping the first alarm raised and its evidence.
+    pub async fn raise_witness_alarm(
+        &self,
+        origin: &str,
+        alarm: &str,
+        evidence: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE witnessed_logs SET alarm = $2, evidence = $3, alarm_at = $4 \
+             WHERE tenant_code = 'node' AND origin = $1 AND alarm IS NULL",
+        )
+        .bind(origin)
+        .bind(alarm)
+        .bind(evidence)
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -35,7 +35,7 @@ pub use accounts::{Account, NewAccount, SESSIONS_PER_ACCOUNT, Session};
 pub use audit::{AuditEvent, AuditRecord, ChainBreak, ChainProblem, ChainReport};
 pub use credentials::{
     NewCredential, SigningKeyRecord, StoredCredential, Unissued, UnissuedRegistration,
-    identity_commitment,
+    WitnessedLog, identity_commitment,
 };
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};

@@ -54,6 +54,23 @@ pub struct NodeConfig {
     /// `scripts/ensure-tools` installs), and the face of it to use: 2 is Simplified Chinese.
     pub certificate_font: PathBuf,
     pub certificate_font_face: u32,
+    /// Peer nodes whose tenants' transparency logs this node witnesses (C2SP
+    /// tlog-cosignature), each with its operator's keys as this node trusts them.
+    pub peers: Vec<PeerConfig>,
+    /// Seconds between the witness's rounds over its peers' logs.
+    pub witness_every_seconds: u64,
+}
+
+/// A peer node whose logs this node witnesses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Where the peer is reached (`https://zhiyuan.other-city.example`).
+    pub url: String,
+    /// The peer operator's public keys (Multikeys, `z6Mk...`), obtained from the operator in
+    /// person or over a channel of its own: the peer's tenants' DID documents must carry a
+    /// proof by one of them.
+    pub operator_keys: Vec<String>,
 }
 
 /// How the node runs tenants' policy plugins.
@@ -118,6 +135,8 @@ impl Default for NodeConfig {
                 "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
             ),
             certificate_font_face: 2,
+            peers: Vec::new(),
+            witness_every_seconds: 60,
         }
     }
 }

@@ -9,6 +9,7 @@ mod connections;
 pub mod demo;
 pub mod policy;
 pub mod tenants;
+pub mod witness;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -195,11 +196,26 @@ impl Node {
                 .map_err(|error| anyhow::anyhow!("publishing the keys of {signer:?}: {error}"))?;
         }
         let (stop, stopped) = watch::channel(false);
-        let background = vec![
+        let mut background = vec![
             policy::keep_policies_current(app.clone(), policies.clone(), stopped.clone()),
             tokio::spawn(issue_credentials(app.clone(), stopped.clone())),
-            tokio::spawn(maintain(app.clone(), stopped)),
+            tokio::spawn(maintain(app.clone(), stopped.clone())),
         ];
+        if !config.peers.is_empty() {
+            let key = zhiyuan_federation::SigningKey::from_secret(
+                &config
+                    .key_ring()?
+                    .signing_secret(zhiyuan_store::NODE_REALM)?
+                    .secret,
+            );
+            background.push(tokio::spawn(witness(
+                app.clone(),
+                config.peers.clone(),
+                key,
+                Duration::from_secs(config.witness_every_seconds.max(1)),
+                stopped,
+            )));
+        }
         let metrics = match config.metrics_listen {
             Some(address) => {
                 let listener = bind(address)?;
@@ -329,6 +345,30 @@ async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot settle attendances without a check-out"),
         }
+    }
+}
+
+/// Witnesses the peers' logs, a round every `every` (the first one `every` after the start),
+/// until the node stops.
+async fn witness(
+    app: App,
+    peers: Vec<config::PeerConfig>,
+    key: zhiyuan_federation::SigningKey,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client with a timeout");
+    let mut rounds = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = rounds.tick() => {}
+            _ = stop.changed() => return,
+        }
+        witness::witness_round(&app, &peers, &key, &client).await;
     }
 }
 

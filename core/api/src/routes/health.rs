@@ -51,10 +51,16 @@ pub(crate) async fn readyz(
 #[utoipa::path(get, path = "/metrics", tag = "node", operation_id = "read_metrics",
     responses((status = 200, description = "Metrics", content_type = "application/openmetrics-text", body = String)))]
 pub(crate) async fn metrics(State(state): State<AppState>, _access: Access) -> impl IntoResponse {
-    metrics_text(&state)
+    metrics_text(&state).await
 }
 
-pub(crate) fn metrics_text(state: &AppState) -> impl IntoResponse + use<> {
+pub(crate) async fn metrics_text(state: &AppState) -> impl IntoResponse + use<> {
+    // What the store knows is read at the scrape; a store that does not answer leaves the
+    // figure as it was.
+    if let Ok(logs) = state.app.store.witnessed_logs().await {
+        let alarms = logs.iter().filter(|log| log.alarm.is_some()).count();
+        state.metrics.witness_alarms.set(alarms as i64);
+    }
     (
         [(
             header::CONTENT_TYPE,

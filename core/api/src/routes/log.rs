@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use zhiyuan_app::log::{self, TileAddress};
-use zhiyuan_app::views::{ConsistencyProofView, InclusionProofView};
+use zhiyuan_app::views::{ConsistencyProofView, InclusionProofView, Items, WitnessedLogView};
 
 use crate::access::Access;
 use crate::extract::{PathParams, QueryOf};
@@ -109,4 +109,15 @@ pub(crate) async fn consistency_proof(
     Ok(Json(
         log::consistency_proof(&state.app, access.tenant()?, query.from, query.to).await?,
     ))
+}
+
+/// The peers' logs this node witnesses: for each, the largest checkpoint it cosigned and the
+/// alarm it raised if the log forked, shrank or stopped extending it, with the evidence.
+#[utoipa::path(get, path = "/witness/logs", tag = "federation", operation_id = "list_witnessed_logs",
+    responses((status = 200, description = "Witnessed logs", body = Items<WitnessedLogView>)))]
+pub(crate) async fn witnessed_logs(
+    State(state): State<AppState>,
+    _access: Access,
+) -> Result<Json<Items<WitnessedLogView>>, ApiError> {
+    Ok(Json(log::witnessed_logs(&state.app).await?.into()))
 }

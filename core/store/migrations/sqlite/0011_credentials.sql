@@ -56,3 +56,20 @@ END;
 -- The salt of each volunteer's identity commitment, sealed like the number it commits to and
 -- resealed with it when the data key is rotated.
 ALTER TABLE volunteers ADD COLUMN commitment_salt_sealed BLOB;
+
+-- The logs of peer nodes this node witnesses (C2SP tlog-cosignature): per log, the largest
+-- checkpoint it checked and cosigned, and the alarm it raised if the log forked, shrank or
+-- stopped extending what it had cosigned, with the two checkpoints that show it. Kept by the
+-- node itself (realm 'node').
+CREATE TABLE witnessed_logs (
+    tenant_code TEXT NOT NULL REFERENCES tenants (code),
+    origin      TEXT NOT NULL,
+    size        INTEGER NOT NULL CHECK (size >= 0),
+    root        TEXT NOT NULL,
+    checkpoint  TEXT NOT NULL,
+    checked_at  INTEGER NOT NULL,
+    alarm       TEXT,
+    evidence    TEXT,
+    alarm_at    INTEGER,
+    PRIMARY KEY (tenant_code, origin)
+);
