@@ -117,7 +117,7 @@ async fn scenario(backend: Backend) {
     assert!(log["alarm"].is_null());
 
     // Someone with the city's database shows another tree of the same size: a fork.
-    let forged_root = vec![7u8; 32];
+    let forged_root = [7u8; 32];
     let hex: String = forged_root
         .iter()
         .map(|byte| format!("{byte:02x}"))
