@@ -133,6 +133,18 @@ impl DidKeys {
     }
 }
 
+/// The name of a tenant's transparency log (its checkpoints' origin), from the tenant's DID:
+/// the host of `did:web:<host>:tenants:<code>` (a port's `%3A` read back as `:`), `/log/`
+/// and the code. Anything else is no tenant of a node.
+pub fn log_origin(tenant_did: &str, code: &str) -> Result<String, CredentialError> {
+    let host = tenant_did
+        .strip_prefix("did:web:")
+        .and_then(|rest| rest.strip_suffix(&format!(":tenants:{code}")))
+        .filter(|host| !host.is_empty() && !host.contains(':'))
+        .ok_or_else(|| malformed(format!("{tenant_did} is not the did:web of tenant {code}")))?;
+    Ok(format!("{}/log/{code}", host.replace("%3A", ":")))
+}
+
 /// Checks a document's proof with the published key it names, at the time the proof says it
 /// was made; answers the document without its proof.
 fn check_signed(document: &Value, signers: &[DidKeys]) -> Result<Value, CredentialError> {
@@ -239,4 +251,28 @@ pub fn verify_credentials(
             .flat_map(|handle| handle.join().expect("a verifying thread does not panic"))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logs_name_comes_from_its_tenants_did() {
+        assert_eq!(
+            log_origin("did:web:zhiyuan.example:tenants:421300", "421300").unwrap(),
+            "zhiyuan.example/log/421300"
+        );
+        assert_eq!(
+            log_origin("did:web:127.0.0.1%3A8080:tenants:420700", "420700").unwrap(),
+            "127.0.0.1:8080/log/420700"
+        );
+        for (did, code) in [
+            ("did:web:zhiyuan.example:tenants:421300", "420700"),
+            ("did:web:zhiyuan.example:other:tenants:421300", "421300"),
+            ("did:key:z6Mk:tenants:421300", "421300"),
+        ] {
+            assert!(log_origin(did, code).is_err(), "{did}");
+        }
+    }
 }

@@ -319,3 +319,53 @@ fn base64(value: &serde_json::Value) -> Vec<u8> {
         .decode(value.as_str().unwrap())
         .unwrap()
 }
+
+on_both_databases! {
+    async fn an_auditor_audits_a_log_from_the_command_line_and_catches_its_fork(node: &TestNode) {
+        let tenant = TenantCode::parse("421300").unwrap();
+        let now = node.app().clock.now();
+        let first: Vec<LogEntry> = (0..700).map(credential).collect();
+        node.store().append_to_log(&tenant, &first, now).await.unwrap();
+        let ring = zhiyuan_keys::KeyRing::new(&node.config.data_keys, Some(node.config.data_dir.join("keys"))).unwrap();
+        let operator = SigningKey::from_secret(&ring.signing_secret("node").unwrap().secret).verifying_key().to_multibase();
+        let folder = tempfile::tempdir().unwrap();
+        let state = folder.path().join("421300.checkpoint");
+        let state = state.to_str().unwrap();
+        let url = format!("{}/log/421300", node.base_url);
+        let audit = |extra: &[&str]| {
+            let mut args = vec!["audit", "log", url.as_str(), "--state", state];
+            args.extend_from_slice(extra);
+            node.command(&args)
+        };
+
+        let (ok, out, err) = audit(&["--operator-key", &operator]);
+        assert!(ok, "{out}{err}");
+        assert!(out.contains(": 700 entries") && out.contains("the tree rebuilt from"), "{out}");
+        assert!(std::fs::read_to_string(state).unwrap().contains("\n700\n"), "the checkpoint is kept");
+
+        // The log grows: the next audit checks it extends the kept checkpoint.
+        let more: Vec<LogEntry> = (700..1_000).map(credential).collect();
+        node.store().append_to_log(&tenant, &more, now).await.unwrap();
+        let (ok, out, err) = audit(&[]);
+        assert!(ok, "{out}{err}");
+        assert!(out.contains("extends the checkpoint of 700 entries"), "{out}");
+
+        // Another operator's key: the tenant's document is not vouched for.
+        let stranger = SigningKey::from_seed([8; 32]).verifying_key().to_multibase();
+        let (ok, _, err) = audit(&["--operator-key", &stranger]);
+        assert!(!ok && err.contains("none of the keys given"), "{err}");
+
+        // The node shows a tree of the same size with another root: the audit names the fork
+        // and keeps the checkpoint it had.
+        let kept = std::fs::read_to_string(state).unwrap();
+        let literal = if node.config.database_url.as_deref().is_some_and(|url| url.starts_with("postgres")) {
+            format!("'\\x{}'::bytea", "07".repeat(32))
+        } else {
+            format!("x'{}'", "07".repeat(32))
+        };
+        node.execute(&format!("UPDATE log_heads SET root = {literal} WHERE tenant_code = '421300'")).await;
+        let (ok, _, err) = audit(&[]);
+        assert!(!ok && err.contains("forked"), "{err}");
+        assert_eq!(std::fs::read_to_string(state).unwrap(), kept);
+    }
+}

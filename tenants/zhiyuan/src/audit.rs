@@ -83,3 +83,141 @@ pub fn verify_file(
         results: ids.into_iter().zip(results).collect(),
     })
 }
+
+/// What `zhiyuan audit log` found of a tenant's log.
+#[derive(Debug)]
+pub struct LogAudit {
+    pub origin: String,
+    pub size: u64,
+    pub root: String,
+    /// The size of the checkpoint kept from before, which the log extends.
+    pub extends: Option<u64>,
+    /// Tiles fetched to rebuild the tree.
+    pub tiles: usize,
+}
+
+/// Audits a tenant's log at `url` (`https://<node>/log/<code>`), trusting nothing the node
+/// says: the tenant's DID document (with its operator's proof, where the operator's keys are
+/// given), the checkpoint's signature by one of the tenant's keys, its consistency with the
+/// checkpoint kept in `state` from the last audit (which it then replaces), and the tree's root
+/// rebuilt from every tile. Any failure names what failed.
+pub async fn audit_log(
+    url: &str,
+    operator_keys: &[String],
+    state: Option<&Path>,
+) -> anyhow::Result<LogAudit> {
+    use base64::Engine;
+    use zhiyuan_federation::log::{
+        Checkpoint, Hash, check_consistency, check_tiles, open_checkpoint, tile_paths,
+    };
+    use zhiyuan_federation::witness::note_text;
+
+    let (node, code) = url
+        .trim_end_matches('/')
+        .rsplit_once("/log/")
+        .ok_or_else(|| {
+            anyhow::anyhow!("{url} is not a log's address (https://<node>/log/<code>)")
+        })?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let answer = client
+                .get(&path)
+                .send()
+                .await
+                .with_context(|| format!("GET {path}"))?;
+            if !answer.status().is_success() {
+                anyhow::bail!("GET {path}: {}", answer.status());
+            }
+            Ok::<_, anyhow::Error>(answer.bytes().await?.to_vec())
+        }
+    };
+    let json = |bytes: Vec<u8>| -> anyhow::Result<Value> { Ok(serde_json::from_slice(&bytes)?) };
+
+    let tenant_document = json(get(format!("{node}/tenants/{code}/did.json")).await?)?;
+    let keys = if operator_keys.is_empty() {
+        DidKeys::read(&tenant_document)?
+    } else {
+        let operator = DidKeys::read(&json(get(format!("{node}/.well-known/did.json")).await?)?)?;
+        let pinned = operator.keys.iter().any(|published| {
+            operator_keys
+                .iter()
+                .any(|key| *key == published.key.to_multibase())
+        });
+        if !pinned {
+            anyhow::bail!("the operator's DID document of {node} holds none of the keys given");
+        }
+        DidKeys::read_endorsed(&tenant_document, &[operator])?
+    };
+    let origin = zhiyuan_federation::did::log_origin(&keys.did, code)?;
+    let verifying: Vec<_> = keys
+        .keys
+        .iter()
+        .map(|published| published.key.clone())
+        .collect();
+    let note = String::from_utf8(get(format!("{url}/checkpoint")).await?)?;
+    let checkpoint = open_checkpoint(note.as_bytes(), &origin, &verifying)
+        .with_context(|| format!("the checkpoint of {origin}"))?;
+
+    let mut extends = None;
+    if let Some(state) = state.filter(|state| state.exists()) {
+        let kept = std::fs::read_to_string(state)
+            .with_context(|| format!("reading {}", state.display()))?;
+        let kept = Checkpoint::from_bytes(note_text(&kept)?.as_bytes())
+            .map_err(|_| anyhow::anyhow!("{} holds no checkpoint", state.display()))?;
+        let proof = if checkpoint.size() > kept.size() && kept.size() > 0 {
+            let answer = json(
+                get(format!(
+                    "{url}/proof/consistency?from={}&to={}",
+                    kept.size(),
+                    checkpoint.size()
+                ))
+                .await?,
+            )?;
+            answer["hashes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|hash| {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(hash.as_str().unwrap_or_default())?;
+                    Ok(Hash(
+                        bytes
+                            .try_into()
+                            .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?,
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        check_consistency(&proof, &kept, &checkpoint)
+            .with_context(|| format!("against the checkpoint kept in {}", state.display()))?;
+        extends = Some(kept.size());
+    }
+
+    let paths = tile_paths(checkpoint.size());
+    let mut tiles = std::collections::HashMap::new();
+    for path in &paths {
+        tiles.insert(path.clone(), get(format!("{url}/{path}")).await?);
+    }
+    check_tiles(&checkpoint, |path: &str| {
+        tiles
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "not fetched".to_owned())
+    })?;
+    if let Some(state) = state {
+        std::fs::write(state, &note).with_context(|| format!("writing {}", state.display()))?;
+    }
+    Ok(LogAudit {
+        origin,
+        size: checkpoint.size(),
+        root: checkpoint.hash().to_string(),
+        extends,
+        tiles: paths.len(),
+    })
+}

@@ -60,6 +60,19 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
+    /// Audit a tenant's transparency log at URL (`https://<node>/log/<code>`): the tenant's DID
+    /// document (and its operator's proof, with --operator-key), the checkpoint's signature, its
+    /// consistency with the checkpoint kept in --state from the last audit (which it then
+    /// replaces), and the tree's root rebuilt from every tile. Exits non-zero on any failure.
+    Log {
+        url: String,
+        /// A key (Multikey) of the node's operator, as the auditor obtained it.
+        #[arg(long = "operator-key")]
+        operator_keys: Vec<String>,
+        /// Where the last audited checkpoint is kept.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
     /// Verify every credential in FILE (one credential, a list, or a node's answer listing
     /// them) offline, against the DID documents of their issuers: the proof, the key, and the
     /// key's validity when the credential was signed. With --operator, each issuer's DID
@@ -517,6 +530,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Log {
+            url,
+            operator_keys,
+            state,
+        }) => {
+            let audit = zhiyuan::audit::audit_log(&url, &operator_keys, state.as_deref()).await?;
+            println!(
+                "{}: {} entries, root {}, signed by the tenant's key",
+                audit.origin, audit.size, audit.root
+            );
+            if let Some(kept) = audit.extends {
+                println!("extends the checkpoint of {kept} entries kept from the last audit");
+            }
+            println!(
+                "the tree rebuilt from {} tiles has the checkpoint's root",
+                audit.tiles
+            );
             Ok(())
         }
         Command::Audit(AuditCommand::Verify {

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use zhiyuan_app::App;
 use zhiyuan_federation::SigningKey;
-use zhiyuan_federation::did::DidKeys;
+use zhiyuan_federation::did::{DidKeys, log_origin};
 use zhiyuan_federation::log::{Checkpoint, Hash, check_consistency, open_checkpoint};
 use zhiyuan_federation::witness::{cosign, note_text};
 
@@ -53,16 +53,6 @@ async fn get_text(client: &reqwest::Client, url: &str) -> anyhow::Result<String>
 
 async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     serde_json::from_str(&get_text(client, url).await?).with_context(|| format!("GET {url}"))
-}
-
-/// The log's name as its tenant's DID gives it: the host of `did:web:<host>:tenants:<code>`
-/// (a port's `%3A` read back as `:`), `/log/` and the code.
-fn origin_of(tenant_did: &str, code: &str) -> anyhow::Result<String> {
-    let host = tenant_did
-        .strip_prefix("did:web:")
-        .and_then(|rest| rest.strip_suffix(&format!(":tenants:{code}")))
-        .ok_or_else(|| anyhow!("{tenant_did} is not the did:web of tenant {code}"))?;
-    Ok(format!("{}/log/{code}", host.replace("%3A", ":")))
 }
 
 /// One round over every peer: each of their tenants' logs checked, cosigned or flagged.
@@ -109,7 +99,7 @@ async fn witness_peer(
         };
         let document = get_json(client, &format!("{base}/tenants/{code}/did.json")).await?;
         let keys = DidKeys::read_endorsed(&document, std::slice::from_ref(&operator))?;
-        let origin = origin_of(&keys.did, code)?;
+        let origin = log_origin(&keys.did, code)?;
         let note = get_text(client, &format!("{base}/log/{code}/checkpoint")).await?;
         let verifying: Vec<_> = keys
             .keys
@@ -211,23 +201,5 @@ async fn observe(
                 alarm,
             })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_logs_name_comes_from_its_tenants_did() {
-        assert_eq!(
-            origin_of("did:web:zhiyuan.example:tenants:421300", "421300").unwrap(),
-            "zhiyuan.example/log/421300"
-        );
-        assert_eq!(
-            origin_of("did:web:127.0.0.1%3A8080:tenants:420700", "420700").unwrap(),
-            "127.0.0.1:8080/log/420700"
-        );
-        assert!(origin_of("did:web:zhiyuan.example:tenants:421300", "420700").is_err());
     }
 }
