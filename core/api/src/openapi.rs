@@ -162,7 +162,8 @@ fn path_parameter(name: &str) -> Value {
 }
 
 /// Tile paths as C2SP tlog-tiles writes them, after `tile/`.
-const TILE_PATH_PATTERN: &str = r"^(entries|[0-7])/(x[0-9]{3}/){0,6}[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$";
+/// (An index of up to eighteen digits: every path it allows is a tile the node can name.)
+const TILE_PATH_PATTERN: &str = r"^(entries|[0-7])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/){0,4})?[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$";
 
 /// The problem answers an operation can give, by what it does.
 fn problem_statuses(public: bool, has_body: bool, action: Action) -> Vec<u16> {
@@ -409,5 +410,24 @@ fn rewrite_refs(value: &mut Value, base: &str) {
         }
         Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, base)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use zhiyuan_app::log::TileAddress;
+
+    use super::TILE_PATH_PATTERN;
+
+    proptest! {
+        /// What the document lets a client send as a tile's path, the node reads: a request
+        /// the document allows is never refused as malformed.
+        #[test]
+        fn every_tile_path_the_document_allows_is_one_the_node_reads(
+            path in TILE_PATH_PATTERN.trim_start_matches('^').trim_end_matches('$')
+        ) {
+            prop_assert!(TileAddress::parse(&path).is_some(), "{}", path);
+        }
     }
 }

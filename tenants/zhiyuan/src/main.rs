@@ -421,6 +421,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+            // The operator's keys, which peers and auditors pin.
+            for signing in ring.signing_secrets(zhiyuan_store::NODE_REALM)? {
+                let key = zhiyuan_federation::SigningKey::from_secret(&signing.secret);
+                println!(
+                    "node (operator): signing key version {} {}",
+                    signing.version,
+                    key.verifying_key().to_multibase()
+                );
+            }
             Ok(())
         }
         Command::Keys(KeysCommand::RotateData { tenant }) => {

@@ -90,12 +90,14 @@ pub(crate) async fn list(
     access: Access,
     QueryOf(query): QueryOf<CredentialsQuery>,
 ) -> Result<Json<Items<CredentialView>>, ApiError> {
-    let items = credentials::credentials(
-        &state.app,
-        access.tenant()?,
-        query.after.as_deref(),
-        query.limit.unwrap_or(100),
-    )
-    .await?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadQuery {
+            detail: "limit: from 1 to 1000".into(),
+        });
+    }
+    let items =
+        credentials::credentials(&state.app, access.tenant()?, query.after.as_deref(), limit)
+            .await?;
     Ok(Json(items.into()))
 }
