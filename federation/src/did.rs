@@ -33,6 +33,8 @@ pub enum CredentialError {
     Proof { id: String, error: ProofError },
     #[error("the DID document of {0} has no proof by an operator key this auditor trusts")]
     NotEndorsed(String),
+    #[error("{id} is not in its issuer's log: {reason}")]
+    NotInLog { id: String, reason: String },
 }
 
 /// One key of a DID document, with the window in which it signed.

@@ -299,6 +299,23 @@ async fn issued_logged_downloaded_and_verified(node: &TestNode) {
             ..
         })
     ));
+    // One byte of the credential as stored and sent (its canonical text) changed: the last
+    // digit of the volunteer's number.
+    let text = String::from_utf8(serde_json_canonicalizer::to_vec(registration).unwrap()).unwrap();
+    let number = registration["credentialSubject"]["volunteerNumber"]
+        .as_str()
+        .unwrap();
+    let at = text.find(number).unwrap() + number.len() - 1;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    let one_byte: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(matches!(
+        verify_credential(&one_byte, &keys),
+        Err(CredentialError::Proof {
+            error: ProofError::BadSignature,
+            ..
+        })
+    ));
     let mut other_suite = registration.clone();
     other_suite["proof"]["cryptosuite"] = "ecdsa-jcs-2019".into();
     assert!(matches!(
@@ -361,6 +378,7 @@ async fn issued_logged_downloaded_and_verified(node: &TestNode) {
     let file = write("mine.json", &mine);
     let did = write("tenant.did.json", &tenant_did);
     let operator_file = write("operator.did.json", &operator);
+    let log = format!("{}/log/421300", node.base_url);
     let (ok, out, err) = node.command(&[
         "audit",
         "verify",
@@ -369,12 +387,31 @@ async fn issued_logged_downloaded_and_verified(node: &TestNode) {
         &did,
         "--operator",
         &operator_file,
+        "--log",
+        &log,
     ]);
     assert!(ok, "{out}{err}");
     assert!(
-        out.contains("3 credentials: 3 verified, 0 refused"),
+        out.contains("3 credentials: 3 verified, 0 refused")
+            && out.contains("checked against the log"),
         "{out}"
     );
+    // A credential the tenant signed but never logged is refused when the log is asked.
+    let mut unlogged = mine.clone();
+    let mut hidden = unsigned_of(&credentials[1]);
+    hidden["id"] = "urn:uuid:0193a5b0-0000-7000-8000-00000000dead".into();
+    unlogged["items"][1]["credential"] = resign(node, &hidden);
+    let unlogged_file = write("unlogged.json", &unlogged);
+    let (ok, out, _) = node.command(&[
+        "audit",
+        "verify",
+        &unlogged_file,
+        "--did",
+        &did,
+        "--log",
+        &log,
+    ]);
+    assert!(!ok && out.contains("is not in its issuer's log"), "{out}");
     let mut bad = mine.clone();
     bad["items"][1]["credential"]["credentialSubject"]["minutes"] = 1440.into();
     let bad_file = write("bad.json", &bad);
@@ -524,4 +561,30 @@ async fn a_rotated_key_leaves_old_credentials_verifiable_and_signs_new_ones_on_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_leaves_old_credentials_verifiable_and_signs_new_ones_on_postgres() {
     rotation(node_with_a_public_name(Backend::Postgres).await).await;
+}
+
+fn unsigned_of(credential: &Value) -> Value {
+    let mut unsigned = credential.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    unsigned
+}
+
+/// Signs a document with the tenant's current key, as the node would, without the node.
+fn resign(node: &TestNode, unsigned: &Value) -> Value {
+    let ring = zhiyuan_keys::KeyRing::new(
+        &node.config.data_keys,
+        Some(node.config.data_dir.join("keys")),
+    )
+    .unwrap();
+    let key = ring.signing_secret("421300").unwrap();
+    add_proof(
+        unsigned,
+        &ProofOptions {
+            created: node.app().clock.now().to_utc_rfc3339(),
+            verification_method: format!("{TENANT_DID}#key-{}", key.version),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &SigningKey::from_secret(&key.secret),
+    )
+    .unwrap()
 }

@@ -641,6 +641,23 @@ fn an_operator_signs_verifies_and_inspects_a_plugin_from_the_command_line() {
     );
     assert!(!ok, "{err}");
 
+    // Without a key of its own, the node operator's signing key signs, and the node trusts it
+    // without being told.
+    let (ok, signature, err) = run(path, &["plugin", "sign", plugin], "");
+    assert!(ok && signature.starts_with('z'), "{err}");
+    let (ok, shown, err) = run(path, &["keys", "show"], "");
+    assert!(ok, "{err}");
+    let operator = shown
+        .lines()
+        .find_map(|line| line.strip_prefix("node (operator): signing key version 1 "))
+        .unwrap_or_else(|| panic!("{shown}"))
+        .to_owned();
+    let (ok, out, err) = run(path, &["plugin", "verify", plugin], "");
+    assert!(
+        ok && out.contains(&format!("good signature by {operator}")),
+        "{out}{err}"
+    );
+
     let (ok, out, err) = run(path, &["plugin", "inspect", plugin], "");
     assert!(ok, "{err}");
     assert!(out.contains("zhiyuan:policy@0.1.0"), "{out}");

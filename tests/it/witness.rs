@@ -188,6 +188,27 @@ async fn scenario(backend: Backend) {
         [zhiyuan::witness::Observed::Alarm { .. }]
     ));
 
+    // The witness keeps the tenant's DID document it checked with: when the city's node is
+    // gone, its credentials still verify against the copy.
+    let people = crate::support::volunteers(&city, "421303", "19930101", 1).await;
+    zhiyuan_app::credentials::issue_pending(
+        city.app(),
+        &tenant,
+        zhiyuan_domain::Timestamp::from_unix_millis(0),
+        100,
+    )
+    .await
+    .unwrap();
+    let mine = city
+        .get(
+            "/api/v1/tenants/421300/volunteers/me/credentials",
+            &people[0].token,
+        )
+        .await;
+    let credential = mine.assert_ok()["items"][0]["credential"].clone();
+    let copy = witnessed(&witness, origin).await["did_document"].clone();
+    assert_eq!(copy["id"], "did:web:suizhou.test:tenants:421300");
+
     // A witness told to trust another operator key witnesses nothing of the city.
     let misconfigured = [zhiyuan::config::PeerConfig {
         url: city.base_url.clone(),
@@ -206,8 +227,10 @@ async fn scenario(backend: Backend) {
     )
     .await;
     assert!(observed.is_empty(), "{observed:?}");
-    witness.stop().await;
     city.stop().await;
+    let keys = zhiyuan_federation::did::DidKeys::read(&copy).unwrap();
+    zhiyuan_federation::did::verify_credential(&credential, &[keys]).unwrap();
+    witness.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -102,17 +102,22 @@ pub async fn witnessed_logs(app: &App) -> Result<Vec<WitnessedLogView>, AppError
         .witnessed_logs()
         .await?
         .into_iter()
-        .map(|log| WitnessedLogView {
-            origin: log.origin,
-            size: log.size,
-            root: log.root,
-            checkpoint: log.checkpoint,
-            checked_at: log.checked_at,
-            alarm: log.alarm,
-            evidence: log.evidence,
-            alarm_at: log.alarm_at,
+        .map(|log| {
+            Ok(WitnessedLogView {
+                did_document: serde_json::from_str(&log.did_document).map_err(|error| {
+                    AppError::Internal(format!("the DID document kept for {}: {error}", log.origin))
+                })?,
+                origin: log.origin,
+                size: log.size,
+                root: log.root,
+                checkpoint: log.checkpoint,
+                checked_at: log.checked_at,
+                alarm: log.alarm,
+                evidence: log.evidence,
+                alarm_at: log.alarm_at,
+            })
         })
-        .collect())
+        .collect::<Result<_, AppError>>()?)
 }
 
 /// The proof that a credential is in the tenant's log at `size` entries (the latest size when

@@ -816,6 +816,10 @@ pub struct WitnessedLogView {
     pub root: String,
     /// The checkpoint as a signed note, with this node's cosignature (C2SP tlog-cosignature).
     pub checkpoint: String,
+    /// The tenant's DID document the checkpoint was checked with: a copy kept here, so that
+    /// the tenant's credentials stay checkable if its node is gone.
+    #[schema(value_type = Object)]
+    pub did_document: serde_json::Value,
     pub checked_at: Timestamp,
     /// What the log did that it must not.
     pub alarm: Option<String>,

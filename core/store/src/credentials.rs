@@ -481,6 +481,9 @@ pub struct WitnessedLog {
     pub size: u64,
     pub root: String,
     pub checkpoint: String,
+    /// The tenant's DID document the checkpoint was checked with, as fetched: a copy that
+    /// outlives the tenant's node.
+    pub did_document: String,
     pub checked_at: Timestamp,
     /// What the log did that it must not, once seen: it stays until an operator looks.
     pub alarm: Option<String>,
@@ -495,6 +498,7 @@ fn witnessed_log(row: &AnyRow) -> Result<WitnessedLog, StoreError> {
         size: int(row, "size")? as u64,
         root: text(row, "root")?,
         checkpoint: text(row, "checkpoint")?,
+        did_document: text(row, "did_document")?,
         checked_at: timestamp(row, "checked_at")?,
         alarm: crate::rows::optional_text(row, "alarm")?,
         evidence: crate::rows::optional_text(row, "evidence")?,
@@ -503,7 +507,7 @@ fn witnessed_log(row: &AnyRow) -> Result<WitnessedLog, StoreError> {
 }
 
 const WITNESSED_COLUMNS: &str =
-    "origin, size, root, checkpoint, checked_at, alarm, evidence, alarm_at";
+    "origin, size, root, checkpoint, did_document, checked_at, alarm, evidence, alarm_at";
 
 impl Store {
     /// Every log this node witnesses, by origin.
@@ -533,28 +537,31 @@ impl Store {
         .transpose()
     }
 
-    /// Keeps a checkpoint the node checked and cosigned, when it is larger than the one kept
-    /// (the size only grows, whoever writes at once).
+    /// Keeps a checkpoint the node checked and cosigned, with the tenant's DID document it was
+    /// checked with, when it is larger than the one kept (the size only grows, whoever writes
+    /// at once).
     pub async fn record_cosigned(
         &self,
         origin: &str,
         size: u64,
         root: &str,
         checkpoint: &str,
+        did_document: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO witnessed_logs (tenant_code, origin, size, root, checkpoint, checked_at) \
-             VALUES ('node', $1, $2, $3, $4, $5) \
+            "INSERT INTO witnessed_logs (tenant_code, origin, size, root, checkpoint, \
+               did_document, checked_at) VALUES ('node', $1, $2, $3, $4, $5, $6) \
              ON CONFLICT (tenant_code, origin) DO UPDATE SET size = excluded.size, \
                root = excluded.root, checkpoint = excluded.checkpoint, \
-               checked_at = excluded.checked_at \
+               did_document = excluded.did_document, checked_at = excluded.checked_at \
              WHERE witnessed_logs.size <= excluded.size",
         )
         .bind(origin)
         .bind(size as i64)
         .bind(root)
         .bind(checkpoint)
+        .bind(did_document)
         .bind(at.unix_millis())
         .execute(&self.pool)
         .await?;

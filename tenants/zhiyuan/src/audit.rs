@@ -11,6 +11,10 @@ use zhiyuan_federation::did::{CredentialError, DidKeys, VerifiedCredential, veri
 #[derive(Debug)]
 pub struct VerifyReport {
     pub results: Vec<(String, Result<VerifiedCredential, CredentialError>)>,
+    /// The credentials as read, in the order of the results.
+    pub credentials: Vec<Value>,
+    /// The issuers' keys they were checked with.
+    pub issuers: Vec<DidKeys>,
 }
 
 impl VerifyReport {
@@ -81,7 +85,97 @@ pub fn verify_file(
     let results = verify_credentials(&credentials, &issuers);
     Ok(VerifyReport {
         results: ids.into_iter().zip(results).collect(),
+        credentials,
+        issuers,
     })
+}
+
+/// Checks that each verified credential of the tenant whose log is at `url`
+/// (`https://<node>/log/<code>`) is in that log: the checkpoint, signed by a key of the
+/// tenant's DID document, and for each credential the proof that its entry (its id and the
+/// SHA-256 of its canonical form) is in the checkpoint's tree. A credential that is not is
+/// refused. Answers the checkpoint's size.
+pub async fn check_logged(report: &mut VerifyReport, url: &str) -> anyhow::Result<u64> {
+    use base64::Engine;
+    use zhiyuan_federation::log::{Hash, check_inclusion, entry_hash, entry_of, open_checkpoint};
+
+    let url = url.trim_end_matches('/');
+    let (_, code) = url.rsplit_once("/log/").ok_or_else(|| {
+        anyhow::anyhow!("{url} is not a log's address (https://<node>/log/<code>)")
+    })?;
+    let issuer = report
+        .issuers
+        .iter()
+        .find(|issuer| issuer.did.ends_with(&format!(":tenants:{code}")))
+        .ok_or_else(|| anyhow::anyhow!("no DID document given of the tenant {code}"))?
+        .clone();
+    let origin = zhiyuan_federation::did::log_origin(&issuer.did, code)?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let answer = client.get(&path).send().await?;
+            if !answer.status().is_success() {
+                anyhow::bail!("GET {path}: {}", answer.status());
+            }
+            Ok::<_, anyhow::Error>(answer.bytes().await?.to_vec())
+        }
+    };
+    let keys: Vec<_> = issuer
+        .keys
+        .iter()
+        .map(|published| published.key.clone())
+        .collect();
+    let note = get(format!("{url}/checkpoint")).await?;
+    let checkpoint = open_checkpoint(&note, &origin, &keys)
+        .with_context(|| format!("the checkpoint of {origin}"))?;
+    for ((id, result), credential) in report.results.iter_mut().zip(&report.credentials) {
+        let Ok(verified) = result else { continue };
+        if verified.issuer != issuer.did {
+            continue;
+        }
+        let canonical = zhiyuan_federation::data_integrity::canonical_text(credential)
+            .map_err(|error| anyhow::anyhow!("{id}: {error}"))?;
+        let entry = entry_hash(&entry_of(id, canonical.as_bytes()));
+        let proven = async {
+            let proof: Value = serde_json::from_slice(
+                &get(format!(
+                    "{url}/proof/inclusion?credential={id}&size={}",
+                    checkpoint.size()
+                ))
+                .await?,
+            )?;
+            let hashes = proof["hashes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|hash| {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(hash.as_str().unwrap_or_default())?;
+                    Ok(Hash(
+                        bytes
+                            .try_into()
+                            .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?,
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let index = proof["index"]
+                .as_u64()
+                .ok_or_else(|| anyhow::anyhow!("the proof names no entry"))?;
+            check_inclusion(&hashes, checkpoint.size(), *checkpoint.hash(), index, entry)?;
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        if let Err(error) = proven {
+            *result = Err(CredentialError::NotInLog {
+                id: id.clone(),
+                reason: format!("{error:#}"),
+            });
+        }
+    }
+    Ok(checkpoint.size())
 }
 
 /// What `zhiyuan audit log` found of a tenant's log.

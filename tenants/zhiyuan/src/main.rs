@@ -86,6 +86,10 @@ enum AuditCommand {
         /// An operator's DID document (`/.well-known/did.json`) the auditor trusts.
         #[arg(long = "operator")]
         operators: Vec<PathBuf>,
+        /// A tenant's log (`https://<node>/log/<code>`): its credentials must also be in it, at
+        /// its current checkpoint.
+        #[arg(long)]
+        log: Option<String>,
     },
     /// Walk each tenant's audit trail (or one tenant's) from its first event and name the first
     /// event that was changed, removed or moved. Exits non-zero when a trail is broken.
@@ -103,10 +107,12 @@ enum PluginCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Sign a plugin package with an operator key: writes PACKAGE.sig and prints the signature.
+    /// Sign a plugin package: writes PACKAGE.sig and prints the signature. Signed with the key
+    /// in --key, or else with the node operator's signing key (the one its DID document
+    /// publishes and its nodes trust without configuration).
     Sign {
         #[arg(long)]
-        key: PathBuf,
+        key: Option<PathBuf>,
         package: PathBuf,
     },
     /// Check a package's signature against trusted keys (the node's `plugins.trusted_keys`
@@ -564,8 +570,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             dids,
             operators,
+            log,
         }) => {
-            let report = zhiyuan::audit::verify_file(&file, &dids, &operators)?;
+            let mut report = zhiyuan::audit::verify_file(&file, &dids, &operators)?;
+            if let Some(log) = log {
+                let size = zhiyuan::audit::check_logged(&mut report, &log).await?;
+                println!("checked against the log {log} at {size} entries");
+            }
             for (id, result) in &report.results {
                 match result {
                     Ok(verified) => println!("verified {id} (issued by {})", verified.issuer),
@@ -696,9 +707,20 @@ fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result
             Ok(())
         }
         PluginCommand::Sign { key, package } => {
-            let secret = String::from_utf8(read(&key)?).context("the key file is not text")?;
-            let key = SigningKey::from_multibase(secret.trim())
-                .map_err(|e| anyhow!("{}: {e}", key.display()))?;
+            let key = match key {
+                Some(key) => {
+                    let secret =
+                        String::from_utf8(read(&key)?).context("the key file is not text")?;
+                    SigningKey::from_multibase(secret.trim())
+                        .map_err(|e| anyhow!("{}: {e}", key.display()))?
+                }
+                None => SigningKey::from_secret(
+                    &config
+                        .key_ring()?
+                        .signing_secret(zhiyuan_store::NODE_REALM)?
+                        .secret,
+                ),
+            };
             let signature = zhiyuan_plugins::sign_package(&key, &read(&package)?);
             let out = signature_path(&package);
             std::fs::write(&out, format!("{signature}\n"))
@@ -711,8 +733,20 @@ fn plugin_command(config: &NodeConfig, command: PluginCommand) -> anyhow::Result
             trusted_keys,
             package,
         } => {
+            // As the node trusts them: its configured keys and its operator's, unless told.
             let keys = if trusted_keys.is_empty() {
-                config.plugins.trusted_keys.clone()
+                let mut keys = config.plugins.trusted_keys.clone();
+                for version in config
+                    .key_ring()?
+                    .signing_secrets(zhiyuan_store::NODE_REALM)?
+                {
+                    keys.push(
+                        SigningKey::from_secret(&version.secret)
+                            .verifying_key()
+                            .to_multibase(),
+                    );
+                }
+                keys
             } else {
                 trusted_keys
             };

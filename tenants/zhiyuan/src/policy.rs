@@ -20,7 +20,7 @@ use crate::NodeConfig;
 /// The host, as the node's configuration sets it up.
 pub fn open_host(config: &NodeConfig) -> anyhow::Result<WasmHost> {
     let plugins = &config.plugins;
-    let trusted_keys = plugins
+    let mut trusted_keys = plugins
         .trusted_keys
         .iter()
         .enumerate()
@@ -28,6 +28,15 @@ pub fn open_host(config: &NodeConfig) -> anyhow::Result<WasmHost> {
             VerifyingKey::from_multibase(key).map_err(|e| anyhow!("plugins.trusted_keys[{i}]: {e}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // The node's operator signs with the key its DID document publishes: every version of it
+    // is trusted, as signing lives on one set of keys.
+    let ring = config.key_ring()?;
+    // Made here if the node has none yet, so that the first start trusts it as every later one.
+    ring.signing_secret(zhiyuan_store::NODE_REALM)?;
+    for version in ring.signing_secrets(zhiyuan_store::NODE_REALM)? {
+        trusted_keys
+            .push(zhiyuan_federation::SigningKey::from_secret(&version.secret).verifying_key());
+    }
     let host = WasmHost::new(HostConfig {
         cache_dir: Some(
             plugins

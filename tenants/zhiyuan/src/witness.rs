@@ -108,21 +108,39 @@ async fn witness_peer(
             .collect();
         let checkpoint = open_checkpoint(note.as_bytes(), &origin, &verifying)
             .with_context(|| format!("the checkpoint of {origin}"))?;
-        observed.push(observe(app, base, &origin, &note, &checkpoint, key, client).await?);
+        let seen = Seen {
+            origin: &origin,
+            note: &note,
+            checkpoint: &checkpoint,
+            did_document: &document.to_string(),
+        };
+        observed.push(observe(app, base, &seen, key, client).await?);
     }
     Ok(observed)
+}
+
+/// A peer tenant's checkpoint as fetched and checked, with the DID document it was checked with.
+struct Seen<'a> {
+    origin: &'a str,
+    note: &'a str,
+    checkpoint: &'a Checkpoint,
+    did_document: &'a str,
 }
 
 /// Checks one new checkpoint against the one cosigned before; cosigns it or raises the alarm.
 async fn observe(
     app: &App,
     base: &str,
-    origin: &str,
-    note: &str,
-    checkpoint: &Checkpoint,
+    seen: &Seen<'_>,
     key: &SigningKey,
     client: &reqwest::Client,
 ) -> anyhow::Result<Observed> {
+    let Seen {
+        origin,
+        note,
+        checkpoint,
+        did_document,
+    } = *seen;
     let now = app.clock.now();
     let root = checkpoint.hash().to_string();
     let cosigned = |note: &str| -> anyhow::Result<String> {
@@ -132,7 +150,14 @@ async fn observe(
     let Some(kept) = app.store.witnessed_log(origin).await? else {
         // The first checkpoint seen of a log is taken as it is: from now on it must grow from it.
         app.store
-            .record_cosigned(origin, checkpoint.size(), &root, &cosigned(note)?, now)
+            .record_cosigned(
+                origin,
+                checkpoint.size(),
+                &root,
+                &cosigned(note)?,
+                did_document,
+                now,
+            )
             .await?;
         return Ok(Observed::Cosigned {
             origin: origin.to_owned(),
@@ -182,7 +207,14 @@ async fn observe(
     match check_consistency(&proof, &earlier, checkpoint) {
         Ok(()) => {
             app.store
-                .record_cosigned(origin, checkpoint.size(), &root, &cosigned(note)?, now)
+                .record_cosigned(
+                    origin,
+                    checkpoint.size(),
+                    &root,
+                    &cosigned(note)?,
+                    did_document,
+                    now,
+                )
                 .await?;
             Ok(Observed::Cosigned {
                 origin: origin.to_owned(),

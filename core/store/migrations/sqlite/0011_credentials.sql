@@ -59,14 +59,16 @@ ALTER TABLE volunteers ADD COLUMN commitment_salt_sealed BLOB;
 
 -- The logs of peer nodes this node witnesses (C2SP tlog-cosignature): per log, the largest
 -- checkpoint it checked and cosigned, and the alarm it raised if the log forked, shrank or
--- stopped extending what it had cosigned, with the two checkpoints that show it. Kept by the
--- node itself (realm 'node').
+-- stopped extending what it had cosigned, with the two checkpoints that show it; and the copy of
+-- the tenant's DID document it checked the checkpoint with, so that the tenant's records stay
+-- checkable if its node disappears. Kept by the node itself (realm 'node').
 CREATE TABLE witnessed_logs (
     tenant_code TEXT NOT NULL REFERENCES tenants (code),
     origin      TEXT NOT NULL,
     size        INTEGER NOT NULL CHECK (size >= 0),
     root        TEXT NOT NULL,
     checkpoint  TEXT NOT NULL,
+    did_document TEXT NOT NULL,
     checked_at  INTEGER NOT NULL,
     alarm       TEXT,
     evidence    TEXT,
