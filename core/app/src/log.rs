@@ -97,8 +97,7 @@ pub async fn tile(
 
 /// The peers' logs this node witnesses, with the alarm of any that forked.
 pub async fn witnessed_logs(app: &App) -> Result<Vec<WitnessedLogView>, AppError> {
-    Ok(app
-        .store
+    app.store
         .witnessed_logs()
         .await?
         .into_iter()
@@ -117,7 +116,7 @@ pub async fn witnessed_logs(app: &App) -> Result<Vec<WitnessedLogView>, AppError
                 alarm_at: log.alarm_at,
             })
         })
-        .collect::<Result<_, AppError>>()?)
+        .collect()
 }
 
 /// The proof that a credential is in the tenant's log at `size` entries (the latest size when
