@@ -120,18 +120,17 @@ pub async fn witnessed_logs(app: &App) -> Result<Vec<WitnessedLogView>, AppError
 }
 
 /// The proof that a credential is in the tenant's log at `size` entries (the latest size when
-/// none is given). A credential never appended, or a size the log has not reached, is not
-/// found.
+/// none is given). A credential never appended (of a tenant the node has or not), or a size
+/// the log has not reached, is not found. Two statements: the entry with the log's size, then
+/// the proof's hashes.
 pub async fn inclusion_proof(
     app: &App,
     tenant: &TenantCode,
     credential_id: &str,
     size: Option<u64>,
 ) -> Result<InclusionProofView, AppError> {
-    app.store.tenant(tenant).await?;
-    let latest = app.store.log_head(tenant).await?.size;
+    let (index, entry, latest) = app.store.log_entry_and_size(tenant, credential_id).await?;
     let size = size.unwrap_or(latest);
-    let (index, entry) = app.store.log_entry(tenant, credential_id).await?;
     if index >= size || size > latest {
         return Err(AppError::NotFound);
     }

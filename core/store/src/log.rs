@@ -200,6 +200,33 @@ impl Store {
             .collect()
     }
 
+    /// Where a credential is in the tenant's log, with its entry and the log's size as last
+    /// appended, read together: what a proof of its inclusion starts from.
+    pub async fn log_entry_and_size(
+        &self,
+        tenant: &TenantCode,
+        credential_id: &str,
+    ) -> Result<(u64, LogEntry, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT e.position, e.credential_id, e.digest, h.size FROM log_entries e \
+             JOIN log_heads h ON h.tenant_code = e.tenant_code \
+             WHERE e.tenant_code = $1 AND e.credential_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(credential_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((
+            int(&row, "position")? as u64,
+            LogEntry {
+                credential_id: text(&row, "credential_id")?,
+                digest: hash(&row, "digest")?.0,
+            },
+            int(&row, "size")? as u64,
+        ))
+    }
+
     /// The proof that entry `position` is in the tree of `size` entries (at most the head's).
     pub async fn log_inclusion_proof(
         &self,
