@@ -32,6 +32,10 @@ CREATE TABLE credentials (
 );
 CREATE INDEX credentials_of_volunteer ON credentials (tenant_code, volunteer_id, issued_at);
 CREATE INDEX credentials_by_time ON credentials (tenant_code, issued_at, id);
+-- The issuer looks, a round a second, at what was decided, recorded or issued lately.
+CREATE INDEX volunteers_by_decision ON volunteers (tenant_code, decided_at);
+CREATE INDEX service_records_by_recording ON service_records (tenant_code, recorded_at);
+CREATE INDEX certificates_by_issue ON certificates (tenant_code, issued_at);
 
 CREATE TRIGGER signing_keys_retired_only BEFORE UPDATE ON signing_keys
 WHEN NOT (OLD.valid_until IS NULL AND NEW.valid_until IS NOT NULL
