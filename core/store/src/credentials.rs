@@ -138,6 +138,20 @@ fn holder_number(row: &AnyRow) -> Result<VolunteerNumber, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("volunteer number {number:?}")))
 }
 
+/// A volunteer's commitment salt, opened with the tenant's data key.
+fn open_salt(
+    keys: &zhiyuan_keys::DataKeys,
+    tenant: &TenantCode,
+    volunteer_id: Uuid,
+    sealed: &[u8],
+) -> Result<[u8; 32], StoreError> {
+    keys.open(tenant.as_str(), SALT_PURPOSE, sealed)
+        .ok()
+        .and_then(|salt| hex::decode(salt).ok())
+        .and_then(|salt| <[u8; 32]>::try_from(salt).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("sealed salt of volunteer {volunteer_id}")))
+}
+
 const CREDENTIAL_COLUMNS: &str = "id, kind, subject_id, volunteer_id, document, issued_at";
 
 impl Store {
@@ -229,15 +243,7 @@ impl Store {
                 .map_err(|_| unsealable())?;
             let salt_sealed: Option<Vec<u8>> = sqlx::Row::try_get(row, "commitment_salt_sealed")?;
             let (salt, new_salt) = match salt_sealed {
-                Some(sealed) => {
-                    let salt = keys
-                        .open(tenant.as_str(), SALT_PURPOSE, &sealed)
-                        .ok()
-                        .and_then(|salt| hex::decode(salt).ok())
-                        .and_then(|salt| <[u8; 32]>::try_from(salt).ok())
-                        .ok_or_else(unsealable)?;
-                    (salt, None)
-                }
+                Some(sealed) => (open_salt(&keys, tenant, volunteer_id, &sealed)?, None),
                 None => {
                     let salt = make_salt();
                     (salt, Some(salt))
@@ -459,15 +465,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let sealed: Option<Vec<u8>> = sqlx::Row::try_get(&row, "commitment_salt_sealed")?;
         sealed
-            .map(|sealed| {
-                keys.open(tenant.as_str(), SALT_PURPOSE, &sealed)
-                    .ok()
-                    .and_then(|salt| hex::decode(salt).ok())
-                    .and_then(|salt| <[u8; 32]>::try_from(salt).ok())
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("sealed salt of volunteer {volunteer_id}"))
-                    })
-            })
+            .map(|sealed| open_salt(&keys, tenant, volunteer_id, &sealed))
             .transpose()
     }
 }

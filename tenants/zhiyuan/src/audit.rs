@@ -96,8 +96,7 @@ pub fn verify_file(
 /// SHA-256 of its canonical form) is in the checkpoint's tree. A credential that is not is
 /// refused. Answers the checkpoint's size.
 pub async fn check_logged(report: &mut VerifyReport, url: &str) -> anyhow::Result<u64> {
-    use base64::Engine;
-    use zhiyuan_federation::log::{Hash, check_inclusion, entry_hash, entry_of, open_checkpoint};
+    use zhiyuan_federation::log::{check_inclusion, entry_hash, entry_of, open_checkpoint};
 
     let url = url.trim_end_matches('/');
     let (_, code) = url.rsplit_once("/log/").ok_or_else(|| {
@@ -147,20 +146,7 @@ pub async fn check_logged(report: &mut VerifyReport, url: &str) -> anyhow::Resul
                 ))
                 .await?,
             )?;
-            let hashes = proof["hashes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|hash| {
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(hash.as_str().unwrap_or_default())?;
-                    Ok(Hash(
-                        bytes
-                            .try_into()
-                            .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?,
-                    ))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let hashes = proof_hashes(&proof)?;
             let index = proof["index"]
                 .as_u64()
                 .ok_or_else(|| anyhow::anyhow!("the proof names no entry"))?;
@@ -200,9 +186,8 @@ pub async fn audit_log(
     operator_keys: &[String],
     state: Option<&Path>,
 ) -> anyhow::Result<LogAudit> {
-    use base64::Engine;
     use zhiyuan_federation::log::{
-        Checkpoint, Hash, check_consistency, check_tiles, open_checkpoint, tile_paths,
+        Checkpoint, check_consistency, check_tiles, open_checkpoint, tile_paths,
     };
     use zhiyuan_federation::witness::note_text;
 
@@ -271,20 +256,7 @@ pub async fn audit_log(
                 ))
                 .await?,
             )?;
-            answer["hashes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|hash| {
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(hash.as_str().unwrap_or_default())?;
-                    Ok(Hash(
-                        bytes
-                            .try_into()
-                            .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?,
-                    ))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?
+            proof_hashes(&answer)?
         } else {
             Vec::new()
         };
@@ -314,4 +286,22 @@ pub async fn audit_log(
         extends,
         tiles: paths.len(),
     })
+}
+
+/// The hashes of a proof as the node serves it (`hashes`, base64).
+pub(crate) fn proof_hashes(answer: &Value) -> anyhow::Result<Vec<zhiyuan_federation::log::Hash>> {
+    use base64::Engine;
+    answer["hashes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|hash| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(hash.as_str().unwrap_or_default())?;
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?;
+            Ok(zhiyuan_federation::log::Hash(bytes))
+        })
+        .collect()
 }

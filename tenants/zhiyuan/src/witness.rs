@@ -9,15 +9,14 @@
 //! it. Fetching and checking live here; what is kept is the store's.
 
 use anyhow::{Context, anyhow, bail};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use zhiyuan_app::App;
 use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::did::{DidKeys, log_origin};
-use zhiyuan_federation::log::{Checkpoint, Hash, check_consistency, open_checkpoint};
+use zhiyuan_federation::log::{Checkpoint, check_consistency, open_checkpoint};
 use zhiyuan_federation::witness::{cosign, note_text};
 
+use crate::audit::proof_hashes;
 use crate::config::PeerConfig;
 
 /// What a round made of one log.
@@ -188,19 +187,7 @@ async fn observe(
             ),
         )
         .await?;
-        answer["hashes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|hash| {
-                let bytes = STANDARD.decode(hash.as_str().unwrap_or_default())?;
-                Ok(Hash(
-                    bytes
-                        .try_into()
-                        .map_err(|_| anyhow!("a hash is 32 bytes"))?,
-                ))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?
+        proof_hashes(&answer)?
     } else {
         Vec::new()
     };
