@@ -9,6 +9,7 @@
 //! hashing, checkpoints as C2SP signed notes, inclusion and consistency proofs, forks. This is
 //! the only crate that signs; core knows nothing of it.
 
+pub mod audit;
 pub mod card;
 pub mod data_integrity;
 pub mod did;

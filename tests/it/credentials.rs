@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -425,7 +426,166 @@ async fn issued_logged_downloaded_and_verified(node: &TestNode) {
         "{out}"
     );
 
+    // Offline, the download is evidence enough: it carries the log's checkpoint and a proof
+    // for each credential, checked with the tenant's DID document alone.
+    let size = mine["checkpoint"].as_str().unwrap().lines().nth(1).unwrap();
+    let (ok, out, err) = node.command(&["audit", "verify", &file, "--did", &did]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out.matches(&format!("in its log of {size} entries"))
+            .count(),
+        3,
+        "{out}"
+    );
+    let (ok, out, _) = node.command(&["audit", "verify", &unlogged_file, "--did", &did]);
+    assert!(
+        !ok && out.contains(
+            "REFUSED urn:uuid:0193a5b0-0000-7000-8000-00000000dead: \
+             urn:uuid:0193a5b0-0000-7000-8000-00000000dead is not in its issuer's log: \
+             the bundle has no proof of its inclusion"
+        ),
+        "{out}"
+    );
+    // A checkpoint the tenant did not sign refuses the bundle, by name.
+    let stranger_note = zhiyuan_federation::log::sign_checkpoint(
+        "zhiyuan.test/log/421300",
+        checkpoint.size(),
+        *checkpoint.hash(),
+        &stranger,
+    )
+    .unwrap();
+    let with_checkpoint = |name: &str, note: &[u8]| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, note).unwrap();
+        node.command(&[
+            "audit",
+            "verify",
+            &file,
+            "--did",
+            &did,
+            "--checkpoint",
+            &path.display().to_string(),
+        ])
+    };
+    let (ok, out, err) = with_checkpoint("stranger.checkpoint", stranger_note.as_bytes());
+    assert!(
+        !ok && err.contains("the checkpoint of zhiyuan.test/log/421300"),
+        "{out}{err}"
+    );
+    // The auditor's own checkpoint, kept from later: the download's proofs are for another
+    // size, and the command says so rather than passing them.
+    service_record(node, volunteer, team, 30, None).await;
+    issue(node).await;
+    let later = node.download("/log/421300/checkpoint", None).await;
+    let (ok, out, _) = with_checkpoint("later.checkpoint", &later.bytes);
+    assert!(
+        !ok && out.contains(&format!(
+            "the proof is for the tree of {size} entries, the checkpoint is of {}",
+            size.parse::<u64>().unwrap() + 1
+        )),
+        "{out}"
+    );
+
+    // The node's audit endpoint runs the same checks for anyone, signed in or not; the
+    // download posts as it is.
+    let audited = node
+        .call(
+            Method::POST,
+            "/api/v1/audit/credentials",
+            None,
+            Some(mine.clone()),
+        )
+        .await;
+    let audited = audited.assert_ok();
+    assert_eq!(
+        (audited["verified"].as_u64(), audited["refused"].as_u64()),
+        (Some(3), Some(0))
+    );
+    for (finding, credential) in audited["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&credentials)
+    {
+        assert_eq!(finding["id"], credential["id"]);
+        assert_eq!(finding["issuer"], TENANT_DID);
+        assert_eq!(finding["logged_in"].to_string(), size);
+    }
+    // Credentials alone: the node shows them in its own tenant's log as it stands now.
+    let bare =
+        json!({ "items": [{ "credential": credentials[0] }, { "credential": credentials[2] }] });
+    let audited = node
+        .call(Method::POST, "/api/v1/audit/credentials", None, Some(bare))
+        .await;
+    let now = later_size(&later.bytes);
+    for finding in audited.assert_ok()["items"].as_array().unwrap() {
+        assert_eq!(finding["logged_in"], now, "{finding:#}");
+    }
+    // Each refusal names what failed: a changed byte, a credential never logged, an issuer
+    // the node does not know.
+    let mut foreign = unsigned_of(&credentials[1]);
+    foreign["issuer"] = "did:web:elsewhere.example:tenants:420100".into();
+    let foreign = add_proof(
+        &foreign,
+        &ProofOptions {
+            created: node.app().clock.now().to_utc_rfc3339(),
+            verification_method: "did:web:elsewhere.example:tenants:420100#key-1".into(),
+            proof_purpose: "assertionMethod".into(),
+        },
+        &stranger,
+    )
+    .unwrap();
+    let mixed = json!({ "items": [
+        { "credential": bad["items"][1]["credential"] },
+        { "credential": unlogged["items"][1]["credential"] },
+        { "credential": foreign },
+    ] });
+    let audited = node
+        .call(Method::POST, "/api/v1/audit/credentials", None, Some(mixed))
+        .await;
+    let audited = audited.assert_ok();
+    assert_eq!(audited["refused"], 3, "{audited:#}");
+    let refusals: Vec<&str> = audited["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["refusal"].as_str().unwrap())
+        .collect();
+    assert!(
+        refusals[0].contains("signature does not match"),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals[1].contains("is not in its issuer's log"),
+        "{refusals:?}"
+    );
+    assert_eq!(
+        refusals[2],
+        "no DID document of did:web:elsewhere.example:tenants:420100 was given"
+    );
+    // A checkpoint the tenant did not sign is refused by name, and nothing is judged on it.
+    let mut forged = mine.clone();
+    forged["checkpoint"] = stranger_note.into();
+    node.call(
+        Method::POST,
+        "/api/v1/audit/credentials",
+        None,
+        Some(forged),
+    )
+    .await
+    .assert_problem(422, "checkpoint_refused");
+
     node.verify().await;
+}
+
+/// The size a checkpoint note states (its second line).
+fn later_size(note: &[u8]) -> u64 {
+    String::from_utf8_lossy(note)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

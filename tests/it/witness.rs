@@ -230,6 +230,20 @@ async fn scenario(backend: Backend) {
     city.stop().await;
     let keys = zhiyuan_federation::did::DidKeys::read(&copy).unwrap();
     zhiyuan_federation::did::verify_credential(&credential, &[keys]).unwrap();
+    // The witness's audit endpoint checks it against that copy too, for anyone who asks; its
+    // log is not checked, as the witness holds no checkpoint of the city's with a proof.
+    let audited = witness
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/audit/credentials",
+            None,
+            Some(serde_json::json!({ "items": [{ "credential": credential }] })),
+        )
+        .await;
+    let finding = &audited.assert_ok()["items"][0];
+    assert_eq!(finding["verified"], true, "{finding:#}");
+    assert_eq!(finding["issuer"], "did:web:suizhou.test:tenants:421300");
+    assert!(finding["logged_in"].is_null(), "{finding:#}");
     witness.stop().await;
 }
 

@@ -131,6 +131,7 @@ use crate::schemas::SchemaId;
         routes::credentials::tenant_did,
         routes::credentials::own,
         routes::credentials::list,
+        routes::credentials::audit,
     ),
     components(schemas(
         Problem,

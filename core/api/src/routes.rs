@@ -220,6 +220,7 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(accounts::sign_in)
                 .delete(accounts::sign_out),
         )
+        .route("/api/v1/audit/credentials", post(credentials::audit))
         .route(
             "/api/v1/session/everywhere",
             axum::routing::delete(accounts::sign_out_everywhere),

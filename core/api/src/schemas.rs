@@ -45,10 +45,11 @@ pub enum SchemaId {
     Settlement,
     CertificateRequest,
     CertificateIssue,
+    CredentialAudit,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 32] = [
+    pub const ALL: [SchemaId; 33] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -81,6 +82,7 @@ impl SchemaId {
         SchemaId::Settlement,
         SchemaId::CertificateRequest,
         SchemaId::CertificateIssue,
+        SchemaId::CredentialAudit,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -118,6 +120,7 @@ impl SchemaId {
             SchemaId::Settlement => "Settlement",
             SchemaId::CertificateRequest => "CertificateRequest",
             SchemaId::CertificateIssue => "CertificateIssue",
+            SchemaId::CredentialAudit => "CredentialAudit",
         }
     }
 
@@ -156,6 +159,7 @@ impl SchemaId {
             SchemaId::Settlement => "settlement.schema.json",
             SchemaId::CertificateRequest => "certificate-request.schema.json",
             SchemaId::CertificateIssue => "certificate-issue.schema.json",
+            SchemaId::CredentialAudit => "credential-audit.schema.json",
         }
     }
 
@@ -218,6 +222,9 @@ impl SchemaId {
             }
             SchemaId::CertificateIssue => {
                 include_str!("../../../schemas/certificate-issue.schema.json")
+            }
+            SchemaId::CredentialAudit => {
+                include_str!("../../../schemas/credential-audit.schema.json")
             }
         }
     }

@@ -6,16 +6,25 @@
 //! deciding an application never waits on a signature; the log therefore gains a batch, and a
 //! new checkpoint, at most once a round.
 
+use std::collections::BTreeSet;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use zhiyuan_domain::ports::Signer;
-use zhiyuan_domain::{CredentialKind, Principal, TenantCode, Timestamp};
+use zhiyuan_domain::{
+    CredentialKind, InvalidInput, LogEntry, Principal, Rule, TenantCode, Timestamp,
+};
 use zhiyuan_store::{NewCredential, SigningKeyRecord, StoredCredential, Unissued};
 
 use crate::log::host;
-use crate::views::{CredentialView, OwnCredentialsView};
+use crate::views::{
+    CredentialAuditView, CredentialFindingView, CredentialView, InclusionProofView,
+    OwnCredentialsView,
+};
 use crate::volunteers::own_record;
 use crate::{App, AppError};
 
@@ -351,26 +360,61 @@ fn credential_view(stored: StoredCredential) -> Result<CredentialView, AppError>
     })
 }
 
-/// The signed-in volunteer's credentials, with the salt of their identity commitment: with it
-/// they can show that a registration credential is of their document, to whom they choose.
+/// The signed-in volunteer's credentials, with the salt of their identity commitment (with it
+/// they can show that a registration credential is of their document, to whom they choose),
+/// the tenant's log checkpoint, and each credential's proof of inclusion in it: a bundle an
+/// auditor checks offline, years later, with the tenant's DID document alone.
 pub async fn own_credentials(
     app: &App,
     principal: &Principal,
     tenant: &TenantCode,
 ) -> Result<OwnCredentialsView, AppError> {
     let volunteer = own_record(app, principal, tenant).await?;
-    let credentials = app
+    let stored = app
         .store
         .credentials_of_volunteer(tenant, volunteer.id)
-        .await?
-        .into_iter()
-        .map(credential_view)
-        .collect::<Result<Vec<_>, _>>()?;
+        .await?;
+    let ids: Vec<&str> = stored
+        .iter()
+        .map(|credential| credential.id.as_str())
+        .collect();
+    let (checkpoint, inclusion) = log_evidence(app, tenant, &ids).await?;
     let salt = app.store.commitment_salt(tenant, volunteer.id).await?;
     Ok(OwnCredentialsView {
-        items: credentials,
+        items: stored
+            .into_iter()
+            .map(credential_view)
+            .collect::<Result<Vec<_>, _>>()?,
         identity_salt: salt.map(|salt| URL_SAFE_NO_PAD.encode(salt)),
+        checkpoint,
+        inclusion,
     })
+}
+
+/// The evidence that credentials are in the tenant's log: its checkpoint now, signed, and a
+/// proof at its size for each credential it holds (a credential it does not hold has none).
+async fn log_evidence(
+    app: &App,
+    tenant: &TenantCode,
+    ids: &[&str],
+) -> Result<(String, Vec<InclusionProofView>), AppError> {
+    let entries = app.store.log_entries_by_id(tenant, ids).await?;
+    // Read after the entries: the head holds every one of them.
+    let head = app.store.log_head(tenant).await?;
+    let logged: Vec<&(u64, LogEntry)> = ids.iter().filter_map(|id| entries.get(*id)).collect();
+    let positions: Vec<u64> = logged.iter().map(|(position, _)| *position).collect();
+    let proofs = app
+        .store
+        .log_inclusion_proofs(tenant, head.size, &positions)
+        .await?;
+    let inclusion = logged
+        .into_iter()
+        .zip(proofs)
+        .map(|((index, entry), hashes)| {
+            crate::log::inclusion_view(*index, head.size, entry, &hashes)
+        })
+        .collect();
+    Ok((crate::log::sign_head(app, tenant, &head)?, inclusion))
 }
 
 /// The tenant's credentials in the order they were issued, a page at a time: for the office
@@ -395,4 +439,127 @@ pub async fn credentials(
         .into_iter()
         .map(credential_view)
         .collect()
+}
+
+/// Credentials posted to be checked, in the shape of a volunteer's download: what the checks
+/// read of it (`schemas/credential-audit.schema.json`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CredentialAuditRequest {
+    pub items: Vec<AuditedCredential>,
+    pub checkpoint: Option<String>,
+    #[serde(default)]
+    pub inclusion: Vec<InclusionProofInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AuditedCredential {
+    #[schema(value_type = Object)]
+    pub credential: Value,
+}
+
+/// A proof of inclusion as the node serves it (`InclusionProofView`), as a client sends it
+/// back.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct InclusionProofInput {
+    pub credential_id: String,
+    pub index: u64,
+    pub size: u64,
+    pub hashes: Vec<String>,
+}
+
+/// Checks credentials as an auditor does, for anyone who asks (a page that checks a
+/// certificate, an employer, another city): each credential against its issuer's DID
+/// document, which this node holds when the issuer is one of its tenants or a tenant of a peer
+/// it witnesses (the copy it kept); and its inclusion in the issuer's log, by the checkpoint
+/// and proofs the bundle carries, or, when it carries none and its credentials are of one of
+/// this node's tenants, by that tenant's log as it stands. A credential of an issuer the node
+/// does not hold is refused as such.
+pub async fn audit(
+    app: &App,
+    mut request: CredentialAuditRequest,
+) -> Result<CredentialAuditView, AppError> {
+    let issuers: BTreeSet<&str> = request
+        .items
+        .iter()
+        .filter_map(|item| item.credential["issuer"].as_str())
+        .collect();
+    let witnessed = app.store.witnessed_logs().await?;
+    let mut documents = Vec::new();
+    let mut own = Vec::new();
+    for issuer in issuers {
+        if let Some(tenant) = own_tenant(app, issuer).await? {
+            documents.push(did_document(app, &Signer::Tenant(tenant.clone())).await?);
+            own.push(tenant);
+            continue;
+        }
+        // A peer's tenant: the copy of its DID document kept when its log was last checked.
+        let copy = witnessed.iter().find(|log| {
+            serde_json::from_str::<Value>(&log.did_document)
+                .is_ok_and(|document| document["id"] == issuer)
+        });
+        if let Some(log) = copy {
+            documents.push(log.did_document.clone());
+        }
+    }
+    if request.checkpoint.is_none()
+        && let [tenant] = own.as_slice()
+    {
+        let ids: Vec<&str> = request
+            .items
+            .iter()
+            .filter_map(|item| item.credential["id"].as_str())
+            .collect();
+        let (checkpoint, inclusion) = log_evidence(app, tenant, &ids).await?;
+        request.checkpoint = Some(checkpoint);
+        request.inclusion = inclusion
+            .into_iter()
+            .map(|proof| InclusionProofInput {
+                credential_id: proof.credential_id,
+                index: proof.index,
+                size: proof.size,
+                hashes: proof.hashes,
+            })
+            .collect();
+    }
+    let bundle = serde_json::to_string(&request)
+        .map_err(|error| AppError::Internal(format!("a bundle to audit: {error}")))?;
+    let verifier = app.verifier.clone();
+    let findings = crate::blocking(move || verifier.audit(&bundle, &documents))
+        .await?
+        .map_err(|_| InvalidInput::new("/checkpoint", Rule::CheckpointRefused))?;
+    let items: Vec<CredentialFindingView> = findings
+        .into_iter()
+        .map(|finding| CredentialFindingView {
+            verified: finding.refusal.is_none(),
+            id: finding.id,
+            issuer: finding.issuer,
+            logged_in: finding.logged_in,
+            refusal: finding.refusal,
+        })
+        .collect();
+    let verified = items.iter().filter(|item| item.verified).count() as u32;
+    Ok(CredentialAuditView {
+        refused: items.len() as u32 - verified,
+        verified,
+        items,
+    })
+}
+
+/// The tenant of this node whose DID `did` is, if it is one.
+async fn own_tenant(app: &App, did: &str) -> Result<Option<TenantCode>, AppError> {
+    let prefix = format!(
+        "{}:tenants:",
+        self::did(&app.settings.public_url, &Signer::Operator)
+    );
+    let Some(tenant) = did
+        .strip_prefix(&prefix)
+        .and_then(|code| TenantCode::parse(code).ok())
+    else {
+        return Ok(None);
+    };
+    match app.store.tenant(&tenant).await {
+        Ok(_) => Ok(Some(tenant)),
+        Err(zhiyuan_store::StoreError::NotFound) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zhiyuan_domain::Clock;
-use zhiyuan_domain::ports::{CardSigner, IdentityCheck, PolicyHost, RecordSigner};
+use zhiyuan_domain::ports::{CardSigner, IdentityCheck, PolicyHost, RecordSigner, RecordVerifier};
 use zhiyuan_store::Store;
 
 pub use directory::Directory;
@@ -97,6 +97,8 @@ pub struct App {
     /// Signs the checkpoints of each tenant's transparency log, its credentials and the DID
     /// documents of the tenants and the operator.
     pub signer: Arc<dyn RecordSigner>,
+    /// Checks credentials as an auditor does, for the node's audit endpoint.
+    pub verifier: Arc<dyn RecordVerifier>,
     /// The CJK font certificates' PDFs embed; none where the node has none installed.
     pub pdf_font: Option<zhiyuan_forms::certificate::PdfFont>,
     pub passwords: Passwords,
@@ -115,6 +117,7 @@ impl App {
         policies: Arc<dyn PolicyHost>,
         cards: Arc<dyn CardSigner>,
         signer: Arc<dyn RecordSigner>,
+        verifier: Arc<dyn RecordVerifier>,
         settings: Settings,
     ) -> App {
         App {
@@ -127,6 +130,7 @@ impl App {
             identity_check: Arc::new(zhiyuan_domain::ports::ReviewerAttestation),
             cards,
             signer,
+            verifier,
             pdf_font: None,
             settings: Arc::new(settings),
             policy_changes: Arc::default(),

@@ -4,7 +4,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use zhiyuan_domain::TenantCode;
+use zhiyuan_domain::{LogEntry, TenantCode};
+use zhiyuan_store::LogHead;
 use zhiyuan_store::{TILE_HEIGHT, TILE_WIDTH};
 
 use crate::views::{ConsistencyProofView, InclusionProofView, WitnessedLogView};
@@ -135,13 +136,23 @@ pub async fn inclusion_proof(
         return Err(AppError::NotFound);
     }
     let hashes = app.store.log_inclusion_proof(tenant, size, index).await?;
-    Ok(InclusionProofView {
+    Ok(inclusion_view(index, size, &entry, &hashes))
+}
+
+/// A proof of inclusion as the node serves it.
+pub(crate) fn inclusion_view(
+    index: u64,
+    size: u64,
+    entry: &LogEntry,
+    hashes: &[[u8; 32]],
+) -> InclusionProofView {
+    InclusionProofView {
         credential_id: entry.credential_id.clone(),
         index,
         size,
         entry: STANDARD.encode(entry.to_bytes()),
         hashes: hashes.iter().map(|hash| STANDARD.encode(hash)).collect(),
-    })
+    }
 }
 
 /// The proof that the tenant's log at `from` entries is a prefix of the log at `to` entries
@@ -188,6 +199,15 @@ pub fn host(public_url: &str) -> &str {
 pub async fn checkpoint(app: &App, tenant: &TenantCode) -> Result<String, AppError> {
     app.store.tenant(tenant).await?;
     let head = app.store.log_head(tenant).await?;
+    sign_head(app, tenant, &head)
+}
+
+/// The signed checkpoint of the tenant's log at `head`.
+pub(crate) fn sign_head(
+    app: &App,
+    tenant: &TenantCode,
+    head: &LogHead,
+) -> Result<String, AppError> {
     app.signer
         .sign_checkpoint(
             tenant,

@@ -803,6 +803,33 @@ pub struct CredentialView {
 pub struct OwnCredentialsView {
     pub items: Vec<CredentialView>,
     pub identity_salt: Option<String>,
+    /// The tenant's log at the time of the answer, as a signed checkpoint (a C2SP signed note).
+    pub checkpoint: String,
+    /// Each credential's proof of inclusion in the checkpoint's tree, in the order of `items`.
+    pub inclusion: Vec<InclusionProofView>,
+}
+
+/// What an auditor's checks found of one credential.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CredentialFindingView {
+    /// The credential's id, as it says.
+    pub id: String,
+    pub verified: bool,
+    /// Its issuer, where it verified.
+    pub issuer: Option<String>,
+    /// The size of its issuer's log checkpoint it was shown to be in; none where its log was
+    /// not checked (no checkpoint of an issuer this node holds, and none in the bundle).
+    pub logged_in: Option<u64>,
+    /// Why it was refused, naming what failed.
+    pub refusal: Option<String>,
+}
+
+/// The checks of a bundle of credentials: each credential's finding, in the bundle's order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CredentialAuditView {
+    pub items: Vec<CredentialFindingView>,
+    pub verified: u32,
+    pub refused: u32,
 }
 
 /// A peer's log as this node witnesses it: the largest checkpoint it checked and cosigned, and

@@ -276,6 +276,7 @@ pub enum Action {
     ListOwnCredentials,
     ListCredentials,
     ListWitnessedLogs,
+    AuditCredentials,
 }
 
 /// Who an action is open to.
@@ -622,6 +623,7 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
         Action::ListCredentials,
         &[Holder(OfficeAdmin), Holder(Auditor), Holder(Operator)],
     ),
+    (Action::AuditCredentials, &[Public]),
 ];
 
 stored_names!(Action {
@@ -733,6 +735,7 @@ stored_names!(Action {
     ListOwnCredentials = "list_own_credentials",
     ListCredentials = "list_credentials",
     ListWitnessedLogs = "list_witnessed_logs",
+    AuditCredentials = "audit_credentials",
 });
 
 impl Action {

@@ -149,6 +149,7 @@ pub enum Rule {
     CertificateNumberFormat,
     CertificateIssuer,
     CertificateFontMissing,
+    CheckpointRefused,
 }
 
 impl Rule {
@@ -859,6 +860,11 @@ impl Rule {
                 "certificate_font_missing",
                 "本节点未安装中文字体,暂不能生成PDF",
                 "the node has no Chinese font installed: the PDF cannot be made",
+            ),
+            Rule::CheckpointRefused => (
+                "checkpoint_refused",
+                "检查点不是签发方日志的检查点,或未经其密钥签名",
+                "the checkpoint is not one of an issuer's log signed with its key",
             ),
             Rule::PointIncomplete => (
                 "point_incomplete",

@@ -608,6 +608,35 @@ pub trait RecordSigner: Send + Sync {
     ) -> Result<String, String>;
 }
 
+/// What an auditor's checks found of one credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialFinding {
+    /// The credential's id, as it says.
+    pub id: String,
+    /// Its issuer, where it verified.
+    pub issuer: Option<String>,
+    /// The size of the issuer's log checkpoint it was shown to be in, where it was.
+    pub logged_in: Option<u64>,
+    /// Why it was refused, in the words an auditor reads; none where it verified.
+    pub refusal: Option<String>,
+}
+
+/// Checks credentials as an auditor does, trusting no node. The node's binary fills it with
+/// federation's checks, the ones `zhiyuan audit verify` runs; core knows nothing of
+/// signatures.
+pub trait RecordVerifier: Send + Sync {
+    /// Checks each credential of `bundle` (JSON: one credential, a list, or a download with
+    /// the log's checkpoint and proofs) against its issuer's DID document among
+    /// `did_documents` (JSON each), and its inclusion in the issuer's log where the bundle
+    /// carries that log's checkpoint. `Err` names why the bundle was refused as a whole (a
+    /// checkpoint that does not open).
+    fn audit(
+        &self,
+        bundle: &str,
+        did_documents: &[String],
+    ) -> Result<Vec<CredentialFinding>, String>;
+}
+
 /// Signs and opens the codes of volunteer cards with each tenant's signing key. The node's
 /// binary fills it with federation's envelope (COSE_Sign1 with CWT claims); core knows nothing
 /// of signatures.

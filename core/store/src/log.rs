@@ -4,7 +4,7 @@
 //! size and root as last appended. A proof reads the few hashes it needs by primary key. The
 //! store hashes (RFC 9162) but signs nothing: checkpoints are signed above it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::any::AnyRow;
 use tlog_tiles::HashReader;
@@ -234,8 +234,25 @@ impl Store {
         size: u64,
         position: u64,
     ) -> Result<Vec<[u8; 32]>, StoreError> {
-        self.prove(tenant, Proof::Inclusion { size, position })
-            .await
+        let mut proofs = self
+            .prove(tenant, &[Proof::Inclusion { size, position }])
+            .await?;
+        Ok(proofs.remove(0))
+    }
+
+    /// The proofs that entries `positions` are in the tree of `size` entries (at most the
+    /// head's), in their order, their hashes read together.
+    pub async fn log_inclusion_proofs(
+        &self,
+        tenant: &TenantCode,
+        size: u64,
+        positions: &[u64],
+    ) -> Result<Vec<Vec<[u8; 32]>>, StoreError> {
+        let proofs: Vec<Proof> = positions
+            .iter()
+            .map(|&position| Proof::Inclusion { size, position })
+            .collect();
+        self.prove(tenant, &proofs).await
     }
 
     /// The proof that the tree of `old` entries is a prefix of the tree of `new` entries (at
@@ -246,25 +263,74 @@ impl Store {
         new: u64,
         old: u64,
     ) -> Result<Vec<[u8; 32]>, StoreError> {
-        self.prove(tenant, Proof::Consistency { new, old }).await
+        let mut proofs = self
+            .prove(tenant, &[Proof::Consistency { new, old }])
+            .await?;
+        Ok(proofs.remove(0))
     }
 
-    /// Runs a proof twice: once to learn the hashes it reads, then over those hashes, read in
-    /// one statement.
-    async fn prove(&self, tenant: &TenantCode, proof: Proof) -> Result<Vec<[u8; 32]>, StoreError> {
+    /// The entries of the credentials named, by id, each with its position in the tenant's
+    /// log; a credential not in the log is not in the answer.
+    pub async fn log_entries_by_id(
+        &self,
+        tenant: &TenantCode,
+        credential_ids: &[&str],
+    ) -> Result<HashMap<String, (u64, LogEntry)>, StoreError> {
+        let mut positions = HashMap::with_capacity(credential_ids.len());
+        for chunk in credential_ids.chunks(ROWS_PER_INSERT) {
+            let list: Vec<String> = (0..chunk.len()).map(|at| format!("${}", at + 2)).collect();
+            let sql = format!(
+                "SELECT credential_id, position, digest FROM log_entries WHERE tenant_code = $1 \
+                 AND credential_id IN ({})",
+                list.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(tenant.as_str());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let entry = LogEntry {
+                    credential_id: text(&row, "credential_id")?,
+                    digest: hash(&row, "digest")?.0,
+                };
+                positions.insert(
+                    entry.credential_id.clone(),
+                    (int(&row, "position")? as u64, entry),
+                );
+            }
+        }
+        Ok(positions)
+    }
+
+    /// Runs proofs twice: once to learn the hashes they read, then over those hashes, read
+    /// together (one statement for up to a thousand).
+    async fn prove(
+        &self,
+        tenant: &TenantCode,
+        proofs: &[Proof],
+    ) -> Result<Vec<Vec<[u8; 32]>>, StoreError> {
         let asked = Asked::default();
-        proof.run(&asked).map_err(|error| match error {
-            tlog_tiles::Error::InvalidInput(_) => StoreError::NotFound,
-            other => tree_error(other),
-        })?;
-        let indexes = asked.0.into_inner();
+        for proof in proofs {
+            proof.run(&asked).map_err(|error| match error {
+                tlog_tiles::Error::InvalidInput(_) => StoreError::NotFound,
+                other => tree_error(other),
+            })?;
+        }
+        let mut indexes = asked.0.into_inner();
+        indexes.sort_unstable();
+        indexes.dedup();
         let mut connection = self.pool.acquire().await?;
         let mut hashes = Hashes::default();
         for (index, value) in read_hashes(&mut connection, tenant, &indexes).await? {
             hashes.0.insert(index, value);
         }
-        let proof = proof.run(&hashes).map_err(tree_error)?;
-        Ok(proof.into_iter().map(|hash| hash.0).collect())
+        proofs
+            .iter()
+            .map(|proof| {
+                let proof = proof.run(&hashes).map_err(tree_error)?;
+                Ok(proof.into_iter().map(|hash| hash.0).collect())
+            })
+            .collect()
     }
 }
 

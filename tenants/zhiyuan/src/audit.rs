@@ -5,24 +5,40 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
-use zhiyuan_federation::did::{CredentialError, DidKeys, VerifiedCredential, verify_credentials};
+use zhiyuan_federation::audit::{Bundle, Finding, InclusionProof, audit};
+use zhiyuan_federation::did::DidKeys;
 
-/// What `zhiyuan audit verify` found: each credential verified or refused, by its id.
-#[derive(Debug)]
-pub struct VerifyReport {
-    pub results: Vec<(String, Result<VerifiedCredential, CredentialError>)>,
-    /// The credentials as read, in the order of the results.
-    pub credentials: Vec<Value>,
-    /// The issuers' keys they were checked with.
-    pub issuers: Vec<DidKeys>,
-}
+/// The node's audit endpoint's checks: `zhiyuan audit verify`'s, over what a client posted.
+pub struct Auditor;
 
-impl VerifyReport {
-    pub fn refused(&self) -> usize {
-        self.results
+impl zhiyuan_domain::ports::RecordVerifier for Auditor {
+    fn audit(
+        &self,
+        bundle: &str,
+        did_documents: &[String],
+    ) -> Result<Vec<zhiyuan_domain::ports::CredentialFinding>, String> {
+        let bundle = serde_json::from_str(bundle).map_err(|error| error.to_string())?;
+        let bundle = Bundle::read(bundle)?;
+        // A document that does not read names no keys: its credentials are refused as of an
+        // issuer not given.
+        let issuers: Vec<DidKeys> = did_documents
             .iter()
-            .filter(|(_, result)| result.is_err())
-            .count()
+            .filter_map(|document| serde_json::from_str(document).ok())
+            .filter_map(|document| DidKeys::read(&document).ok())
+            .collect();
+        Ok(audit(&bundle, &issuers)?
+            .into_iter()
+            .map(|finding| zhiyuan_domain::ports::CredentialFinding {
+                issuer: finding
+                    .result
+                    .as_ref()
+                    .ok()
+                    .map(|verified| verified.issuer.clone()),
+                refusal: finding.result.as_ref().err().map(ToString::to_string),
+                logged_in: finding.logged_in,
+                id: finding.id,
+            })
+            .collect())
     }
 }
 
@@ -32,31 +48,12 @@ fn read_json(path: &Path) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
 }
 
-/// The credentials of a file: one credential, a list of them, or a node's answer listing
-/// them (`items`, each with its `credential`).
-pub fn credentials_of(document: Value) -> Vec<Value> {
-    let unwrap = |item: Value| match item.get("credential") {
-        Some(credential) => credential.clone(),
-        None => item,
-    };
-    match document {
-        Value::Array(items) => items.into_iter().map(unwrap).collect(),
-        Value::Object(mut object) if object.contains_key("items") => match object.remove("items") {
-            Some(Value::Array(items)) => items.into_iter().map(unwrap).collect(),
-            _ => Vec::new(),
-        },
-        other => vec![other],
-    }
-}
-
-/// Checks every credential of `file` against the issuers' DID documents (`did_files`). Where
-/// operator documents are given, each issuer's document must carry a proof by one of those
-/// operators' keys, or none of its credentials verify.
-pub fn verify_file(
-    file: &Path,
+/// The issuers' keys from their DID documents (`did_files`). Where operator documents are
+/// given, each issuer's document must carry a proof by one of those operators' keys.
+pub fn read_issuers(
     did_files: &[impl AsRef<Path>],
     operator_files: &[impl AsRef<Path>],
-) -> anyhow::Result<VerifyReport> {
+) -> anyhow::Result<Vec<DidKeys>> {
     let operators = operator_files
         .iter()
         .map(|path| {
@@ -64,7 +61,7 @@ pub fn verify_file(
             DidKeys::read(&read_json(path)?).with_context(|| format!("{}", path.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let issuers = did_files
+    did_files
         .iter()
         .map(|path| {
             let path = path.as_ref();
@@ -76,92 +73,81 @@ pub fn verify_file(
             };
             keys.with_context(|| format!("{}", path.display()))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let credentials = credentials_of(read_json(file)?);
-    let ids: Vec<String> = credentials
-        .iter()
-        .map(|credential| credential["id"].as_str().unwrap_or("(no id)").to_owned())
-        .collect();
-    let results = verify_credentials(&credentials, &issuers);
-    Ok(VerifyReport {
-        results: ids.into_iter().zip(results).collect(),
-        credentials,
-        issuers,
-    })
+        .collect()
 }
 
-/// Checks that each verified credential of the tenant whose log is at `url`
-/// (`https://<node>/log/<code>`) is in that log: the checkpoint, signed by a key of the
-/// tenant's DID document, and for each credential the proof that its entry (its id and the
-/// SHA-256 of its canonical form) is in the checkpoint's tree. A credential that is not is
-/// refused. Answers the checkpoint's size.
-pub async fn check_logged(report: &mut VerifyReport, url: &str) -> anyhow::Result<u64> {
-    use zhiyuan_federation::log::{check_inclusion, entry_hash, entry_of, open_checkpoint};
+/// Reads the bundle of credentials in `file` (one credential, a list, or a node's answer
+/// listing them, with the log's checkpoint and proofs where it has them); a checkpoint in
+/// `checkpoint_file` (a signed note kept by the auditor) replaces the bundle's own.
+pub fn read_bundle(file: &Path, checkpoint_file: Option<&Path>) -> anyhow::Result<Bundle> {
+    let mut bundle = Bundle::read(read_json(file)?)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    if let Some(path) = checkpoint_file {
+        bundle.checkpoint = Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        );
+    }
+    Ok(bundle)
+}
+
+/// Checks every credential of the bundle against the issuers' keys and, where the bundle has
+/// a checkpoint of an issuer's log, its inclusion there (`zhiyuan_federation::audit`).
+pub fn verify_bundle(bundle: &Bundle, issuers: &[DidKeys]) -> anyhow::Result<Vec<Finding>> {
+    audit(bundle, issuers).map_err(anyhow::Error::msg)
+}
+
+/// Fetches the log evidence for a bundle from the tenant's log at `url`
+/// (`https://<node>/log/<code>`): its current checkpoint, and a proof at that size for each
+/// credential the bundle holds, in place of what the bundle had. The checks themselves are
+/// `verify_bundle`'s, as offline. Answers the checkpoint's size.
+pub async fn fetch_log_evidence(bundle: &mut Bundle, url: &str) -> anyhow::Result<u64> {
+    use zhiyuan_federation::log::Checkpoint;
+    use zhiyuan_federation::witness::note_text;
 
     let url = url.trim_end_matches('/');
-    let (_, code) = url.rsplit_once("/log/").ok_or_else(|| {
-        anyhow::anyhow!("{url} is not a log's address (https://<node>/log/<code>)")
-    })?;
-    let issuer = report
-        .issuers
-        .iter()
-        .find(|issuer| issuer.did.ends_with(&format!(":tenants:{code}")))
-        .ok_or_else(|| anyhow::anyhow!("no DID document given of the tenant {code}"))?
-        .clone();
-    let origin = zhiyuan_federation::did::log_origin(&issuer.did, code)?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
-    let get = |path: String| {
-        let client = client.clone();
-        async move {
-            let answer = client.get(&path).send().await?;
-            if !answer.status().is_success() {
-                anyhow::bail!("GET {path}: {}", answer.status());
-            }
-            Ok::<_, anyhow::Error>(answer.bytes().await?.to_vec())
-        }
-    };
-    let keys: Vec<_> = issuer
-        .keys
-        .iter()
-        .map(|published| published.key.clone())
-        .collect();
-    let note = get(format!("{url}/checkpoint")).await?;
-    let checkpoint = open_checkpoint(&note, &origin, &keys)
-        .with_context(|| format!("the checkpoint of {origin}"))?;
-    for ((id, result), credential) in report.results.iter_mut().zip(&report.credentials) {
-        let Ok(verified) = result else { continue };
-        if verified.issuer != issuer.did {
-            continue;
-        }
-        let canonical = zhiyuan_federation::data_integrity::canonical_text(credential)
-            .map_err(|error| anyhow::anyhow!("{id}: {error}"))?;
-        let entry = entry_hash(&entry_of(id, canonical.as_bytes()));
-        let proven = async {
-            let proof: Value = serde_json::from_slice(
-                &get(format!(
-                    "{url}/proof/inclusion?credential={id}&size={}",
-                    checkpoint.size()
-                ))
-                .await?,
-            )?;
-            let hashes = proof_hashes(&proof)?;
-            let index = proof["index"]
-                .as_u64()
-                .ok_or_else(|| anyhow::anyhow!("the proof names no entry"))?;
-            check_inclusion(&hashes, checkpoint.size(), *checkpoint.hash(), index, entry)?;
-            Ok::<_, anyhow::Error>(())
-        }
-        .await;
-        if let Err(error) = proven {
-            *result = Err(CredentialError::NotInLog {
-                id: id.clone(),
-                reason: format!("{error:#}"),
-            });
-        }
+    if !url.contains("/log/") {
+        anyhow::bail!("{url} is not a log's address (https://<node>/log/<code>)");
     }
-    Ok(checkpoint.size())
+    let client = client()?;
+    let note = String::from_utf8(get(&client, &format!("{url}/checkpoint")).await?)?;
+    let size = Checkpoint::from_bytes(note_text(&note)?.as_bytes())
+        .map_err(|_| anyhow::anyhow!("{url}/checkpoint is not a checkpoint"))?
+        .size();
+    bundle.inclusion.clear();
+    for credential in &bundle.credentials {
+        let Some(id) = credential["id"].as_str() else {
+            continue;
+        };
+        let path = format!("{url}/proof/inclusion?credential={id}&size={size}");
+        // A credential the log does not hold has no proof; the audit refuses it for that.
+        let Ok(answer) = get(&client, &path).await else {
+            continue;
+        };
+        let proof = InclusionProof::read(&serde_json::from_slice(&answer)?)
+            .map_err(|error| anyhow::anyhow!("{path}: {error}"))?;
+        bundle.inclusion.insert(id.to_owned(), proof);
+    }
+    bundle.checkpoint = Some(note);
+    Ok(size)
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?)
+}
+
+/// The body of a GET that succeeded; any other answer is an error naming the address.
+pub(crate) async fn get(client: &reqwest::Client, url: &str) -> anyhow::Result<Vec<u8>> {
+    let answer = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    if !answer.status().is_success() {
+        anyhow::bail!("GET {url}: {}", answer.status());
+    }
+    Ok(answer.bytes().await?.to_vec())
 }
 
 /// What `zhiyuan audit log` found of a tenant's log.
@@ -197,22 +183,10 @@ pub async fn audit_log(
         .ok_or_else(|| {
             anyhow::anyhow!("{url} is not a log's address (https://<node>/log/<code>)")
         })?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+    let client = client()?;
     let get = |path: String| {
         let client = client.clone();
-        async move {
-            let answer = client
-                .get(&path)
-                .send()
-                .await
-                .with_context(|| format!("GET {path}"))?;
-            if !answer.status().is_success() {
-                anyhow::bail!("GET {path}: {}", answer.status());
-            }
-            Ok::<_, anyhow::Error>(answer.bytes().await?.to_vec())
-        }
+        async move { get(&client, &path).await }
     };
     let json = |bytes: Vec<u8>| -> anyhow::Result<Value> { Ok(serde_json::from_slice(&bytes)?) };
 
@@ -290,18 +264,5 @@ pub async fn audit_log(
 
 /// The hashes of a proof as the node serves it (`hashes`, base64).
 pub(crate) fn proof_hashes(answer: &Value) -> anyhow::Result<Vec<zhiyuan_federation::log::Hash>> {
-    use base64::Engine;
-    answer["hashes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|hash| {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(hash.as_str().unwrap_or_default())?;
-            let bytes: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("a hash is 32 bytes"))?;
-            Ok(zhiyuan_federation::log::Hash(bytes))
-        })
-        .collect()
+    zhiyuan_federation::audit::read_hashes(answer).map_err(anyhow::Error::msg)
 }

@@ -127,6 +127,7 @@ pub async fn open_app(
         Arc::new(policies.clone()),
         cards.clone(),
         cards,
+        Arc::new(audit::Auditor),
         settings,
     );
     app.pdf_font = certificate_font(config);

@@ -73,10 +73,12 @@ enum AuditCommand {
         #[arg(long)]
         state: Option<PathBuf>,
     },
-    /// Verify every credential in FILE (one credential, a list, or a node's answer listing
-    /// them) offline, against the DID documents of their issuers: the proof, the key, and the
-    /// key's validity when the credential was signed. With --operator, each issuer's DID
-    /// document must also carry a proof by one of those operators. Exits non-zero when any
+    /// Verify every credential in FILE offline, against the DID documents of their issuers:
+    /// the proof, the key, and the key's validity when the credential was signed. FILE holds
+    /// one credential, a list, or a node's answer listing them; where it also holds the log's
+    /// checkpoint and a proof for each credential (as a volunteer's download does), each of
+    /// that tenant's credentials must also be in the log. With --operator, each issuer's DID
+    /// document must carry a proof by one of those operators. Exits non-zero when any
     /// credential is refused.
     Verify {
         file: PathBuf,
@@ -86,8 +88,12 @@ enum AuditCommand {
         /// An operator's DID document (`/.well-known/did.json`) the auditor trusts.
         #[arg(long = "operator")]
         operators: Vec<PathBuf>,
+        /// A checkpoint of the tenant's log (a signed note) the auditor kept, in place of the
+        /// one FILE holds: the proofs must be for its size.
+        #[arg(long, conflicts_with = "log")]
+        checkpoint: Option<PathBuf>,
         /// A tenant's log (`https://<node>/log/<code>`): its credentials must also be in it, at
-        /// its current checkpoint.
+        /// its current checkpoint, by proofs fetched from it.
         #[arg(long)]
         log: Option<String>,
     },
@@ -570,26 +576,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             dids,
             operators,
+            checkpoint,
             log,
         }) => {
-            let mut report = zhiyuan::audit::verify_file(&file, &dids, &operators)?;
+            let issuers = zhiyuan::audit::read_issuers(&dids, &operators)?;
+            let mut bundle = zhiyuan::audit::read_bundle(&file, checkpoint.as_deref())?;
             if let Some(log) = log {
-                let size = zhiyuan::audit::check_logged(&mut report, &log).await?;
+                let size = zhiyuan::audit::fetch_log_evidence(&mut bundle, &log).await?;
                 println!("checked against the log {log} at {size} entries");
             }
-            for (id, result) in &report.results {
-                match result {
-                    Ok(verified) => println!("verified {id} (issued by {})", verified.issuer),
-                    Err(error) => println!("REFUSED {id}: {error}"),
+            let findings = zhiyuan::audit::verify_bundle(&bundle, &issuers)?;
+            for finding in &findings {
+                match (&finding.result, finding.logged_in) {
+                    (Ok(verified), Some(size)) => println!(
+                        "verified {} (issued by {}, in its log of {size} entries)",
+                        finding.id, verified.issuer
+                    ),
+                    (Ok(verified), None) => {
+                        println!("verified {} (issued by {})", finding.id, verified.issuer)
+                    }
+                    (Err(error), _) => println!("REFUSED {}: {error}", finding.id),
                 }
             }
+            let refused = findings
+                .iter()
+                .filter(|finding| finding.result.is_err())
+                .count();
             println!(
-                "{} credentials: {} verified, {} refused",
-                report.results.len(),
-                report.results.len() - report.refused(),
-                report.refused()
+                "{} credentials: {} verified, {refused} refused",
+                findings.len(),
+                findings.len() - refused,
             );
-            if report.refused() > 0 {
+            if refused > 0 {
                 std::process::exit(1);
             }
             Ok(())

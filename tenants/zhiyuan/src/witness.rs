@@ -16,7 +16,7 @@ use zhiyuan_federation::did::{DidKeys, log_origin};
 use zhiyuan_federation::log::{Checkpoint, check_consistency, open_checkpoint};
 use zhiyuan_federation::witness::{cosign, note_text};
 
-use crate::audit::proof_hashes;
+use crate::audit::{get, proof_hashes};
 use crate::config::PeerConfig;
 
 /// What a round made of one log.
@@ -39,15 +39,7 @@ pub fn witness_name(app: &App) -> String {
 }
 
 async fn get_text(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
-    let answer = client
-        .get(url)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    if !answer.status().is_success() {
-        bail!("GET {url}: {}", answer.status());
-    }
-    answer.text().await.with_context(|| format!("GET {url}"))
+    String::from_utf8(get(client, url).await?).with_context(|| format!("GET {url}"))
 }
 
 async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {

@@ -6,12 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use zhiyuan_app::credentials;
-use zhiyuan_app::views::{CredentialView, Items, OwnCredentialsView};
+use zhiyuan_app::credentials::{self, CredentialAuditRequest};
+use zhiyuan_app::views::{CredentialAuditView, CredentialView, Items, OwnCredentialsView};
 use zhiyuan_domain::ports::Signer;
 
 use crate::access::Access;
-use crate::extract::QueryOf;
+use crate::extract::{Checked, Document, QueryOf};
+use crate::schemas::SchemaId;
 use crate::{ApiError, AppState};
 
 fn did_json(document: String) -> Response {
@@ -100,4 +101,26 @@ pub(crate) async fn list(
         credentials::credentials(&state.app, access.tenant()?, query.after.as_deref(), limit)
             .await?;
     Ok(Json(items.into()))
+}
+
+impl Document for CredentialAuditRequest {
+    const SCHEMA: SchemaId = SchemaId::CredentialAudit;
+    /// A thousand credentials with their proofs.
+    const BODY_LIMIT: usize = 4 * 1024 * 1024;
+}
+
+/// Checks credentials as an auditor does, for anyone: each against its issuer's DID document
+/// (of this node's tenants, or the copy kept of a witnessed peer's), by the key's window at
+/// signing, and its inclusion in the issuer's log (by the checkpoint and proofs posted, or for
+/// this node's own tenant, by its log). A volunteer's download posts as it is. Each credential
+/// is answered on its own; a refusal names what failed.
+#[utoipa::path(post, path = "/api/v1/audit/credentials", tag = "federation", operation_id = "audit_credentials",
+    request_body(content = Object, description = "schemas/credential-audit.schema.json"),
+    responses((status = 200, description = "What the checks found, credential by credential", body = CredentialAuditView)))]
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    _access: Access,
+    Checked(request): Checked<CredentialAuditRequest>,
+) -> Result<Json<CredentialAuditView>, ApiError> {
+    Ok(Json(credentials::audit(&state.app, request).await?))
 }
