@@ -77,13 +77,15 @@ pub struct Finding {
 pub struct Bundle {
     pub credentials: Vec<Value>,
     pub checkpoint: Option<String>,
-    pub inclusion: HashMap<String, InclusionProof>,
+    /// Each proof by the credential it is for, or why it does not read (which refuses that
+    /// credential alone).
+    pub inclusion: HashMap<String, Result<InclusionProof, String>>,
 }
 
 impl Bundle {
     /// Reads a bundle: one credential, a list of them, or a node's answer listing them
     /// (`items`, each with its `credential`), with its `checkpoint` and `inclusion` where it
-    /// has them. A proof that does not read refuses the bundle.
+    /// has them.
     pub fn read(document: Value) -> Result<Bundle, String> {
         let unwrap = |item: Value| match item.get("credential") {
             Some(credential) => credential.clone(),
@@ -110,9 +112,7 @@ impl Bundle {
                         let id = proof["credential_id"]
                             .as_str()
                             .ok_or("a proof names no credential_id")?;
-                        let read = InclusionProof::read(proof)
-                            .map_err(|error| format!("{id}: {error}"))?;
-                        inclusion.insert(id.to_owned(), read);
+                        inclusion.insert(id.to_owned(), InclusionProof::read(proof));
                     }
                 }
                 Ok(Bundle {
@@ -221,7 +221,8 @@ pub fn audit(bundle: &Bundle, issuers: &[DidKeys]) -> Result<Vec<Finding>, Strin
                 return finding;
             }
             let logged = match bundle.inclusion.get(&finding.id) {
-                Some(proof) => check_logged(&finding.id, credential, proof, checkpoint),
+                Some(Ok(proof)) => check_logged(&finding.id, credential, proof, checkpoint),
+                Some(Err(unread)) => Err(unread.clone()),
                 None => Err("the bundle has no proof of its inclusion".to_owned()),
             };
             match logged {

@@ -563,6 +563,29 @@ async fn issued_logged_downloaded_and_verified(node: &TestNode) {
         refusals[2],
         "no DID document of did:web:elsewhere.example:tenants:420100 was given"
     );
+    // A proof that does not read refuses its credential alone.
+    let mut unread = mine.clone();
+    unread["inclusion"][0]["hashes"][0] = "not base64!".into();
+    let audited = node
+        .call(
+            Method::POST,
+            "/api/v1/audit/credentials",
+            None,
+            Some(unread),
+        )
+        .await;
+    let audited = audited.assert_ok();
+    assert_eq!(
+        (audited["verified"].as_u64(), audited["refused"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        audited["items"][0]["refusal"]
+            .as_str()
+            .unwrap()
+            .ends_with("is not in its issuer's log: a hash of the proof is not base64"),
+        "{audited:#}"
+    );
     // A checkpoint the tenant did not sign is refused by name, and nothing is judged on it.
     let mut forged = mine.clone();
     forged["checkpoint"] = stranger_note.into();

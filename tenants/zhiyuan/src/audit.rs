@@ -125,7 +125,7 @@ pub async fn fetch_log_evidence(bundle: &mut Bundle, url: &str) -> anyhow::Resul
         };
         let proof = InclusionProof::read(&serde_json::from_slice(&answer)?)
             .map_err(|error| anyhow::anyhow!("{path}: {error}"))?;
-        bundle.inclusion.insert(id.to_owned(), proof);
+        bundle.inclusion.insert(id.to_owned(), Ok(proof));
     }
     bundle.checkpoint = Some(note);
     Ok(size)
