@@ -13,6 +13,7 @@ pub mod audit;
 pub mod card;
 pub mod data_integrity;
 pub mod did;
+pub mod http_signature;
 pub mod log;
 pub mod multikey;
 pub mod witness;

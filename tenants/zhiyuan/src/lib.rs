@@ -373,8 +373,11 @@ async fn witness(
     }
 }
 
-/// Credentials of each kind a tenant's round issues at most.
-const ISSUE_BATCH: u32 = 2_000;
+/// Credentials of each kind a tenant's round issues at most. A round's batch is stored in one
+/// write transaction, which on SQLite holds the database's one write lock: 500 rather than 2,000
+/// kept scans waiting less behind it (the check-in storm's p99 on SQLite went from 164 to 105
+/// ms), and a busy tenant's backlog is taken over the next rounds.
+const ISSUE_BATCH: u32 = 500;
 
 /// Issues credentials for what each tenant decided, recorded or issued, in rounds a second
 /// apart, until the node stops: each round appends at most one batch to a tenant's log, so a
