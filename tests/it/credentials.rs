@@ -625,6 +625,56 @@ async fn what_a_tenant_records_is_issued_logged_downloaded_and_verified_on_postg
     node.stop().await;
 }
 
+/// Two issuers at once (two nodes on one database, or a round beside the background one): each
+/// record gets one credential and one log entry, whichever stored it first.
+async fn two_issuers_at_once(node: &TestNode) {
+    let (team, _admin) = approved_team(node, "两个签发者志愿服务队", "19870101").await;
+    let team = Uuid::parse_str(&team).unwrap();
+    let people = volunteers(node, "421303", "19960301", 30).await;
+    for person in &people {
+        service_record(node, Uuid::parse_str(&person.id).unwrap(), team, 20, None).await;
+    }
+    let tenant = TenantCode::parse("421300").unwrap();
+    let round = || {
+        zhiyuan_app::credentials::issue_pending(
+            node.app(),
+            &tenant,
+            Timestamp::from_unix_millis(0),
+            1000,
+        )
+    };
+    let (first, second) = tokio::join!(round(), round());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let credentials = node.count("credentials").await;
+    assert_eq!(
+        (first.issued + second.issued) as i64,
+        credentials,
+        "{first:?} {second:?}"
+    );
+    assert_eq!(node.count("log_entries").await, credentials);
+    let subjects = node
+        .count("(SELECT DISTINCT kind, subject_id FROM credentials) issued")
+        .await;
+    assert_eq!(subjects, credentials, "a record with two credentials");
+    // 30 registrations, 30 entries and the team admin's registration at least.
+    assert!(credentials >= 61, "{credentials}");
+    node.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_issuers_at_once_issue_each_record_once_on_sqlite() {
+    let node = node_with_a_public_name(Backend::Sqlite).await;
+    two_issuers_at_once(&node).await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_issuers_at_once_issue_each_record_once_on_postgres() {
+    let node = node_with_a_public_name(Backend::Postgres).await;
+    two_issuers_at_once(&node).await;
+    node.stop().await;
+}
+
 /// A tenant's key is rotated between two credentials: the old one still verifies, by the
 /// window in which its key signed; the new one is signed by the new key; the old key signing
 /// after its retirement is refused.

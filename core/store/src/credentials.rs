@@ -314,18 +314,31 @@ impl Store {
         let keys = self.keys.data_keys(tenant.as_str())?;
         let mut tx = self.begin_write().await?;
         lock_head(&mut tx, self.backend, tenant, at).await?;
+        // What another issuer stored first is dropped: read in one statement a thousand, so
+        // that the write lock is held no longer than the batch takes.
+        let mut issued = std::collections::HashSet::new();
+        for chunk in credentials.chunks(ROWS_PER_INSERT) {
+            let list: Vec<String> = (0..chunk.len()).map(|at| format!("${}", at + 2)).collect();
+            let sql = format!(
+                "SELECT kind, subject_id FROM credentials WHERE tenant_code = $1 \
+                 AND subject_id IN ({})",
+                list.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(tenant.as_str());
+            for credential in chunk {
+                query = query.bind(credential.subject_id.to_string());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                issued.insert((text(&row, "kind")?, text(&row, "subject_id")?));
+            }
+        }
         let mut fresh = Vec::with_capacity(credentials.len());
         for credential in credentials {
-            let issued = sqlx::query(
-                "SELECT 1 AS one FROM credentials WHERE tenant_code = $1 AND kind = $2 \
-                 AND subject_id = $3",
-            )
-            .bind(tenant.as_str())
-            .bind(credential.kind.as_str())
-            .bind(credential.subject_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if issued.is_some() {
+            let key = (
+                credential.kind.as_str().to_owned(),
+                credential.subject_id.to_string(),
+            );
+            if issued.contains(&key) {
                 continue;
             }
             if let Some(salt) = credential.new_salt {
