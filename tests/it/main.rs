@@ -18,6 +18,7 @@ mod lifecycle;
 mod log;
 mod plugins;
 mod projects;
+mod requests;
 mod schema;
 mod service;
 mod stats;

@@ -901,6 +901,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     expected.push((9, "service"));
     expected.push((10, "transparency_log"));
     expected.push((11, "credentials"));
+    expected.push((12, "request_nonces"));
     assert_eq!(
         migrations,
         expected

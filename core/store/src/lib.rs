@@ -16,6 +16,7 @@ mod import;
 mod keys;
 mod log;
 mod migrations;
+mod nonces;
 mod plugins;
 mod projects;
 mod rows;

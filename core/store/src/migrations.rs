@@ -57,6 +57,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "credentials",
         include_str!("../migrations/sqlite/0011_credentials.sql"),
     ),
+    (
+        12,
+        "request_nonces",
+        include_str!("../migrations/sqlite/0012_request_nonces.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -126,6 +131,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "credentials",
         include_str!("../migrations/postgres/0011_credentials.sql"),
+    ),
+    (
+        12,
+        "request_nonces",
+        include_str!("../migrations/postgres/0012_request_nonces.sql"),
     ),
 ];
 
