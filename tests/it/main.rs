@@ -16,6 +16,7 @@ mod keys;
 mod layers;
 mod lifecycle;
 mod log;
+mod messages;
 mod plugins;
 mod projects;
 mod requests;

@@ -902,6 +902,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     expected.push((10, "transparency_log"));
     expected.push((11, "credentials"));
     expected.push((12, "request_nonces"));
+    expected.push((13, "messages"));
     assert_eq!(
         migrations,
         expected

@@ -15,6 +15,7 @@ mod error;
 mod import;
 mod keys;
 mod log;
+mod messages;
 mod migrations;
 mod nonces;
 mod plugins;
@@ -41,6 +42,9 @@ pub use credentials::{
 pub use error::{StoreError, UniqueField};
 pub use import::{IMPORT_BATCH, ImportPreparer, PreparedVolunteer, VolunteerImport};
 pub use log::{LogHead, TILE_HEIGHT, TILE_WIDTH};
+pub use messages::{
+    Delivery, DestinationSummary, IncomingMessage, OutgoingMessage, PendingMessage, Received,
+};
 pub use plugins::{NewPlugin, RevisionSummary, StoredPlugin};
 pub use projects::{
     EnrollmentRecord, GeoBox, NeedRecord, ProjectFilter, ProjectRecord, ProjectSettings,

@@ -62,6 +62,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "request_nonces",
         include_str!("../migrations/sqlite/0012_request_nonces.sql"),
     ),
+    (
+        13,
+        "messages",
+        include_str!("../migrations/sqlite/0013_messages.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
@@ -136,6 +141,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         12,
         "request_nonces",
         include_str!("../migrations/postgres/0012_request_nonces.sql"),
+    ),
+    (
+        13,
+        "messages",
+        include_str!("../migrations/postgres/0013_messages.sql"),
     ),
 ];
 
