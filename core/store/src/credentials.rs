@@ -318,11 +318,10 @@ impl Store {
         // that the write lock is held no longer than the batch takes.
         let mut issued = std::collections::HashSet::new();
         for chunk in credentials.chunks(ROWS_PER_INSERT) {
-            let list: Vec<String> = (0..chunk.len()).map(|at| format!("${}", at + 2)).collect();
             let sql = format!(
                 "SELECT kind, subject_id FROM credentials WHERE tenant_code = $1 \
                  AND subject_id IN ({})",
-                list.join(", ")
+                crate::parameter_list(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(tenant.as_str());
             for credential in chunk {

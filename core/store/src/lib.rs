@@ -61,6 +61,15 @@ pub use units::UnitUpdate;
 pub use volunteers::{Registrant, VolunteerDecision, VolunteerFilter, VolunteerRecord};
 pub use zhiyuan_keys::{DataKeys, KeyRing};
 
+/// The parameters `$first` onwards, `count` of them, comma-separated: the list of an `IN`
+/// that follows a statement's fixed parameters.
+pub(crate) fn parameter_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|at| format!("${at}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The realm of the node's own accounts, sessions and audit events: stored where a tenant's
 /// code would be, so that every such row has one. No tenant can take it: tenant codes are six
 /// digits.

@@ -278,11 +278,10 @@ impl Store {
     ) -> Result<HashMap<String, (u64, LogEntry)>, StoreError> {
         let mut positions = HashMap::with_capacity(credential_ids.len());
         for chunk in credential_ids.chunks(ROWS_PER_INSERT) {
-            let list: Vec<String> = (0..chunk.len()).map(|at| format!("${}", at + 2)).collect();
             let sql = format!(
                 "SELECT credential_id, position, digest FROM log_entries WHERE tenant_code = $1 \
                  AND credential_id IN ({})",
-                list.join(", ")
+                crate::parameter_list(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(tenant.as_str());
             for id in chunk {
@@ -468,11 +467,10 @@ async fn read_hashes(
 ) -> Result<Vec<(u64, Hash)>, StoreError> {
     let mut found = Vec::with_capacity(indexes.len());
     for chunk in indexes.chunks(ROWS_PER_INSERT) {
-        let list: Vec<String> = (0..chunk.len()).map(|at| format!("${}", at + 2)).collect();
         let sql = format!(
             "SELECT stored_index, hash FROM log_hashes WHERE tenant_code = $1 \
              AND stored_index IN ({})",
-            list.join(", ")
+            crate::parameter_list(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(tenant.as_str());
         for index in chunk {
