@@ -448,23 +448,13 @@ pub struct CredentialAuditRequest {
     pub items: Vec<AuditedCredential>,
     pub checkpoint: Option<String>,
     #[serde(default)]
-    pub inclusion: Vec<InclusionProofInput>,
+    pub inclusion: Vec<InclusionProofView>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct AuditedCredential {
     #[schema(value_type = Object)]
     pub credential: Value,
-}
-
-/// A proof of inclusion as the node serves it (`InclusionProofView`), as a client sends it
-/// back.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct InclusionProofInput {
-    pub credential_id: String,
-    pub index: u64,
-    pub size: u64,
-    pub hashes: Vec<String>,
 }
 
 /// Checks credentials as an auditor does, for anyone who asks (a page that checks a
@@ -511,15 +501,7 @@ pub async fn audit(
             .collect();
         let (checkpoint, inclusion) = log_evidence(app, tenant, &ids).await?;
         request.checkpoint = Some(checkpoint);
-        request.inclusion = inclusion
-            .into_iter()
-            .map(|proof| InclusionProofInput {
-                credential_id: proof.credential_id,
-                index: proof.index,
-                size: proof.size,
-                hashes: proof.hashes,
-            })
-            .collect();
+        request.inclusion = inclusion;
     }
     let bundle = serde_json::to_string(&request)
         .map_err(|error| AppError::Internal(format!("a bundle to audit: {error}")))?;

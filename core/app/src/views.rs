@@ -758,7 +758,9 @@ pub struct ProjectGrantsView {
 /// The proof that a credential is in a tenant's transparency log (RFC 9162, section 2.1.3):
 /// with the checkpoint of `size` entries, hashing the entry's leaf up through `hashes` gives
 /// the checkpoint's root.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A client sends it back as it was served (`CredentialAuditRequest`), its entry left out if it
+/// likes: the entry is made again from the credential.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct InclusionProofView {
     pub credential_id: String,
     /// The entry's number in the log, from 0.
@@ -766,6 +768,7 @@ pub struct InclusionProofView {
     /// The size of the tree the proof is for.
     pub size: u64,
     /// The entry's bytes (the credential's id and digest, each on a line), base64.
+    #[serde(default)]
     pub entry: String,
     /// The sibling hashes from the leaf up, base64.
     pub hashes: Vec<String>,
