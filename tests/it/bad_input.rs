@@ -152,6 +152,23 @@ fn valid_body(method: &str, template: &str, unit_id: &str, volunteer_id: &str) -
         ("post", "/api/v1/audit/credentials") => json!({
             "items": [{ "credential": { "id": "urn:uuid:0193a5b0-0000-7000-8000-000000000001" } }]
         }),
+        ("post", "/api/v1/tenants/{tenant}/volunteers/me/transfers") => json!({
+            "destination": "did:web:wuhan.example:tenants:420100", "consent": true
+        }),
+        ("post", "/federation/v1/tenants/{tenant}/inbox") => json!({
+            "destination": "did:web:suizhou.example:tenants:421300",
+            "transfer": "0193a5b0-0000-7000-8000-000000000001",
+            "volunteer": {
+                "name": "王小明", "id_kind": "resident_id_card", "id_number": "421303199003071234",
+                "mobile": "13800001234", "skills": [], "service_categories": []
+            },
+            "identity_salt": "A".repeat(43),
+            "parts": [{
+                "items": [{ "id": "urn:uuid:0193a5b0-0000-7000-8000-000000000002" }],
+                "checkpoint": "suizhou.example/log/421300\n1\nAAAA\n",
+                "inclusion": []
+            }]
+        }),
         _ => panic!("no valid body for {method} {template}: add one so that bad input covers it"),
     };
     (path, body)
@@ -209,6 +226,7 @@ fn mutations(
             "person_in_charge",
             "from",
             "items",
+            "destination",
         ]
         .into_iter()
         .find(|key| object.contains_key(*key))
@@ -302,7 +320,7 @@ on_both_databases! {
                 }
             }
         }
-        assert_eq!(endpoints.len(), 40, "{endpoints:?}");
+        assert_eq!(endpoints.len(), 42, "{endpoints:?}");
         let before = node.snapshot().await;
 
         for (method_name, template) in &endpoints {
@@ -314,7 +332,10 @@ on_both_databases! {
                 // Signing up, disputing and asking for a certificate are a volunteer's own acts.
                 "/api/v1/tenants/{tenant}/shifts/{shift_id}/enrollment"
                 | "/api/v1/tenants/{tenant}/service-records/{record_id}/dispute"
-                | "/api/v1/tenants/{tenant}/volunteers/me/certificates" => Some(volunteer.as_str()),
+                | "/api/v1/tenants/{tenant}/volunteers/me/certificates"
+                | "/api/v1/tenants/{tenant}/volunteers/me/transfers" => Some(volunteer.as_str()),
+                // Another node's signed message: its body is checked before its signature.
+                "/federation/v1/tenants/{tenant}/inbox" => None,
                 _ => Some(office.as_str()),
             };
             let (path, body) = valid_body(method_name, template, &unit_id, &volunteer_id);
@@ -344,8 +365,10 @@ on_both_databases! {
                 .await;
             none.assert_problem(415, "unsupported_media_type");
 
-            // Beyond the largest JSON body any endpoint takes (4 MiB, a thousand credentials).
-            let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
+            // Beyond the largest JSON body any endpoint takes (4 MiB, a thousand credentials), or
+            // for another node's message, a volunteer's whole record (16 MiB).
+            let mebibytes = if template.starts_with("/federation/") { 17 } else { 5 };
+            let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(mebibytes * 1024 * 1024));
             let oversized = node
                 .call_raw(method.clone(), &path, token, Some("application/json"), huge.into_bytes())
                 .await;

@@ -25,6 +25,7 @@ mod service;
 mod stats;
 mod teams;
 mod tenants;
+mod transfers;
 mod upgrade;
 mod volunteers;
 mod witness;

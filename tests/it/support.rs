@@ -636,7 +636,8 @@ impl TestNode {
             let volunteers =
                 scalar("SELECT COUNT(*) AS n FROM volunteers WHERE tenant_code = $1").await;
             let volunteer_events = scalar(
-                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 AND action = 'volunteer.register'",
+                "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_code = $1 \
+                 AND action IN ('volunteer.register', 'volunteer.transfer_in')",
             )
             .await;
             let imported: i64 = sqlx::query(
@@ -682,9 +683,17 @@ impl TestNode {
                 "shifts of {tenant} whose counts differ from their sign-ups"
             );
             // The service totals agree with a recount of the entries in force: per volunteer,
-            // team, project and region, minutes and entries.
+            // team, project and region, minutes and entries; a volunteer's, with what their
+            // transfers here brought.
             let in_force = "FROM service_records r WHERE r.tenant_code = t.tenant_code \
                 AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.tenant_code = r.tenant_code AND c.corrects = r.id)";
+            let brought = |column: &str| {
+                format!(
+                    "(SELECT COALESCE(SUM(i.{column}), 0) FROM transfers_in i \
+                     WHERE i.tenant_code = t.tenant_code AND t.scope = 'volunteer' AND i.volunteer_id = t.scope_id)"
+                )
+            };
+            let (brought_minutes, brought_records) = (brought("minutes"), brought("records"));
             let miscounted_totals = scalar(&format!(
                 "SELECT COUNT(*) AS n FROM (SELECT tenant_code, scope, scope_id, SUM(minutes) AS minutes, \
                    SUM(entries) AS entries FROM service_totals WHERE tenant_code = $1 \
@@ -692,9 +701,11 @@ impl TestNode {
                  t.minutes <> (SELECT COALESCE(SUM(r.minutes), 0) {in_force} AND ( \
                    (t.scope = 'volunteer' AND r.volunteer_id = t.scope_id) OR (t.scope = 'team' AND r.team_id = t.scope_id) \
                    OR (t.scope = 'project' AND r.project_id = t.scope_id) OR (t.scope = 'region' AND r.region_code = t.scope_id))) \
+                   + {brought_minutes} \
                  OR t.entries <> (SELECT COUNT(*) {in_force} AND ( \
                    (t.scope = 'volunteer' AND r.volunteer_id = t.scope_id) OR (t.scope = 'team' AND r.team_id = t.scope_id) \
-                   OR (t.scope = 'project' AND r.project_id = t.scope_id) OR (t.scope = 'region' AND r.region_code = t.scope_id)))"
+                   OR (t.scope = 'project' AND r.project_id = t.scope_id) OR (t.scope = 'region' AND r.region_code = t.scope_id))) \
+                   + {brought_records}"
             ))
             .await;
             assert_eq!(
@@ -1027,4 +1038,49 @@ pub async fn approved_team(node: &TestNode, name: &str, born: &str) -> (String, 
     .await
     .assert_ok();
     (team, founder)
+}
+
+/// Three hours of service of 曾都区 on day `day` of November 2026, entered by hand, or a
+/// correction of `corrects` to 170 minutes.
+pub async fn service_record(
+    node: &TestNode,
+    volunteer: uuid::Uuid,
+    team: uuid::Uuid,
+    day: u32,
+    corrects: Option<uuid::Uuid>,
+) -> uuid::Uuid {
+    let started =
+        zhiyuan_domain::Timestamp::parse_rfc3339(&format!("2026-11-{day:02}T09:00:00+08:00"))
+            .unwrap();
+    let entry = zhiyuan_store::NewServiceRecord {
+        volunteer_id: volunteer,
+        team_id: team,
+        project_id: None,
+        shift_id: None,
+        region: zhiyuan_domain::RegionCode::parse("421303").unwrap(),
+        started_at: started,
+        ended_at: started.plus_seconds(3 * 3600),
+        minutes: zhiyuan_domain::Minutes::new(if corrects.is_some() { 170 } else { 180 }),
+        content: "社区敬老服务".into(),
+        kind: if corrects.is_some() {
+            zhiyuan_domain::ServiceRecordKind::Correction
+        } else {
+            zhiyuan_domain::ServiceRecordKind::Manual
+        },
+        card: None,
+        card_serial: None,
+        corrects,
+        reason: Some("纸质签到表补录".into()),
+    };
+    node.store()
+        .record_service(
+            &zhiyuan_domain::TenantCode::parse("421300").unwrap(),
+            &entry,
+            &zhiyuan_domain::Actor::system("test"),
+            node.app().clock.now(),
+        )
+        .await
+        .unwrap()
+        .record
+        .id
 }

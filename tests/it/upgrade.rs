@@ -903,6 +903,7 @@ async fn old_database_is_upgraded(backend: Backend) {
     expected.push((11, "credentials"));
     expected.push((12, "request_nonces"));
     expected.push((13, "messages"));
+    expected.push((14, "transfers"));
     assert_eq!(
         migrations,
         expected

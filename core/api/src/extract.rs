@@ -63,6 +63,66 @@ impl<T: Document> FromRequest<AppState> for Checked<T> {
     }
 }
 
+/// A JSON body another node signed (RFC 9421): checked as `Checked` checks a body, and kept
+/// with what its signature covers, for the use case to verify against the sender's keys. The
+/// target URI is this node's public URL and the request's path, as a sender that reached the
+/// node there signed it.
+pub struct Signed<T> {
+    pub document: T,
+    pub request: zhiyuan_domain::ports::SignedRequest,
+}
+
+impl<T: Document> FromRequest<AppState> for Signed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let is_json = header("content-type")
+            .and_then(|value| value.split(';').next().map(str::to_owned))
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let bytes = read_body(state, body, T::BODY_LIMIT).await?;
+        let document = parse_json(&bytes)?;
+        check_strings(&document, &mut String::new())?;
+        state.schemas.check(T::SCHEMA, &document)?;
+        let document = serde_json::from_value(document).map_err(|error| ApiError::Schema {
+            field: "/".into(),
+            detail: error.to_string(),
+        })?;
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|path| path.as_str())
+            .unwrap_or("/");
+        let target_uri = format!(
+            "{}{path}",
+            state.app.settings.public_url.trim_end_matches('/')
+        );
+        Ok(Signed {
+            document,
+            request: zhiyuan_domain::ports::SignedRequest {
+                method: parts.method.as_str().to_owned(),
+                target_uri,
+                content_digest: header("content-digest"),
+                signature_input: header("signature-input"),
+                signature: header("signature"),
+                body: bytes,
+            },
+        })
+    }
+}
+
 /// How much of an oversized body is read and thrown away before answering 413, so that a client
 /// still sending gets the answer rather than a reset connection.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;

@@ -132,6 +132,11 @@ use crate::schemas::SchemaId;
         routes::credentials::own,
         routes::credentials::list,
         routes::credentials::audit,
+        routes::transfers::request,
+        routes::transfers::own,
+        routes::transfers::receive,
+        routes::transfers::outbox,
+        routes::transfers::retry,
     ),
     components(schemas(
         Problem,
@@ -179,6 +184,10 @@ fn problem_statuses(public: bool, has_body: bool, action: Action) -> Vec<u16> {
     }
     if matches!(action, Action::SignIn | Action::RegisterVolunteer) {
         statuses.extend([401, 403, 429]);
+    }
+    // Open to anyone, proven by the request's signature: a signature refused is forbidden.
+    if action == Action::ReceiveMessage {
+        statuses.push(403);
     }
     // Bodies that are not JSON, and queries whose values each break a rule of their own.
     if matches!(

@@ -8,6 +8,7 @@ pub(crate) mod service;
 pub(crate) mod stats;
 pub(crate) mod teams;
 pub(crate) mod tenants;
+pub(crate) mod transfers;
 pub(crate) mod units;
 pub(crate) mod volunteers;
 
@@ -53,6 +54,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/volunteers/me/notices", get(service::own_notices))
         .route("/volunteers/me/credentials", get(credentials::own))
         .route("/credentials", get(credentials::list))
+        .route(
+            "/volunteers/me/transfers",
+            get(transfers::own).post(transfers::request),
+        )
         .route(
             "/volunteers/me/certificates",
             get(service::own_certificates).post(service::request_certificate),
@@ -231,6 +236,15 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .nest("/api/v1/tenants/{tenant}", tenant)
         .route("/api/v1/node/accounts", get(accounts::list_node_accounts))
+        .route("/api/v1/node/outbox", get(transfers::outbox))
+        .route(
+            "/api/v1/node/outbox/{tenant}/{message_id}/retry",
+            post(transfers::retry),
+        )
+        .route(
+            "/federation/v1/tenants/{tenant}/inbox",
+            post(transfers::receive),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

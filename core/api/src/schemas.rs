@@ -46,10 +46,12 @@ pub enum SchemaId {
     CertificateRequest,
     CertificateIssue,
     CredentialAudit,
+    TransferRequest,
+    TransferMessage,
 }
 
 impl SchemaId {
-    pub const ALL: [SchemaId; 33] = [
+    pub const ALL: [SchemaId; 35] = [
         SchemaId::TenantConfig,
         SchemaId::Login,
         SchemaId::UnitCreate,
@@ -83,6 +85,8 @@ impl SchemaId {
         SchemaId::CertificateRequest,
         SchemaId::CertificateIssue,
         SchemaId::CredentialAudit,
+        SchemaId::TransferRequest,
+        SchemaId::TransferMessage,
     ];
 
     /// The schema's title, which is also its name among the OpenAPI components.
@@ -121,6 +125,8 @@ impl SchemaId {
             SchemaId::CertificateRequest => "CertificateRequest",
             SchemaId::CertificateIssue => "CertificateIssue",
             SchemaId::CredentialAudit => "CredentialAudit",
+            SchemaId::TransferRequest => "TransferRequest",
+            SchemaId::TransferMessage => "TransferMessage",
         }
     }
 
@@ -160,6 +166,8 @@ impl SchemaId {
             SchemaId::CertificateRequest => "certificate-request.schema.json",
             SchemaId::CertificateIssue => "certificate-issue.schema.json",
             SchemaId::CredentialAudit => "credential-audit.schema.json",
+            SchemaId::TransferRequest => "transfer-request.schema.json",
+            SchemaId::TransferMessage => "transfer-message.schema.json",
         }
     }
 
@@ -225,6 +233,12 @@ impl SchemaId {
             }
             SchemaId::CredentialAudit => {
                 include_str!("../../../schemas/credential-audit.schema.json")
+            }
+            SchemaId::TransferRequest => {
+                include_str!("../../../schemas/transfer-request.schema.json")
+            }
+            SchemaId::TransferMessage => {
+                include_str!("../../../schemas/transfer-message.schema.json")
             }
         }
     }

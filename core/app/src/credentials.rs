@@ -139,7 +139,7 @@ pub async fn did_document(app: &App, signer: &Signer) -> Result<String, AppError
 
 /// The document of one credential before it is signed: the facts it states, nothing of the
 /// identity number but a commitment to it.
-fn credential_document(
+pub(crate) fn credential_document(
     issuer: &str,
     id: &str,
     types: &str,
@@ -393,7 +393,7 @@ pub async fn own_credentials(
 
 /// The evidence that credentials are in the tenant's log: its checkpoint now, signed, and a
 /// proof at its size for each credential it holds (a credential it does not hold has none).
-async fn log_evidence(
+pub(crate) async fn log_evidence(
     app: &App,
     tenant: &TenantCode,
     ids: &[&str],
@@ -460,7 +460,7 @@ pub struct AuditedCredential {
 /// Checks credentials as an auditor does, for anyone who asks (a page that checks a
 /// certificate, an employer, another city): each credential against its issuer's DID
 /// document, which this node holds when the issuer is one of its tenants or a tenant of a peer
-/// it witnesses (the copy it kept); and its inclusion in the issuer's log, by the checkpoint
+/// it witnesses or exchanges transfers with (the copy it kept); and its inclusion in the issuer's log, by the checkpoint
 /// and proofs the bundle carries, or, when it carries none and its credentials are of one of
 /// this node's tenants, by that tenant's log as it stands. A credential of an issuer the node
 /// does not hold is refused as such.
@@ -474,6 +474,7 @@ pub async fn audit(
         .filter_map(|item| item.credential["issuer"].as_str())
         .collect();
     let witnessed = app.store.witnessed_logs().await?;
+    let peers = app.store.peer_documents().await?;
     let mut documents = Vec::new();
     let mut own = Vec::new();
     for issuer in issuers {
@@ -489,6 +490,11 @@ pub async fn audit(
         });
         if let Some(log) = copy {
             documents.push(log.did_document.clone());
+            continue;
+        }
+        // A tenant of a peer this node exchanges transfers with, as last read and checked.
+        if let Some(peer) = peers.iter().find(|peer| peer.did == issuer) {
+            documents.push(peer.document.clone());
         }
     }
     if request.checkpoint.is_none()

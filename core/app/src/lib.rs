@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod stats;
 pub mod teams;
 pub mod tenants;
+pub mod transfers;
 pub mod views;
 pub mod volunteers;
 

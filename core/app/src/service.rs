@@ -718,6 +718,29 @@ async fn update_star_level(
     .await
 }
 
+/// Sets a volunteer's star level from their total as it stands (after a transfer brought
+/// hours), through the tenant's star-level rule.
+pub(crate) async fn update_star_level_of(
+    app: &App,
+    tenant: &TenantCode,
+    volunteer: uuid::Uuid,
+) -> Result<(), AppError> {
+    let holder = app.store.card_holder_by_id(tenant, volunteer).await?;
+    let total = app
+        .store
+        .service_totals(tenant, TotalsScope::Volunteer, &volunteer.to_string())
+        .await?
+        .minutes;
+    update_star_level_to(
+        app,
+        tenant,
+        &holder,
+        total,
+        &zhiyuan_domain::Actor::system("transfer"),
+    )
+    .await
+}
+
 async fn update_star_level_to(
     app: &App,
     tenant: &TenantCode,

@@ -10,7 +10,7 @@ use zhiyuan_domain::{
     AgeGroup, AuditAction, CardUse, CertificateNumber, CertificateStatus, CivilisationLevel,
     DisputeStatus, Gender, Grant, IdDocumentKind, LegalStatus, LocalizedName, Minutes, RegionCode,
     ServiceCategory, ServiceRecordKind, StarLevel, TeamStatus, TenantCode, Timestamp, TotalsScope,
-    UnitKind, VolunteerNumber, VolunteerStatus,
+    TransferStatus, UnitKind, VolunteerNumber, VolunteerStatus,
 };
 use zhiyuan_store::MembershipStatus;
 
@@ -810,6 +810,42 @@ pub struct OwnCredentialsView {
     pub checkpoint: String,
     /// Each credential's proof of inclusion in the checkpoint's tree, in the order of `items`.
     pub inclusion: Vec<InclusionProofView>,
+}
+
+/// A volunteer's transfer to another tenant, as its source shows it: each step the volunteer
+/// sees.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: Uuid,
+    /// The destination tenant's DID.
+    pub destination: String,
+    pub status: TransferStatus,
+    pub requested_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+    /// The destination's signed receipt (a Verifiable Credential), once completed.
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<serde_json::Value>,
+    /// Why the destination refused it.
+    pub refusal: Option<String>,
+}
+
+/// Where the messages to one destination stand, as the operator sees them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DestinationView {
+    /// The destination tenant's DID.
+    pub destination: String,
+    pub pending: u64,
+    pub delivered: u64,
+    /// Given up after the attempts the node makes; the operator may send them again.
+    pub dead: u64,
+    /// When the next pending message is due.
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// A list of transfers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransfersView {
+    pub items: Vec<TransferView>,
 }
 
 /// What an auditor's checks found of one credential.

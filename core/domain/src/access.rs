@@ -277,6 +277,11 @@ pub enum Action {
     ListCredentials,
     ListWitnessedLogs,
     AuditCredentials,
+    RequestTransfer,
+    ListOwnTransfers,
+    ReceiveMessage,
+    ListOutbox,
+    RetryMessage,
 }
 
 /// Who an action is open to.
@@ -624,6 +629,12 @@ pub const PERMISSIONS: &[(Action, &[Who])] = &[
         &[Holder(OfficeAdmin), Holder(Auditor), Holder(Operator)],
     ),
     (Action::AuditCredentials, &[Public]),
+    (Action::RequestTransfer, &[Volunteer]),
+    (Action::ListOwnTransfers, &[Volunteer]),
+    // Another node's tenant, proven by the request's signature rather than a session.
+    (Action::ReceiveMessage, &[Public]),
+    (Action::ListOutbox, &[Holder(Operator)]),
+    (Action::RetryMessage, &[Holder(Operator)]),
 ];
 
 stored_names!(Action {
@@ -736,6 +747,11 @@ stored_names!(Action {
     ListCredentials = "list_credentials",
     ListWitnessedLogs = "list_witnessed_logs",
     AuditCredentials = "audit_credentials",
+    RequestTransfer = "request_transfer",
+    ListOwnTransfers = "list_own_transfers",
+    ReceiveMessage = "receive_message",
+    ListOutbox = "list_outbox",
+    RetryMessage = "retry_message",
 });
 
 impl Action {

@@ -43,6 +43,14 @@ pub enum AuditAction {
     VolunteerVoid,
     #[serde(rename = "volunteer.reveal_id_number")]
     VolunteerRevealIdNumber,
+    #[serde(rename = "volunteer.transfer")]
+    VolunteerTransfer,
+    #[serde(rename = "volunteer.transfer_complete")]
+    VolunteerTransferComplete,
+    #[serde(rename = "volunteer.transfer_refused")]
+    VolunteerTransferRefused,
+    #[serde(rename = "volunteer.transfer_in")]
+    VolunteerTransferIn,
     #[serde(rename = "file.upload")]
     FileUpload,
     #[serde(rename = "team.apply")]
@@ -156,6 +164,10 @@ stored_names!(AuditAction {
     VolunteerReject = "volunteer.reject",
     VolunteerVoid = "volunteer.void",
     VolunteerRevealIdNumber = "volunteer.reveal_id_number",
+    VolunteerTransfer = "volunteer.transfer",
+    VolunteerTransferComplete = "volunteer.transfer_complete",
+    VolunteerTransferRefused = "volunteer.transfer_refused",
+    VolunteerTransferIn = "volunteer.transfer_in",
     FileUpload = "file.upload",
     TeamApply = "team.apply",
     TeamResubmit = "team.resubmit",

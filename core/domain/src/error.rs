@@ -150,6 +150,16 @@ pub enum Rule {
     CertificateIssuer,
     CertificateFontMissing,
     CheckpointRefused,
+    TransferUnderWay,
+    TransferConsentMissing,
+    TransferDestinationUnknown,
+    TransferToItself,
+    RegistrationNotSigned,
+    TransferBundleRefused,
+    TransferIdentityMismatch,
+    TransferReceivedAlready,
+    TransferRegisteredHere,
+    RequestSignatureRefused,
 }
 
 impl Rule {
@@ -865,6 +875,56 @@ impl Rule {
                 "checkpoint_refused",
                 "检查点不是签发方日志的检查点,或未经其密钥签名",
                 "the checkpoint is not one of an issuer's log signed with its key",
+            ),
+            Rule::TransferUnderWay => (
+                "transfer_under_way",
+                "该志愿者已转出或正在转移中",
+                "the volunteer has been transferred, or a transfer is under way",
+            ),
+            Rule::TransferConsentMissing => (
+                "transfer_consent_missing",
+                "转移须经志愿者同意发送所列信息",
+                "a transfer needs the volunteer's consent to what is sent",
+            ),
+            Rule::TransferDestinationUnknown => (
+                "transfer_destination_unknown",
+                "转入地不是本节点或已配置的对等节点的租户",
+                "the destination is not a tenant of this node or of a peer it is configured with",
+            ),
+            Rule::TransferToItself => (
+                "transfer_to_itself",
+                "不能转移到当前所在的租户",
+                "a volunteer cannot be transferred to the tenant they are registered with",
+            ),
+            Rule::RegistrationNotSigned => (
+                "registration_not_signed",
+                "注册记录尚在签名中,请稍后再试",
+                "the registration is still being signed; try again in a minute",
+            ),
+            Rule::TransferBundleRefused => (
+                "transfer_bundle_refused",
+                "转移的记录未通过核验:签名、密钥有效期或日志收录不符",
+                "a record of the transfer did not verify: its signature, its key's window or its inclusion in its issuer's log",
+            ),
+            Rule::TransferIdentityMismatch => (
+                "transfer_identity_mismatch",
+                "随转移发送的身份信息与注册记录不符",
+                "the identity sent with the transfer is not the one its registration credential commits to",
+            ),
+            Rule::TransferReceivedAlready => (
+                "transfer_received_already",
+                "该注册记录已转入过",
+                "this registration has been transferred here before",
+            ),
+            Rule::TransferRegisteredHere => (
+                "transfer_registered_here",
+                "该证件在转入地已有注册",
+                "the identity document is registered here already",
+            ),
+            Rule::RequestSignatureRefused => (
+                "request_signature_refused",
+                "请求签名未通过核验",
+                "the request's signature did not verify",
             ),
             Rule::PointIncomplete => (
                 "point_incomplete",

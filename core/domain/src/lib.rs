@@ -65,5 +65,5 @@ pub use text::{NO_CONTROL_CHARACTERS, check_characters, check_text, is_forbidden
 pub use unit::{CivilisationLevel, Staff, Unit, UnitKind};
 pub use volunteer::{
     AgeGroup, MOBILE_PATTERN, MobileNumber, NewVolunteer, PersonName, ServiceCategory,
-    VolunteerApplication, VolunteerNumber, VolunteerStatus, parse_tags,
+    TransferStatus, VolunteerApplication, VolunteerNumber, VolunteerStatus, parse_tags,
 };

@@ -635,6 +635,41 @@ pub trait RecordVerifier: Send + Sync {
         bundle: &str,
         did_documents: &[String],
     ) -> Result<Vec<CredentialFinding>, String>;
+
+    /// Checks the signature of a request another node sent (RFC 9421, in the profile of
+    /// `docs/federation.md`) by a key of one of `did_documents` in its window, made within
+    /// `skew_seconds` of `now_seconds`: answers who signed it. `Err` says why it was refused.
+    fn verify_request(
+        &self,
+        request: &SignedRequest,
+        now_seconds: i64,
+        skew_seconds: i64,
+        did_documents: &[String],
+    ) -> Result<RequestSignature, String>;
+}
+
+/// A request another node signed, as it arrived: what its signature is checked over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    pub method: String,
+    /// The URI it was sent to, as the sender signed it: this node's public URL and the path.
+    pub target_uri: String,
+    pub content_digest: Option<String>,
+    pub signature_input: Option<String>,
+    pub signature: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Who signed a request whose signature verified, when, and with which nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSignature {
+    /// The signing tenant's DID.
+    pub did: String,
+    /// The DID URL of its key.
+    pub key_id: String,
+    /// When it was signed, in seconds since the epoch.
+    pub created: i64,
+    pub nonce: String,
 }
 
 /// Signs and opens the codes of volunteer cards with each tenant's signing key. The node's

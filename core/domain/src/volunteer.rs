@@ -255,6 +255,11 @@ pub enum VolunteerStatus {
     /// Set aside by the city office: a registration made with someone else's document, or one
     /// the person challenged at the office with their document in hand.
     Voided,
+    /// Asked to move to another tenant: read-only and no longer counted here while the
+    /// transfer is under way; verified again if the destination refuses it.
+    Transferring,
+    /// Moved to another tenant, which holds the registration and hours from then on.
+    Transferred,
 }
 
 stored_names!(VolunteerStatus {
@@ -262,6 +267,26 @@ stored_names!(VolunteerStatus {
     Verified = "verified",
     Rejected = "rejected",
     Voided = "voided",
+    Transferring = "transferring",
+    Transferred = "transferred",
+});
+
+/// Where a transfer to another tenant stands, as its source keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    /// Asked for, and on its way to the destination.
+    Sending,
+    /// The destination registered the volunteer and answered with its receipt.
+    Completed,
+    /// The destination refused it; the volunteer is verified here again.
+    Refused,
+}
+
+stored_names!(TransferStatus {
+    Sending = "sending",
+    Completed = "completed",
+    Refused = "refused",
 });
 
 /// How old a volunteer is, in the brackets that staff see instead of a birth date: narrow

@@ -120,6 +120,8 @@ pub fn status_label(status: VolunteerStatus) -> &'static str {
         VolunteerStatus::Verified => "已认证",
         VolunteerStatus::Rejected => "未通过",
         VolunteerStatus::Voided => "已作废",
+        VolunteerStatus::Transferring => "转移中",
+        VolunteerStatus::Transferred => "已转出",
     }
 }
 

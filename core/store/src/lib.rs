@@ -24,6 +24,7 @@ mod rows;
 mod service;
 mod teams;
 mod tenants;
+mod transfers;
 mod units;
 mod volunteers;
 
@@ -57,6 +58,9 @@ pub use service::{
 };
 pub use teams::{Membership, MembershipStatus, TeamRecord};
 pub use tenants::{RegionUpdate, TenantSummary};
+pub use transfers::{
+    NewTransfer, PeerDocument, TRANSFER_MESSAGE, TransferArrival, TransferIn, TransferOut,
+};
 pub use units::UnitUpdate;
 pub use volunteers::{Registrant, VolunteerDecision, VolunteerFilter, VolunteerRecord};
 pub use zhiyuan_keys::{DataKeys, KeyRing};

@@ -153,6 +153,33 @@ pub(crate) async fn record_received(
     Ok(Received::Again(text(&row, "answer")?))
 }
 
+/// Records a pending message delivered with its destination's answer, within the transaction
+/// that applies the answer. A message delivered or dead already is not found: it is delivered
+/// once.
+pub(crate) async fn mark_delivered(
+    tx: &mut sqlx::AnyConnection,
+    sender: &str,
+    id: Uuid,
+    answer: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(&format!(
+        "UPDATE outbox SET attempts = attempts + 1, delivered_at = $3, answer = $4 \
+         WHERE tenant_code = $1 AND id = $2 AND {PENDING}"
+    ))
+    .bind(sender)
+    .bind(id.to_string())
+    .bind(at.unix_millis())
+    .bind(answer)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 impl Store {
     /// Sends a message on its own, in a transaction of its own.
     pub async fn send_message(
@@ -257,6 +284,25 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected())
+    }
+
+    /// Puts a pending message off until `until` without counting an attempt: it is not ready
+    /// to send yet (what it carries is still being signed).
+    pub async fn postpone_message(
+        &self,
+        sender: &str,
+        id: Uuid,
+        until: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "UPDATE outbox SET next_attempt_at = $3 WHERE tenant_code = $1 AND id = $2 AND {PENDING}"
+        ))
+        .bind(sender)
+        .bind(id.to_string())
+        .bind(until.unix_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The operator sends a dead message again: pending from `at`, its attempts counted anew.

@@ -67,12 +67,17 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "messages",
         include_str!("../migrations/sqlite/0013_messages.sql"),
     ),
+    (
+        14,
+        "transfers",
+        include_str!("../migrations/sqlite/0014_transfers.sql"),
+    ),
 ];
 
 /// SQLite migrations that build tables anew. They need foreign keys off, which SQLite allows
 /// only outside a transaction, while sqlx runs every SQLite migration inside one; the store
 /// applies them itself (`apply_rebuilding`).
-const SQLITE_REBUILDING: &[i64] = &[6];
+const SQLITE_REBUILDING: &[i64] = &[6, 14];
 
 /// Migrations that remove personal data in the clear (0006: birth dates and the old masks), after
 /// which the space the data occupied is cleared (`clear_freed_space`).
@@ -146,6 +151,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         13,
         "messages",
         include_str!("../migrations/postgres/0013_messages.sql"),
+    ),
+    (
+        14,
+        "transfers",
+        include_str!("../migrations/postgres/0014_transfers.sql"),
     ),
 ];
 

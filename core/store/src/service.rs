@@ -1773,7 +1773,7 @@ fn totals_upsert(first: usize, scopes: usize, only_after: &str) -> String {
 
 /// Moves the totals of every scope by one entry's minutes, in one statement; answers the
 /// volunteer's total after it (the volunteer's row is their only one).
-async fn add_to_totals(
+pub(crate) async fn add_to_totals(
     tx: &mut AnyConnection,
     tenant: &TenantCode,
     scopes: &[(TotalsScope, String, i64)],

@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde_json::Value;
 use zhiyuan_federation::audit::{Bundle, Finding, InclusionProof, audit};
 use zhiyuan_federation::did::DidKeys;
+use zhiyuan_federation::http_signature::{Received, verify_request};
 
 /// The node's audit endpoint's checks: `zhiyuan audit verify`'s, over what a client posted.
 pub struct Auditor;
@@ -39,6 +40,56 @@ impl zhiyuan_domain::ports::RecordVerifier for Auditor {
                 id: finding.id,
             })
             .collect())
+    }
+
+    fn verify_request(
+        &self,
+        request: &zhiyuan_domain::ports::SignedRequest,
+        now_seconds: i64,
+        skew_seconds: i64,
+        did_documents: &[String],
+    ) -> Result<zhiyuan_domain::ports::RequestSignature, String> {
+        let signers: Vec<DidKeys> = did_documents
+            .iter()
+            .filter_map(|document| serde_json::from_str(document).ok())
+            .filter_map(|document| DidKeys::read(&document).ok())
+            .collect();
+        let now = zhiyuan_domain::Timestamp::from_unix_millis(now_seconds * 1000);
+        // A key signs requests within its window: a retired key's requests are refused.
+        let key_of = |key_id: &str| {
+            signers
+                .iter()
+                .flat_map(|signer| signer.keys.iter())
+                .find(|published| {
+                    published.id == key_id
+                        && published.valid_from.unix_millis() <= now.unix_millis()
+                        && published
+                            .valid_until
+                            .is_none_or(|until| now.unix_millis() < until.unix_millis())
+                })
+                .map(|published| published.key.clone())
+        };
+        let received = Received {
+            method: &request.method,
+            target_uri: &request.target_uri,
+            content_digest: request.content_digest.as_deref(),
+            signature_input: request.signature_input.as_deref(),
+            signature: request.signature.as_deref(),
+            body: &request.body,
+        };
+        let by = verify_request(&received, now_seconds, skew_seconds, key_of)
+            .map_err(|error| error.to_string())?;
+        let did = by
+            .key_id
+            .split_once('#')
+            .map(|(did, _)| did.to_owned())
+            .unwrap_or_default();
+        Ok(zhiyuan_domain::ports::RequestSignature {
+            did,
+            key_id: by.key_id,
+            created: by.created,
+            nonce: by.nonce,
+        })
     }
 }
 

@@ -73,6 +73,32 @@ impl TenantCards {
     }
 }
 
+impl TenantCards {
+    /// Signs a request a tenant sends another node (RFC 9421), with its current key, named by
+    /// its DID `did`.
+    pub fn sign_request(
+        &self,
+        tenant: &TenantCode,
+        did: &str,
+        target_uri: &str,
+        body: &[u8],
+        created: i64,
+        nonce: &str,
+    ) -> Result<zhiyuan_federation::http_signature::SignedRequest, String> {
+        let keys = self.keys(tenant)?;
+        zhiyuan_federation::http_signature::sign_request(
+            "POST",
+            target_uri,
+            body,
+            &format!("{did}#key-{}", keys.version),
+            &keys.signing,
+            created,
+            nonce,
+        )
+        .map_err(|error| error.to_string())
+    }
+}
+
 fn seconds(at: Timestamp) -> i64 {
     at.unix_millis().div_euclid(1000)
 }

@@ -59,6 +59,38 @@ pub struct NodeConfig {
     pub peers: Vec<PeerConfig>,
     /// Seconds between the witness's rounds over its peers' logs.
     pub witness_every_seconds: u64,
+    /// How the node delivers its tenants' messages to other tenants (volunteers' transfers).
+    pub transfers: TransfersConfig,
+}
+
+/// How messages between tenants are delivered, and how often the peers' DID documents, whose
+/// keys sign them, are read again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransfersConfig {
+    /// Milliseconds between the sender's rounds over the outbox.
+    pub deliver_every_ms: u64,
+    /// The first wait after a failed delivery, doubled after each (with jitter).
+    pub retry_base_ms: u64,
+    /// The longest wait between two attempts.
+    pub retry_max_seconds: u64,
+    /// Attempts after which a message is dead (the operator may send it again).
+    pub dead_after_attempts: u32,
+    /// Seconds between readings of the peers' tenants' DID documents.
+    pub peer_refresh_seconds: u64,
+}
+
+impl Default for TransfersConfig {
+    fn default() -> Self {
+        TransfersConfig {
+            deliver_every_ms: 200,
+            retry_base_ms: 1000,
+            retry_max_seconds: 300,
+            // About four hours of attempts at the longest wait.
+            dead_after_attempts: 50,
+            peer_refresh_seconds: 60,
+        }
+    }
 }
 
 /// A peer node whose logs this node witnesses.
@@ -137,6 +169,7 @@ impl Default for NodeConfig {
             certificate_font_face: 2,
             peers: Vec::new(),
             witness_every_seconds: 60,
+            transfers: TransfersConfig::default(),
         }
     }
 }

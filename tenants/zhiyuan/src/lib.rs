@@ -8,6 +8,7 @@ pub mod config;
 mod connections;
 pub mod demo;
 pub mod policy;
+pub mod sender;
 pub mod tenants;
 pub mod witness;
 
@@ -202,6 +203,13 @@ impl Node {
             tokio::spawn(issue_credentials(app.clone(), stopped.clone())),
             tokio::spawn(maintain(app.clone(), stopped.clone())),
         ];
+        background.push(tokio::spawn(deliver_messages(
+            app.clone(),
+            cards::TenantCards::new(config.key_ring()?),
+            config.peers.clone(),
+            config.transfers.clone(),
+            stopped.clone(),
+        )));
         if !config.peers.is_empty() {
             let key = zhiyuan_federation::SigningKey::from_secret(
                 &config
@@ -345,6 +353,40 @@ async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot settle attendances without a check-out"),
+        }
+    }
+}
+
+/// Delivers the tenants' messages, a round every `deliver_every_ms`, and reads the peers'
+/// tenants' DID documents again every `peer_refresh_seconds` (the first time at once), until
+/// the node stops.
+async fn deliver_messages(
+    app: App,
+    cards: cards::TenantCards,
+    peers: Vec<config::PeerConfig>,
+    transfers: config::TransfersConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client with a timeout");
+    let mut rounds =
+        tokio::time::interval(Duration::from_millis(transfers.deliver_every_ms.max(10)));
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let refresh_every = Duration::from_secs(transfers.peer_refresh_seconds.max(1));
+    let mut refreshed: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = rounds.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if !peers.is_empty() && refreshed.is_none_or(|at| at.elapsed() >= refresh_every) {
+            sender::refresh_peers(&app, &peers, &client).await;
+            refreshed = Some(tokio::time::Instant::now());
+        }
+        if let Err(error) = sender::deliver_round(&app, &cards, &client, &transfers).await {
+            tracing::warn!(error = %format!("{error:#}"), "cannot deliver messages");
         }
     }
 }

@@ -42,8 +42,27 @@ async fn get_text(client: &reqwest::Client, url: &str) -> anyhow::Result<String>
     String::from_utf8(get(client, url).await?).with_context(|| format!("GET {url}"))
 }
 
-async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+pub(crate) async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     serde_json::from_str(&get_text(client, url).await?).with_context(|| format!("GET {url}"))
+}
+
+/// A peer's operator's DID document, which must hold one of the keys pinned for the peer.
+pub(crate) async fn pinned_operator(
+    peer: &PeerConfig,
+    client: &reqwest::Client,
+) -> anyhow::Result<DidKeys> {
+    let base = peer.url.trim_end_matches('/');
+    let operator =
+        DidKeys::read(&get_json(client, &format!("{base}/.well-known/did.json")).await?)?;
+    let trusted = operator.keys.iter().any(|published| {
+        peer.operator_keys
+            .iter()
+            .any(|pinned| *pinned == published.key.to_multibase())
+    });
+    if !trusted {
+        bail!("the operator document of {base} holds none of the keys configured for it");
+    }
+    Ok(operator)
 }
 
 /// One round over every peer: each of their tenants' logs checked, cosigned or flagged.
@@ -72,16 +91,7 @@ async fn witness_peer(
     client: &reqwest::Client,
 ) -> anyhow::Result<Vec<Observed>> {
     let base = peer.url.trim_end_matches('/');
-    let operator =
-        DidKeys::read(&get_json(client, &format!("{base}/.well-known/did.json")).await?)?;
-    let trusted = operator.keys.iter().any(|published| {
-        peer.operator_keys
-            .iter()
-            .any(|pinned| *pinned == published.key.to_multibase())
-    });
-    if !trusted {
-        bail!("the operator document of {base} holds none of the keys configured for it");
-    }
+    let operator = pinned_operator(peer, client).await?;
     let tenants = get_json(client, &format!("{base}/api/v1/tenants")).await?;
     let mut observed = Vec::new();
     for tenant in tenants["items"].as_array().into_iter().flatten() {
