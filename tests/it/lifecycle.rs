@@ -12,12 +12,12 @@ use serde_json::json;
 
 use crate::support::{Backend, Database, TestNode};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_zhiyuan");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_zhiyuan");
 
 /// A running `zhiyuan` process and what it printed so far.
-struct Process {
-    child: Child,
-    base_url: String,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) base_url: String,
     printed: Vec<String>,
 }
 
@@ -27,7 +27,7 @@ impl Process {
     }
 
     /// Starts with `RUST_LOG` set to `log` and the logs (standard error) sent to `logs`.
-    fn start_logging(dir: &Path, args: &[&str], log: &str, logs: Stdio) -> Process {
+    pub(crate) fn start_logging(dir: &Path, args: &[&str], log: &str, logs: Stdio) -> Process {
         let mut child = Command::new(BINARY)
             .args(args)
             .current_dir(dir)
@@ -64,7 +64,7 @@ impl Process {
     }
 
     /// Sends SIGTERM and answers the exit code.
-    fn terminate(&mut self) -> Option<i32> {
+    pub(crate) fn terminate(&mut self) -> Option<i32> {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
