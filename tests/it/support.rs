@@ -1084,3 +1084,78 @@ pub async fn service_record(
         .record
         .id
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn ring(node: &TestNode) -> zhiyuan_keys::KeyRing {
+    zhiyuan_keys::KeyRing::new(
+        &node.config.data_keys,
+        Some(node.config.data_dir.join("keys")),
+    )
+    .unwrap()
+}
+
+pub fn operator_key(node: &TestNode) -> String {
+    zhiyuan_federation::SigningKey::from_secret(&ring(node).signing_secret("node").unwrap().secret)
+        .verifying_key()
+        .to_multibase()
+}
+
+/// Nodes that know each other: each on a port fixed before it starts (its public URL, and so
+/// its tenants' DIDs, name it), each configured with the others as peers, their operators'
+/// keys pinned.
+pub async fn federation(backends: &[Backend]) -> Vec<TestNode> {
+    let mut nodes = Vec::new();
+    for backend in backends {
+        let port = free_port();
+        nodes.push(
+            TestNode::spawn_configured(*backend, |config| {
+                config.listen = format!("127.0.0.1:{port}").parse().unwrap();
+                config.public_url = Some(format!("http://127.0.0.1:{port}"));
+                config.transfers.deliver_every_ms = 50;
+                config.transfers.peer_refresh_seconds = 1;
+                config.transfers.retry_base_ms = 200;
+                config.transfers.retry_max_seconds = 2;
+            })
+            .await,
+        );
+    }
+    let peers: Vec<zhiyuan::config::PeerConfig> = nodes
+        .iter()
+        .map(|node| zhiyuan::config::PeerConfig {
+            url: node.config.public_url.clone().unwrap(),
+            operator_keys: vec![operator_key(node)],
+        })
+        .collect();
+    for (index, node) in nodes.iter_mut().enumerate() {
+        node.halt().await;
+        node.config.peers = peers
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+            .map(|(_, peer)| peer.clone())
+            .collect();
+        node.resume().await.unwrap();
+    }
+    // Each node has read its peers' DID documents.
+    for node in &nodes {
+        let expected = 2 * (nodes.len() - 1);
+        assert!(
+            eventually(|| async { node.store().peer_documents().await.unwrap().len() == expected })
+                .await,
+            "the peers' documents are read"
+        );
+    }
+    nodes
+}
+
+pub fn did(node: &TestNode, tenant: &str) -> String {
+    let host = zhiyuan_app::log::host(&node.app().settings.public_url).replace(':', "%3A");
+    format!("did:web:{host}:tenants:{tenant}")
+}

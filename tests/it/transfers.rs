@@ -10,83 +10,9 @@ use zhiyuan_federation::SigningKey;
 use zhiyuan_federation::http_signature::sign_request;
 
 use crate::support::{
-    Backend, Person, TestNode, approved_team, eventually, service_record, volunteers,
+    Backend, Person, TestNode, approved_team, did, eventually, federation, ring, service_record,
+    volunteers,
 };
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn ring(node: &TestNode) -> zhiyuan_keys::KeyRing {
-    zhiyuan_keys::KeyRing::new(
-        &node.config.data_keys,
-        Some(node.config.data_dir.join("keys")),
-    )
-    .unwrap()
-}
-
-fn operator_key(node: &TestNode) -> String {
-    SigningKey::from_secret(&ring(node).signing_secret("node").unwrap().secret)
-        .verifying_key()
-        .to_multibase()
-}
-
-/// Nodes that know each other: each on a port fixed before it starts (its public URL, and so
-/// its tenants' DIDs, name it), each configured with the others as peers, their operators'
-/// keys pinned.
-pub async fn federation(backends: &[Backend]) -> Vec<TestNode> {
-    let mut nodes = Vec::new();
-    for backend in backends {
-        let port = free_port();
-        nodes.push(
-            TestNode::spawn_configured(*backend, |config| {
-                config.listen = format!("127.0.0.1:{port}").parse().unwrap();
-                config.public_url = Some(format!("http://127.0.0.1:{port}"));
-                config.transfers.deliver_every_ms = 50;
-                config.transfers.peer_refresh_seconds = 1;
-                config.transfers.retry_base_ms = 200;
-                config.transfers.retry_max_seconds = 2;
-            })
-            .await,
-        );
-    }
-    let peers: Vec<zhiyuan::config::PeerConfig> = nodes
-        .iter()
-        .map(|node| zhiyuan::config::PeerConfig {
-            url: node.config.public_url.clone().unwrap(),
-            operator_keys: vec![operator_key(node)],
-        })
-        .collect();
-    for (index, node) in nodes.iter_mut().enumerate() {
-        node.halt().await;
-        node.config.peers = peers
-            .iter()
-            .enumerate()
-            .filter(|(other, _)| *other != index)
-            .map(|(_, peer)| peer.clone())
-            .collect();
-        node.resume().await.unwrap();
-    }
-    // Each node has read its peers' DID documents.
-    for node in &nodes {
-        let expected = 2 * (nodes.len() - 1);
-        assert!(
-            eventually(|| async { node.store().peer_documents().await.unwrap().len() == expected })
-                .await,
-            "the peers' documents are read"
-        );
-    }
-    nodes
-}
-
-pub fn did(node: &TestNode, tenant: &str) -> String {
-    let host = zhiyuan_app::log::host(&node.app().settings.public_url).replace(':', "%3A");
-    format!("did:web:{host}:tenants:{tenant}")
-}
 
 /// Volunteers of Suizhou with hours: each with two entries, the second corrected (in force:
 /// 180 + 170 minutes), everything signed by the node's issuer.
@@ -892,4 +818,65 @@ async fn transfers_complete_exactly_once_while_both_nodes_are_killed() {
         node.verify().await;
         node.stop().await;
     }
+}
+
+/// A tenant whose office reviews each volunteer who arrives (`[transfers] review = true` in its
+/// tenant file): the volunteer arrives pending, with their number and hours, and the office's
+/// verification keeps the number they came with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_that_reviews_arrivals_decides_on_them() {
+    let folder = tempfile::tempdir().unwrap();
+    let bundled = |city: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../{city}/tenant.toml"))
+    };
+    let reviewing = folder.path().join("ezhou.toml");
+    let mut text = std::fs::read_to_string(bundled("ezhou")).unwrap();
+    text.push_str("\n[transfers]\nreview = true\n");
+    std::fs::write(&reviewing, text).unwrap();
+    let port = crate::support::free_port();
+    let node = TestNode::spawn_configured(Backend::Sqlite, |config| {
+        config.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        config.public_url = Some(format!("http://127.0.0.1:{port}"));
+        config.load_bundled_tenants = false;
+        config.tenant_files = vec![bundled("suizhou"), reviewing.clone()];
+        config.transfers.deliver_every_ms = 50;
+    })
+    .await;
+    let people = volunteers_with_hours(&node, "19950101", 1).await;
+    let person = &people[0];
+    let number = number_of(&node, "421300", &person.id).await;
+    ask(&node, "421300", person, &did(&node, "420700"))
+        .await
+        .assert_ok();
+    let transfer = settled(&node, "421300", person).await;
+    assert_eq!(transfer["status"], "completed");
+    assert_eq!(
+        transfer["receipt"]["credentialSubject"]["registration"],
+        "pending"
+    );
+    let (arrived, status) = registered(&node, "420700", &number).await.unwrap();
+    assert_eq!(status, "pending");
+    assert_eq!(total(&node, "420700", arrived).await, 350);
+
+    let office = node
+        .account_as(
+            Some("420700"),
+            "office.ezhou",
+            zhiyuan_domain::GrantKind::OfficeAdmin,
+        )
+        .await;
+    node.call(
+        Method::POST,
+        &format!("/api/v1/tenants/420700/volunteers/{arrived}/decision"),
+        Some(&office),
+        Some(json!({ "decision": "approve" })),
+    )
+    .await
+    .assert_ok();
+    let (_, status) = registered(&node, "420700", &number)
+        .await
+        .expect("verified with the number they came with");
+    assert_eq!(status, "verified");
+    node.verify().await;
+    node.stop().await;
 }

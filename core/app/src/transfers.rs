@@ -672,11 +672,14 @@ async fn check(
         .filter(|(key, _)| !corrected.contains(*key))
         .map(|(_, minutes)| *minutes)
         .collect();
+    let receiver = TenantCode::parse(tenant_region.as_str())
+        .map_err(|_| InvalidInput::new("/destination", Rule::TransferDestinationUnknown))?;
+    let verified = !app.store.transfer_review(&receiver).await?;
     Ok(TransferArrival {
         account,
         volunteer,
         volunteer_number,
-        verified: true,
+        verified,
         registration: registration["id"].as_str().unwrap_or_default().to_owned(),
         bundle: serde_json::to_string(&TransferParts {
             parts: message.parts.clone(),
@@ -688,9 +691,10 @@ async fn check(
 }
 
 /// Whether a destination's HTTP answer refuses a transfer for good (its content broke a rule,
-/// or the destination's state forbids it: 422, 409) rather than failing (tried again).
+/// the destination's state forbids it, or it is larger than the destination takes: 422, 409,
+/// 413) rather than failing (tried again).
 pub fn is_final_refusal(status: u16) -> bool {
-    matches!(status, 409 | 422)
+    matches!(status, 409 | 413 | 422)
 }
 
 /// The operator's view of the messages this node's tenants send: per destination, how many

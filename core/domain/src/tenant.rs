@@ -61,6 +61,18 @@ pub struct TenantConfig {
     pub plugins: Vec<BundledBinding>,
     #[serde(default)]
     pub projects: ProjectRules,
+    #[serde(default)]
+    pub transfers: TransferRules,
+}
+
+/// How the tenant takes volunteers who move to it from another tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRules {
+    /// The office reviews each volunteer who arrives, rather than taking them as verified on
+    /// the strength of the source's signed registration.
+    #[serde(default)]
+    pub review: bool,
 }
 
 /// How the tenant runs projects.
@@ -129,6 +141,7 @@ pub struct TenantSpec {
     pub reviewing_bodies: Vec<ReviewingBodySpec>,
     pub plugins: Vec<BundledBinding>,
     pub projects: ProjectRules,
+    pub transfers: TransferRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +241,7 @@ impl TenantConfig {
             reviewing_bodies,
             plugins: self.plugins.clone(),
             projects: self.projects.clone(),
+            transfers: self.transfers.clone(),
         })
     }
 }
@@ -312,6 +326,7 @@ mod tests {
             reviewing_bodies: vec![],
             plugins: Vec::new(),
             projects: ProjectRules::default(),
+            transfers: TransferRules::default(),
         }
     }
 

@@ -52,7 +52,8 @@ impl Store {
         let code = spec.code.as_str();
         sqlx::query(
             "INSERT INTO tenants (code, name_zh, name_en, created_at, created_by, \
-             project_approval, service_categories) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             project_approval, service_categories, transfer_review) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(code)
         .bind(&spec.name.zh)
@@ -66,6 +67,7 @@ impl Store {
                 .as_ref()
                 .map(|categories| serde_json::json!(categories).to_string()),
         )
+        .bind(i64::from(spec.transfers.review))
         .execute(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO tenant_data_keys (tenant_code, key_check) VALUES ($1, $2)")

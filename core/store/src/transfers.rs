@@ -462,6 +462,16 @@ impl Store {
         Ok((Received::First, Some(volunteer.id)))
     }
 
+    /// Whether the tenant's office reviews each volunteer who arrives.
+    pub async fn transfer_review(&self, tenant: &TenantCode) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT transfer_review FROM tenants WHERE code = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(int(&row, "transfer_review")? == 1)
+    }
+
     /// A volunteer's service records and issued certificates that have no credential yet: a
     /// transfer carries every one of them signed, so it waits for the issuer's next round.
     pub async fn unsigned_records(

@@ -248,7 +248,9 @@ impl Store {
             ),
         };
         let decided = sqlx::query(
-            "UPDATE volunteers SET status = $1, volunteer_number = $2, decision_reason = $3, \
+            // A volunteer who arrived by transfer keeps the number they came with.
+            "UPDATE volunteers SET status = $1, \
+             volunteer_number = COALESCE(volunteer_number, $2), decision_reason = $3, \
              decided_at = $4, decided_by = $5, card_serial = card_serial + $6 \
              WHERE tenant_code = $7 AND id = $8 AND status = 'pending'",
         )
@@ -271,7 +273,7 @@ impl Store {
         }
         let after = VolunteerRecord {
             status,
-            volunteer_number: number,
+            volunteer_number: before.volunteer_number.clone().or(number),
             decision_reason: reason.clone(),
             decided_at: Some(at),
             card_serial: before.card_serial + u32::from(status == VolunteerStatus::Verified),

@@ -11,6 +11,10 @@ ALTER TABLE volunteers ADD CONSTRAINT volunteers_status_check
 -- The destination tenant's DID, once transferred.
 ALTER TABLE volunteers ADD COLUMN transferred_to TEXT;
 
+-- Whether the office reviews each volunteer who arrives (the tenant file's `transfers.review`),
+-- rather than taking them as verified on the strength of the source's signed registration.
+ALTER TABLE tenants ADD COLUMN transfer_review BIGINT NOT NULL DEFAULT 0 CHECK (transfer_review IN (0, 1));
+
 -- Transfers a tenant sent: one at a time a volunteer.
 CREATE TABLE transfers_out (
     tenant_code  TEXT COLLATE "C" NOT NULL,
