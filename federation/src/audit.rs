@@ -15,7 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use crate::data_integrity::canonical_text;
-use crate::did::{CredentialError, DidKeys, VerifiedCredential, log_origin, verify_credentials};
+use crate::did::{
+    CredentialError, DidKeys, VerifiedCredential, in_parallel, log_origin, verify_credential,
+};
 use crate::log::{Checkpoint, Hash, check_inclusion, entry_hash, entry_of, open_checkpoint};
 use crate::witness::note_text;
 
@@ -87,9 +89,11 @@ impl Bundle {
     /// (`items`, each with its `credential`), with its `checkpoint` and `inclusion` where it
     /// has them.
     pub fn read(document: Value) -> Result<Bundle, String> {
-        let unwrap = |item: Value| match item.get("credential") {
-            Some(credential) => credential.clone(),
-            None => item,
+        let unwrap = |item: Value| match item {
+            Value::Object(mut object) if object.contains_key("credential") => {
+                object.remove("credential").unwrap_or(Value::Null)
+            }
+            other => other,
         };
         match document {
             Value::Array(items) => Ok(Bundle {
@@ -189,52 +193,47 @@ pub fn check_logged(
     .map_err(|error| error.to_string())
 }
 
-/// Runs every check a bundle allows: each credential against its issuer's keys (in parallel),
-/// then, where the bundle has a checkpoint signed by an issuer's key, each of that issuer's
-/// credentials must have a proof of inclusion in it, or it is refused. A checkpoint that does
-/// not open refuses the bundle, naming why.
+/// Runs every check a bundle allows, spread over the machine's cores: each credential against
+/// its issuer's keys, then, where the bundle has a checkpoint signed by an issuer's key, each
+/// of that issuer's credentials must have a proof of inclusion in it, or it is refused. A
+/// checkpoint that does not open refuses the bundle, naming why.
 pub fn audit(bundle: &Bundle, issuers: &[DidKeys]) -> Result<Vec<Finding>, String> {
     let checkpoint = bundle
         .checkpoint
         .as_deref()
         .map(|note| open_issuer_checkpoint(note, issuers))
         .transpose()?;
-    let results = verify_credentials(&bundle.credentials, issuers);
-    Ok(bundle
-        .credentials
-        .iter()
-        .zip(results)
-        .map(|(credential, result)| {
-            let id = credential["id"].as_str().unwrap_or("(no id)").to_owned();
-            let mut finding = Finding {
-                id,
-                result,
-                logged_in: None,
-            };
-            let Ok(verified) = &finding.result else {
-                return finding;
-            };
-            let Some((issuer, checkpoint)) = &checkpoint else {
-                return finding;
-            };
-            if verified.issuer != *issuer {
-                return finding;
+    let check = |credential: &Value| {
+        let id = credential["id"].as_str().unwrap_or("(no id)").to_owned();
+        let mut finding = Finding {
+            id,
+            result: verify_credential(credential, issuers),
+            logged_in: None,
+        };
+        let Ok(verified) = &finding.result else {
+            return finding;
+        };
+        let Some((issuer, checkpoint)) = &checkpoint else {
+            return finding;
+        };
+        if verified.issuer != *issuer {
+            return finding;
+        }
+        let logged = match bundle.inclusion.get(&finding.id) {
+            Some(Ok(proof)) => check_logged(&finding.id, credential, proof, checkpoint),
+            Some(Err(unread)) => Err(unread.clone()),
+            None => Err("the bundle has no proof of its inclusion".to_owned()),
+        };
+        match logged {
+            Ok(()) => finding.logged_in = Some(checkpoint.size()),
+            Err(reason) => {
+                finding.result = Err(CredentialError::NotInLog {
+                    id: finding.id.clone(),
+                    reason,
+                })
             }
-            let logged = match bundle.inclusion.get(&finding.id) {
-                Some(Ok(proof)) => check_logged(&finding.id, credential, proof, checkpoint),
-                Some(Err(unread)) => Err(unread.clone()),
-                None => Err("the bundle has no proof of its inclusion".to_owned()),
-            };
-            match logged {
-                Ok(()) => finding.logged_in = Some(checkpoint.size()),
-                Err(reason) => {
-                    finding.result = Err(CredentialError::NotInLog {
-                        id: finding.id.clone(),
-                        reason,
-                    })
-                }
-            }
-            finding
-        })
-        .collect())
+        }
+        finding
+    };
+    Ok(in_parallel(&bundle.credentials, check))
 }

@@ -233,24 +233,30 @@ pub fn verify_credentials(
     credentials: &[Value],
     issuers: &[DidKeys],
 ) -> Vec<Result<VerifiedCredential, CredentialError>> {
+    in_parallel(credentials, |credential| {
+        verify_credential(credential, issuers)
+    })
+}
+
+/// `check` of each credential, spread over the machine's cores (a share each); the results
+/// are in the order of the credentials.
+pub(crate) fn in_parallel<T: Send>(
+    credentials: &[Value],
+    check: impl Fn(&Value) -> T + Sync,
+) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 16);
     let chunk = credentials.len().div_ceil(threads).max(1);
+    let check = &check;
     std::thread::scope(|scope| {
         let handles: Vec<_> = credentials
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|credential| verify_credential(credential, issuers))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().expect("a verifying thread does not panic"))
+            .flat_map(|handle| handle.join().expect("a checking thread does not panic"))
             .collect()
     })
 }

@@ -11,7 +11,8 @@
 //!   messages applied in one process without HTTP.
 //!
 //! `cargo bench -p zhiyuan --bench transfers` (ZHIYUAN_BENCH_RECORDS to change the 10,000,
-//! ZHIYUAN_BENCH_BACKEND=sqlite or postgres to run on one database only).
+//! ZHIYUAN_BENCH_BACKEND=sqlite or postgres to run on one database only,
+//! ZHIYUAN_BENCH_ONLY_IMPORT=1 to leave delivery out).
 
 #[path = "../it/described.rs"]
 #[allow(dead_code)]
@@ -241,6 +242,8 @@ async fn main() {
     for backend in backends() {
         println!("\n{backend:?}");
         importing(backend, records).await;
-        delivering(backend, 50, 100).await;
+        if std::env::var("ZHIYUAN_BENCH_ONLY_IMPORT").is_err() {
+            delivering(backend, 50, 100).await;
+        }
     }
 }

@@ -573,6 +573,50 @@ async fn a_chain_of_transfers_across_three_nodes() {
     let audit = audit.assert_ok();
     assert_eq!(audit["refused"], 0, "{audit:#}");
     assert_eq!(audit["verified"], 4);
+    // And from the command line, with A's DID documents and A's log alone.
+    let folder = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: &Value| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let bundle = write(
+        "a.json",
+        &json!({
+            "items": a_part["items"].as_array().unwrap().iter().map(|credential| json!({ "credential": credential })).collect::<Vec<_>>(),
+            "checkpoint": a_part["checkpoint"],
+            "inclusion": a_part["inclusion"],
+        }),
+    );
+    let a_documents = |path: &'static str| async move {
+        let answer = a.download(path, None).await;
+        serde_json::from_slice::<Value>(&answer.bytes).unwrap()
+    };
+    let tenant_did = write(
+        "tenant.did.json",
+        &a_documents("/tenants/421300/did.json").await,
+    );
+    let operator_did = write(
+        "operator.did.json",
+        &a_documents("/.well-known/did.json").await,
+    );
+    let log = format!("{}/log/421300", a.base_url);
+    let (ok, out, err) = c.command(&[
+        "audit",
+        "verify",
+        &bundle,
+        "--did",
+        &tenant_did,
+        "--operator",
+        &operator_did,
+        "--log",
+        &log,
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("4 credentials: 4 verified, 0 refused"),
+        "{out}"
+    );
     assert!(
         audit["items"]
             .as_array()

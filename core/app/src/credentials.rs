@@ -509,10 +509,10 @@ pub async fn audit(
         request.checkpoint = Some(checkpoint);
         request.inclusion = inclusion;
     }
-    let bundle = serde_json::to_string(&request)
+    let bundle = serde_json::to_value(&request)
         .map_err(|error| AppError::Internal(format!("a bundle to audit: {error}")))?;
     let verifier = app.verifier.clone();
-    let findings = crate::blocking(move || verifier.audit(&bundle, &documents))
+    let findings = crate::blocking(move || verifier.audit(bundle, &documents))
         .await?
         .map_err(|_| InvalidInput::new("/checkpoint", Rule::CheckpointRefused))?;
     let items: Vec<CredentialFindingView> = findings

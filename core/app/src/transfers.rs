@@ -101,14 +101,14 @@ pub struct CredentialPart {
     pub inclusion: Vec<Value>,
 }
 
-/// What a part's items are, as the auditor's checks read them.
-fn part_bundle(part: &CredentialPart) -> String {
+/// A part as the auditor's checks read it: a bundle of credentials with its checkpoint and
+/// proofs.
+fn part_bundle(part: CredentialPart) -> Value {
     json!({
-        "items": part.items.iter().map(|credential| json!({ "credential": credential })).collect::<Vec<_>>(),
+        "items": part.items,
         "checkpoint": part.checkpoint,
         "inclusion": part.inclusion,
     })
-    .to_string()
 }
 
 fn transfer_view(transfer: TransferOut) -> TransferView {
@@ -373,9 +373,9 @@ pub async fn settle(
                 .map(|(_, document)| document.clone())
                 .ok_or_else(|| AppError::Internal("the destination's keys are unknown".into()))?;
             let receipt_text = receipt.to_string();
-            let bundle = receipt_text.clone();
+            let bundle = receipt.clone();
             let verifier = app.verifier.clone();
-            let findings = crate::blocking(move || verifier.audit(&bundle, &[issuer_document]))
+            let findings = crate::blocking(move || verifier.audit(bundle, &[issuer_document]))
                 .await?
                 .map_err(AppError::Internal)?;
             let verified = findings.len() == 1
@@ -471,7 +471,8 @@ pub async fn apply(
         return parse_answer(&answer);
     }
     let documents = documents(app).await?;
-    let arrival = check(app, origin, &message, &documents).await?;
+    let transfer = message.transfer;
+    let arrival = check(app, origin, message, &documents).await?;
     let now = app.clock.now();
     let receipt_id = format!("urn:uuid:{}", Uuid::now_v7());
     let status = if arrival.verified {
@@ -481,7 +482,7 @@ pub async fn apply(
     };
     let subject = json!({
         "type": "TransferReceipt",
-        "transfer": message.transfer,
+        "transfer": transfer,
         "volunteerNumber": arrival.volunteer_number.as_str(),
         "from": origin,
         "records": arrival.records,
@@ -538,17 +539,22 @@ fn refused(field: impl Into<String>) -> AppError {
 async fn check(
     app: &App,
     origin: &str,
-    message: &TransferMessage,
+    message: TransferMessage,
     documents: &BTreeMap<String, (Option<String>, String)>,
 ) -> Result<TransferArrival, AppError> {
     let Some(first) = message.parts.first() else {
         return Err(refused("/parts"));
     };
-    let mut seen = BTreeSet::new();
+    // What the destination keeps of the transfer, as it came.
+    let bundle = serde_json::to_string(&TransferPartsRef {
+        parts: &message.parts,
+    })
+    .map_err(|error| AppError::Internal(format!("a transfer's parts: {error}")))?;
     // Records in force, by issuer and record: a correction replaces the record it names.
     let mut records: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut corrected: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut number: Option<String> = None;
+    let mut number: Option<&str> = None;
+    let mut keys_of_parts = Vec::with_capacity(message.parts.len());
     for (at, part) in message.parts.iter().enumerate() {
         let issuers: BTreeSet<&str> = part
             .items
@@ -565,27 +571,12 @@ async fn check(
         if at == 0 && issuers.iter().any(|issuer| *issuer != origin) {
             return Err(refused("/parts/0"));
         }
-        let bundle = part_bundle(part);
-        let verifier = app.verifier.clone();
-        let findings = crate::blocking(move || verifier.audit(&bundle, &known))
-            .await?
-            .map_err(|_| refused(format!("/parts/{at}/checkpoint")))?;
-        if findings.len() != part.items.len() {
-            return Err(refused(format!("/parts/{at}")));
-        }
-        for (index, finding) in findings.iter().enumerate() {
-            if finding.refusal.is_some() || finding.logged_in.is_none() {
-                return Err(refused(format!("/parts/{at}/items/{index}")));
-            }
-            if !seen.insert(finding.id.clone()) {
-                return Err(refused(format!("/parts/{at}/items/{index}")));
-            }
-        }
+        keys_of_parts.push(known);
         for (index, credential) in part.items.iter().enumerate() {
             let subject = &credential["credentialSubject"];
             let holder = subject["volunteerNumber"].as_str().unwrap_or_default();
-            match &number {
-                None => number = Some(holder.to_owned()),
+            match number {
+                None => number = Some(holder),
                 Some(number) if number != holder => {
                     return Err(refused(format!("/parts/{at}/items/{index}")));
                 }
@@ -610,7 +601,8 @@ async fn check(
     let [registration] = registrations.as_slice() else {
         return Err(refused("/parts/0"));
     };
-    let subject = &registration["credentialSubject"];
+    let registration_id = registration["id"].as_str().unwrap_or_default().to_owned();
+    let subject = registration["credentialSubject"].clone();
     let volunteer_number =
         VolunteerNumber::parse(subject["volunteerNumber"].as_str().unwrap_or(""))
             .map_err(|_| refused("/parts/0"))?;
@@ -654,9 +646,11 @@ async fn check(
         service_categories: person.service_categories.clone(),
         availability: None,
     };
+    let receiver = TenantCode::parse(tenant_region.as_str())
+        .map_err(|_| InvalidInput::new("/destination", Rule::TransferDestinationUnknown))?;
     let account = match &person.account {
         Some(account) => Some(zhiyuan_store::NewAccount {
-            tenant: TenantCode::parse(tenant_region.as_str()).ok(),
+            tenant: Some(receiver.clone()),
             username: zhiyuan_domain::Username::parse(
                 &account.username,
                 "/volunteer/account/username",
@@ -667,27 +661,51 @@ async fn check(
         }),
         None => None,
     };
+
+    // Then every credential against its issuer's keys and log, each part in one pass over
+    // the cores: the parts are handed over, as nothing after needs them.
+    let mut seen = BTreeSet::new();
+    for (at, (part, known)) in message.parts.into_iter().zip(keys_of_parts).enumerate() {
+        let count = part.items.len();
+        let verifier = app.verifier.clone();
+        let findings = crate::blocking(move || verifier.audit(part_bundle(part), &known))
+            .await?
+            .map_err(|_| refused(format!("/parts/{at}/checkpoint")))?;
+        if findings.len() != count {
+            return Err(refused(format!("/parts/{at}")));
+        }
+        for (index, finding) in findings.into_iter().enumerate() {
+            if finding.refusal.is_some() || finding.logged_in.is_none() {
+                return Err(refused(format!("/parts/{at}/items/{index}")));
+            }
+            if !seen.insert(finding.id) {
+                return Err(refused(format!("/parts/{at}/items/{index}")));
+            }
+        }
+    }
+
+    let verified = !app.store.transfer_review(&receiver).await?;
     let in_force: Vec<u64> = records
         .iter()
         .filter(|(key, _)| !corrected.contains(*key))
         .map(|(_, minutes)| *minutes)
         .collect();
-    let receiver = TenantCode::parse(tenant_region.as_str())
-        .map_err(|_| InvalidInput::new("/destination", Rule::TransferDestinationUnknown))?;
-    let verified = !app.store.transfer_review(&receiver).await?;
     Ok(TransferArrival {
         account,
         volunteer,
         volunteer_number,
         verified,
-        registration: registration["id"].as_str().unwrap_or_default().to_owned(),
-        bundle: serde_json::to_string(&TransferParts {
-            parts: message.parts.clone(),
-        })
-        .map_err(|error| AppError::Internal(format!("a transfer's parts: {error}")))?,
+        registration: registration_id,
+        bundle,
         records: in_force.len() as u64,
         minutes: Minutes::new(in_force.iter().sum()),
     })
+}
+
+/// What a transfer kept at its destination holds, as it is written.
+#[derive(Serialize)]
+struct TransferPartsRef<'a> {
+    parts: &'a [CredentialPart],
 }
 
 /// Whether a destination's HTTP answer refuses a transfer for good (its content broke a rule,

@@ -632,7 +632,7 @@ pub trait RecordVerifier: Send + Sync {
     /// checkpoint that does not open).
     fn audit(
         &self,
-        bundle: &str,
+        bundle: serde_json::Value,
         did_documents: &[String],
     ) -> Result<Vec<CredentialFinding>, String>;
 

@@ -150,8 +150,8 @@ async fn move_status(
 
 impl Store {
     /// A volunteer asks to move: frozen from now on, with the transfer and its message to the
-    /// destination written together. Refused (`TransferUnderWay`) unless the volunteer is
-    /// verified here.
+    /// destination written together. Refused unless the volunteer is verified here
+    /// (`TransferUnderWay` where they moved or are moving, `VolunteerNotVerified` otherwise).
     pub async fn request_transfer(
         &self,
         tenant: &TenantCode,
@@ -170,7 +170,20 @@ impl Store {
         )
         .await?;
         if !frozen {
-            return Err(StoreError::Refused(Rule::TransferUnderWay));
+            let row =
+                sqlx::query("SELECT status FROM volunteers WHERE tenant_code = $1 AND id = $2")
+                    .bind(tenant.as_str())
+                    .bind(transfer.volunteer_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+            let status = enumerated(&row, "status", VolunteerStatus::from_db)?;
+            return Err(StoreError::Refused(match status {
+                VolunteerStatus::Transferring | VolunteerStatus::Transferred => {
+                    Rule::TransferUnderWay
+                }
+                _ => Rule::VolunteerNotVerified,
+            }));
         }
         sqlx::query(
             "INSERT INTO transfers_out (tenant_code, id, volunteer_id, destination, status, \
@@ -479,15 +492,15 @@ impl Store {
         tenant: &TenantCode,
         volunteer: Uuid,
     ) -> Result<u64, StoreError> {
+        // A record has at most one credential: what is unsigned is what is recorded less
+        // what is signed, each counted by the volunteer's own index.
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM service_records r WHERE r.tenant_code = $1 \
-               AND r.volunteer_id = $2 AND NOT EXISTS (SELECT 1 FROM credentials c \
-               WHERE c.tenant_code = r.tenant_code AND c.kind = 'service_record' \
-               AND c.subject_id = r.id)) \
-             + (SELECT COUNT(*) FROM certificates r WHERE r.tenant_code = $1 \
-               AND r.volunteer_id = $2 AND r.status <> 'requested' AND NOT EXISTS \
-               (SELECT 1 FROM credentials c WHERE c.tenant_code = r.tenant_code \
-               AND c.kind = 'certificate' AND c.subject_id = r.id)) AS n",
+            "SELECT (SELECT COUNT(*) FROM service_records WHERE tenant_code = $1 \
+               AND volunteer_id = $2) \
+             + (SELECT COUNT(*) FROM certificates WHERE tenant_code = $1 \
+               AND volunteer_id = $2 AND status <> 'requested') \
+             - (SELECT COUNT(*) FROM credentials WHERE tenant_code = $1 \
+               AND volunteer_id = $2 AND kind IN ('service_record', 'certificate')) AS n",
         )
         .bind(tenant.as_str())
         .bind(volunteer.to_string())

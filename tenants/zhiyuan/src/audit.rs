@@ -15,10 +15,9 @@ pub struct Auditor;
 impl zhiyuan_domain::ports::RecordVerifier for Auditor {
     fn audit(
         &self,
-        bundle: &str,
+        bundle: Value,
         did_documents: &[String],
     ) -> Result<Vec<zhiyuan_domain::ports::CredentialFinding>, String> {
-        let bundle = serde_json::from_str(bundle).map_err(|error| error.to_string())?;
         let bundle = Bundle::read(bundle)?;
         // A document that does not read names no keys: its credentials are refused as of an
         // issuer not given.
