@@ -1,7 +1,7 @@
 //! Ed25519 keys in the Multikey encoding of the W3C Controlled Identifiers specification:
 //! multibase base58btc (`z...`) of a multicodec prefix and the raw key.
 
-use ed25519_dalek::{Signer, Verifier};
+use ed25519_dalek::Signer;
 
 /// Multicodec `ed25519-pub` (0xed), as an unsigned varint.
 const PUBLIC_PREFIX: [u8; 2] = [0xed, 0x01];

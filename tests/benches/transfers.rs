@@ -242,7 +242,7 @@ async fn main() {
     for backend in backends() {
         println!("\n{backend:?}");
         importing(backend, records).await;
-        if std::env::var("ZHIYUAN_BENCH_ONLY_IMPORT").is_err() {
+        if setting("ZHIYUAN_BENCH_ONLY_IMPORT", 0) == 0 {
             delivering(backend, 50, 100).await;
         }
     }
