@@ -14,11 +14,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::data_integrity::canonical_text;
 use crate::did::{
-    CredentialError, DidKeys, VerifiedCredential, in_parallel, log_origin, verify_credential,
+    CredentialError, DidKeys, VerifiedCredential, in_parallel, log_origin, verify_together,
 };
-use crate::log::{Checkpoint, Hash, check_inclusion, entry_hash, entry_of, open_checkpoint};
+use crate::log::{Checkpoint, Hash, LogEntry, check_inclusion, entry_hash, open_checkpoint};
 use crate::witness::note_text;
 
 /// The proof that a credential's entry is in a log of `size` entries, as a node serves it.
@@ -112,11 +111,18 @@ impl Bundle {
                 };
                 let mut inclusion = HashMap::new();
                 if let Some(proofs) = object.get("inclusion").and_then(Value::as_array) {
-                    for proof in proofs {
-                        let id = proof["credential_id"]
-                            .as_str()
-                            .ok_or("a proof names no credential_id")?;
-                        inclusion.insert(id.to_owned(), InclusionProof::read(proof));
+                    let read = in_parallel(proofs, |share| {
+                        share
+                            .iter()
+                            .map(|proof| {
+                                let id = proof["credential_id"].as_str().map(str::to_owned);
+                                (id, InclusionProof::read(proof))
+                            })
+                            .collect()
+                    });
+                    for (id, proof) in read {
+                        let id = id.ok_or("a proof names no credential_id")?;
+                        inclusion.insert(id, proof);
                     }
                 }
                 Ok(Bundle {
@@ -167,10 +173,10 @@ pub fn open_issuer_checkpoint(
 }
 
 /// Checks that a credential is in the log at `checkpoint`, by `proof`: the entry (its id and
-/// the SHA-256 of its canonical form) hashes up to the checkpoint's root.
+/// `digest`, the SHA-256 of its canonical form) hashes up to the checkpoint's root.
 pub fn check_logged(
     id: &str,
-    credential: &Value,
+    digest: [u8; 32],
     proof: &InclusionProof,
     checkpoint: &Checkpoint,
 ) -> Result<(), String> {
@@ -181,8 +187,10 @@ pub fn check_logged(
             checkpoint.size()
         ));
     }
-    let canonical = canonical_text(credential).map_err(|error| error.to_string())?;
-    let entry = entry_hash(&entry_of(id, canonical.as_bytes()));
+    let entry = entry_hash(&LogEntry {
+        credential_id: id.to_owned(),
+        digest,
+    });
     check_inclusion(
         &proof.hashes,
         checkpoint.size(),
@@ -203,11 +211,11 @@ pub fn audit(bundle: &Bundle, issuers: &[DidKeys]) -> Result<Vec<Finding>, Strin
         .as_deref()
         .map(|note| open_issuer_checkpoint(note, issuers))
         .transpose()?;
-    let check = |credential: &Value| {
+    let check = |credential: &Value, result: Result<VerifiedCredential, CredentialError>| {
         let id = credential["id"].as_str().unwrap_or("(no id)").to_owned();
         let mut finding = Finding {
             id,
-            result: verify_credential(credential, issuers),
+            result,
             logged_in: None,
         };
         let Ok(verified) = &finding.result else {
@@ -220,7 +228,7 @@ pub fn audit(bundle: &Bundle, issuers: &[DidKeys]) -> Result<Vec<Finding>, Strin
             return finding;
         }
         let logged = match bundle.inclusion.get(&finding.id) {
-            Some(Ok(proof)) => check_logged(&finding.id, credential, proof, checkpoint),
+            Some(Ok(proof)) => check_logged(&finding.id, verified.digest, proof, checkpoint),
             Some(Err(unread)) => Err(unread.clone()),
             None => Err("the bundle has no proof of its inclusion".to_owned()),
         };
@@ -235,5 +243,11 @@ pub fn audit(bundle: &Bundle, issuers: &[DidKeys]) -> Result<Vec<Finding>, Strin
         }
         finding
     };
-    Ok(in_parallel(&bundle.credentials, check))
+    Ok(in_parallel(&bundle.credentials, |share| {
+        share
+            .iter()
+            .zip(verify_together(share, issuers))
+            .map(|(credential, result)| check(credential, result))
+            .collect()
+    }))
 }

@@ -52,6 +52,39 @@ pub fn canonical_text(value: &Value) -> Result<String, ProofError> {
         .map_err(|error| ProofError::Canonicalization(error.to_string()))
 }
 
+/// The SHA-256 of an object's canonical form, and of the same object without its `proof`
+/// member, from one canonicalization of each member: RFC 8785 writes an object as its members
+/// sorted by the UTF-16 code units of their names, each name and value in canonical form.
+fn digests_with_and_without_proof(
+    object: &Map<String, Value>,
+) -> Result<([u8; 32], [u8; 32]), ProofError> {
+    let mut members: Vec<(&String, &Value)> = object.iter().collect();
+    members.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    let (mut whole, mut without_proof) = (Sha256::new(), Sha256::new());
+    whole.update(b"{");
+    without_proof.update(b"{");
+    let mut first_without_proof = true;
+    for (at, (name, value)) in members.into_iter().enumerate() {
+        let mut member = canonical(&Value::String(name.clone()))?;
+        member.push(b':');
+        member.extend(canonical(value)?);
+        if at > 0 {
+            whole.update(b",");
+        }
+        whole.update(&member);
+        if name != "proof" {
+            if !first_without_proof {
+                without_proof.update(b",");
+            }
+            without_proof.update(&member);
+            first_without_proof = false;
+        }
+    }
+    whole.update(b"}");
+    without_proof.update(b"}");
+    Ok((whole.finalize().into(), without_proof.finalize().into()))
+}
+
 /// SHA-256 of the canonical proof configuration, then of the canonical document.
 fn hash_data(proof_config: &Value, document: &Value) -> Result<Vec<u8>, ProofError> {
     let mut data = Sha256::digest(canonical(proof_config)?).to_vec();
@@ -98,13 +131,29 @@ pub fn add_proof(
     Ok(Value::Object(secured))
 }
 
-/// Checks a secured document's proof with the key `resolve` gives for its verification
-/// method; answers the document without its proof.
-pub fn verify_proof(
+/// A secured document's proof, read and resolved, with its signature not yet checked: what
+/// checking many documents together needs (`VerifyingKey::verify_all`).
+#[derive(Debug, Clone)]
+pub struct ReadProof {
+    /// The document without its proof.
+    pub document: Value,
+    /// What the signature covers: the hashes of the proof's options and of the document.
+    pub data: Vec<u8>,
+    pub signature: [u8; 64],
+    pub key: VerifyingKey,
+    /// The SHA-256 of the secured document's canonical form, proof and all: the digest a log
+    /// entry holds of a credential.
+    pub digest: [u8; 32],
+}
+
+/// Reads a secured document's proof and resolves its key with `resolve`, checking all but the
+/// signature.
+pub fn read_proof(
     secured: &Value,
     resolve: impl Fn(&str) -> Option<VerifyingKey>,
-) -> Result<Value, ProofError> {
-    let mut document = secured.as_object().ok_or(ProofError::NotAnObject)?.clone();
+) -> Result<ReadProof, ProofError> {
+    let secured = secured.as_object().ok_or(ProofError::NotAnObject)?;
+    let mut document = secured.clone();
     let Some(Value::Object(mut proof)) = document.remove("proof") else {
         return Err(ProofError::NoProof);
     };
@@ -133,10 +182,27 @@ pub fn verify_proof(
         .unwrap_or_default()
         .to_owned();
     let key = resolve(&method).ok_or(ProofError::UnknownKey(method))?;
-    let document = Value::Object(document);
-    let data = hash_data(&Value::Object(proof), &document)?;
-    if key.verify(&data, &signature) {
-        Ok(document)
+    let (digest, unsecured) = digests_with_and_without_proof(secured)?;
+    let mut data = Sha256::digest(canonical(&Value::Object(proof))?).to_vec();
+    data.extend_from_slice(&unsecured);
+    Ok(ReadProof {
+        document: Value::Object(document),
+        data,
+        signature,
+        key,
+        digest,
+    })
+}
+
+/// Checks a secured document's proof with the key `resolve` gives for its verification
+/// method; answers the document without its proof.
+pub fn verify_proof(
+    secured: &Value,
+    resolve: impl Fn(&str) -> Option<VerifyingKey>,
+) -> Result<Value, ProofError> {
+    let proof = read_proof(secured, resolve)?;
+    if proof.key.verify(&proof.data, &proof.signature) {
+        Ok(proof.document)
     } else {
         Err(ProofError::BadSignature)
     }
@@ -145,6 +211,7 @@ pub fn verify_proof(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const UNSIGNED: &str = include_str!("../tests/vectors/eddsa-jcs-2022/unsigned.json");
     const PROOF_CONFIG: &str = include_str!("../tests/vectors/eddsa-jcs-2022/proofConfigJCS.json");
@@ -189,6 +256,27 @@ mod tests {
             canonical(&signed).unwrap(),
             canonical(&json(SIGNED)).unwrap()
         );
+    }
+
+    #[test]
+    fn the_members_canonicalized_one_by_one_hash_as_the_whole_document() {
+        let signed = json(SIGNED);
+        let mut unusual = signed.clone();
+        // Names whose UTF-16 order is not their UTF-8 order, an empty name, and names either
+        // side of "proof".
+        for name in ["\u{e000}", "\u{1f600}", "", "pro", "proofs", "a\"b"] {
+            unusual[name] = json!({ "n": 1.5e300, "s": "\u{7}" });
+        }
+        for document in [signed, unusual] {
+            let (whole, without_proof) =
+                digests_with_and_without_proof(document.as_object().unwrap()).unwrap();
+            let mut unsecured = document.clone();
+            unsecured.as_object_mut().unwrap().remove("proof");
+            let digest =
+                |value: &Value| -> [u8; 32] { Sha256::digest(canonical(value).unwrap()).into() };
+            assert_eq!(whole, digest(&document));
+            assert_eq!(without_proof, digest(&unsecured));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use zhiyuan_domain::Timestamp;
 
-use crate::data_integrity::{ProofError, verify_proof};
+use crate::data_integrity::{ProofError, ReadProof, read_proof};
 use crate::multikey::VerifyingKey;
 
 /// What a check of a credential or a DID document refused, in the words an auditor reads.
@@ -147,9 +147,9 @@ pub fn log_origin(tenant_did: &str, code: &str) -> Result<String, CredentialErro
     Ok(format!("{}/log/{code}", host.replace("%3A", ":")))
 }
 
-/// Checks a document's proof with the published key it names, at the time the proof says it
-/// was made; answers the document without its proof.
-fn check_signed(document: &Value, signers: &[DidKeys]) -> Result<Value, CredentialError> {
+/// Reads a document's proof and finds the published key it names, which must have signed at
+/// the time the proof says it was made; the signature is checked after (`check_signed`).
+fn read_signed(document: &Value, signers: &[DidKeys]) -> Result<ReadProof, CredentialError> {
     let id = document["id"].as_str().unwrap_or("the document").to_owned();
     let proof = &document["proof"];
     let method = proof["verificationMethod"].as_str().unwrap_or_default();
@@ -184,8 +184,26 @@ fn check_signed(document: &Value, signers: &[DidKeys]) -> Result<Value, Credenti
                 .map_or_else(|| "now".to_owned(), Timestamp::to_utc_rfc3339),
         });
     }
-    verify_proof(document, |_| Some(published.key.clone()))
+    read_proof(document, |_| Some(published.key.clone()))
         .map_err(|error| CredentialError::Proof { id, error })
+}
+
+/// Checks a document's proof with the published key it names, at the time the proof says it
+/// was made; answers the document without its proof.
+fn check_signed(document: &Value, signers: &[DidKeys]) -> Result<Value, CredentialError> {
+    let proof = read_signed(document, signers)?;
+    if proof.key.verify(&proof.data, &proof.signature) {
+        Ok(proof.document)
+    } else {
+        Err(bad_signature(document))
+    }
+}
+
+fn bad_signature(document: &Value) -> CredentialError {
+    CredentialError::Proof {
+        id: document["id"].as_str().unwrap_or("the document").to_owned(),
+        error: ProofError::BadSignature,
+    }
 }
 
 /// A credential verified: its id, issuer and what it states.
@@ -195,6 +213,8 @@ pub struct VerifiedCredential {
     pub issuer: String,
     /// The credential as signed, without its proof.
     pub document: Value,
+    /// The SHA-256 of the credential's canonical form, proof and all, as a log entry holds it.
+    pub digest: [u8; 32],
 }
 
 /// Verifies a credential against the keys of its issuer's DID document: the proof is of
@@ -204,6 +224,16 @@ pub fn verify_credential(
     credential: &Value,
     issuers: &[DidKeys],
 ) -> Result<VerifiedCredential, CredentialError> {
+    verify_together(std::slice::from_ref(credential), issuers)
+        .pop()
+        .expect("one result for one credential")
+}
+
+/// Reads a credential's id, issuer and proof, checking all but the signature.
+fn read_credential(
+    credential: &Value,
+    issuers: &[DidKeys],
+) -> Result<(String, String, ReadProof), CredentialError> {
     let id = credential["id"]
         .as_str()
         .ok_or_else(|| CredentialError::MalformedCredential("no id".into()))?
@@ -216,33 +246,64 @@ pub fn verify_credential(
         .as_str()
         .unwrap_or_default();
     // A credential is its issuer's: a key of another DID does not sign for it.
-    if !method.starts_with(&format!("{issuer}#")) {
+    if !method
+        .strip_prefix(issuer.as_str())
+        .is_some_and(|fragment| fragment.starts_with('#'))
+    {
         return Err(CredentialError::UnknownKey(method.to_owned()));
     }
-    let document = check_signed(credential, issuers)?;
-    Ok(VerifiedCredential {
-        id,
-        issuer,
-        document,
-    })
+    Ok((id, issuer, read_signed(credential, issuers)?))
 }
 
-/// Verifies many credentials at once, spread over the machine's cores; the results are in the
-/// order of the credentials.
+/// `verify_credential` of each of `credentials`, their signatures checked together
+/// (`VerifyingKey::verify_all`); where the batch fails, each alone, so that the refusal names
+/// its credential. The results are in the order of the credentials.
+pub(crate) fn verify_together(
+    credentials: &[Value],
+    issuers: &[DidKeys],
+) -> Vec<Result<VerifiedCredential, CredentialError>> {
+    let read: Vec<_> = credentials
+        .iter()
+        .map(|credential| read_credential(credential, issuers))
+        .collect();
+    let signed: Vec<_> = read
+        .iter()
+        .flatten()
+        .map(|(_, _, proof)| (&proof.key, proof.data.as_slice(), &proof.signature))
+        .collect();
+    let all_hold = VerifyingKey::verify_all(&signed);
+    read.into_iter()
+        .zip(credentials)
+        .map(|(read, credential)| {
+            let (id, issuer, proof) = read?;
+            if all_hold || proof.key.verify(&proof.data, &proof.signature) {
+                Ok(VerifiedCredential {
+                    id,
+                    issuer,
+                    document: proof.document,
+                    digest: proof.digest,
+                })
+            } else {
+                Err(bad_signature(credential))
+            }
+        })
+        .collect()
+}
+
+/// Verifies many credentials at once, spread over the machine's cores, each core's share
+/// checked together; the results are in the order of the credentials.
 pub fn verify_credentials(
     credentials: &[Value],
     issuers: &[DidKeys],
 ) -> Vec<Result<VerifiedCredential, CredentialError>> {
-    in_parallel(credentials, |credential| {
-        verify_credential(credential, issuers)
-    })
+    in_parallel(credentials, |share| verify_together(share, issuers))
 }
 
-/// `check` of each credential, spread over the machine's cores (a share each); the results
-/// are in the order of the credentials.
+/// `check` of each share of `credentials`, spread over the machine's cores (a share each); the
+/// results are in the order of the credentials.
 pub(crate) fn in_parallel<T: Send>(
     credentials: &[Value],
-    check: impl Fn(&Value) -> T + Sync,
+    check: impl Fn(&[Value]) -> Vec<T> + Sync,
 ) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
@@ -252,7 +313,7 @@ pub(crate) fn in_parallel<T: Send>(
     std::thread::scope(|scope| {
         let handles: Vec<_> = credentials
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .map(|share| scope.spawn(move || check(share)))
             .collect();
         handles
             .into_iter()

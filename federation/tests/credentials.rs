@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use zhiyuan_federation::data_integrity::{ProofError, canonical_text};
-use zhiyuan_federation::did::{CredentialError, DidKeys, verify_credential};
+use sha2::{Digest, Sha256};
+use zhiyuan_federation::did::{CredentialError, DidKeys, verify_credential, verify_credentials};
 use zhiyuan_federation::{ProofOptions, SigningKey, add_proof};
 
 const DID: &str = "did:web:zhiyuan.example:tenants:421300";
@@ -191,6 +192,36 @@ proptest! {
         for changed in [more, other_text, dropped] {
             let refused = verify_credential(&changed, &issuers);
             prop_assert!(matches!(refused, Err(CredentialError::Proof { error: ProofError::BadSignature, .. })), "{:?}", refused);
+        }
+    }
+
+    /// Many credentials checked together (their signatures in one batch) come to what each
+    /// checked alone comes to: a changed one among them is refused, by name, and only it.
+    #[test]
+    fn credentials_checked_together_are_refused_one_by_one(
+        unsigned in proptest::collection::vec(credential(), 2..24),
+        changed in proptest::option::of(any::<proptest::sample::Index>()),
+    ) {
+        let mut signed: Vec<Value> = unsigned.iter().map(sign).collect();
+        let changed = changed.map(|index| index.index(signed.len()));
+        if let Some(at) = changed {
+            let minutes = signed[at]["credentialSubject"]["minutes"].as_u64().unwrap();
+            signed[at]["credentialSubject"]["minutes"] = (minutes + 1).into();
+        }
+        let issuers = issuers();
+        let together = verify_credentials(&signed, &issuers);
+        prop_assert_eq!(together.len(), signed.len());
+        for (at, (credential, result)) in signed.iter().zip(together).enumerate() {
+            let alone = verify_credential(credential, &issuers);
+            prop_assert_eq!(&result, &alone);
+            if Some(at) == changed {
+                let refused_by_name = matches!(&result, Err(CredentialError::Proof { id, error: ProofError::BadSignature }) if Some(id.as_str()) == credential["id"].as_str());
+                prop_assert!(refused_by_name, "{:?}", result);
+            } else {
+                let verified = result.unwrap();
+                let digest: [u8; 32] = Sha256::digest(canonical_text(credential).unwrap()).into();
+                prop_assert_eq!(verified.digest, digest);
+            }
         }
     }
 }

@@ -104,11 +104,12 @@ pub struct CredentialPart {
 /// A part as the auditor's checks read it: a bundle of credentials with its checkpoint and
 /// proofs.
 fn part_bundle(part: CredentialPart) -> Value {
-    json!({
-        "items": part.items,
-        "checkpoint": part.checkpoint,
-        "inclusion": part.inclusion,
-    })
+    // Moved rather than through `json!`, which would copy every credential.
+    let mut bundle = serde_json::Map::new();
+    bundle.insert("items".into(), Value::Array(part.items));
+    bundle.insert("checkpoint".into(), Value::String(part.checkpoint));
+    bundle.insert("inclusion".into(), Value::Array(part.inclusion));
+    Value::Object(bundle)
 }
 
 fn transfer_view(transfer: TransferOut) -> TransferView {
@@ -143,6 +144,24 @@ async fn documents(app: &App) -> Result<BTreeMap<String, (Option<String>, String
         }
     }
     Ok(documents)
+}
+
+/// The DID document of one tenant, of this node or of a peer, as `documents` holds it.
+async fn document_of(app: &App, did_of: &str) -> Result<Option<String>, AppError> {
+    if let Some(Destination::Local(tenant)) = destination(app, did_of).await? {
+        return match crate::credentials::did_document(app, &Signer::Tenant(tenant)).await {
+            Ok(document) => Ok(Some(document)),
+            Err(AppError::NotFound) => Ok(None),
+            Err(error) => Err(error),
+        };
+    }
+    Ok(app
+        .store
+        .peer_documents()
+        .await?
+        .into_iter()
+        .find(|peer| peer.did == did_of)
+        .map(|peer| peer.document))
 }
 
 /// Where a destination is: one of this node's tenants, or a peer's at its URL.
@@ -367,10 +386,8 @@ pub async fn settle(
                 .map(|answer| answer["receipt"].clone())
                 .filter(Value::is_object)
                 .ok_or_else(|| AppError::Internal("an answer without a receipt".into()))?;
-            let documents = documents(app).await?;
-            let issuer_document = documents
-                .get(&message.message.destination)
-                .map(|(_, document)| document.clone())
+            let issuer_document = document_of(app, &message.message.destination)
+                .await?
                 .ok_or_else(|| AppError::Internal("the destination's keys are unknown".into()))?;
             let receipt_text = receipt.to_string();
             let bundle = receipt.clone();
@@ -447,7 +464,7 @@ pub async fn receive(
     if !fresh {
         return Err(AppError::Refused(Rule::RequestSignatureRefused));
     }
-    apply(app, receiver, &signature.did, message).await
+    apply_with(app, receiver, &signature.did, message, &documents).await
 }
 
 /// Applies a transfer's message from the tenant `origin` (a DID) to `receiver`: the message of
@@ -457,6 +474,18 @@ pub async fn apply(
     receiver: &TenantCode,
     origin: &str,
     message: TransferMessage,
+) -> Result<Value, AppError> {
+    let documents = documents(app).await?;
+    apply_with(app, receiver, origin, message, &documents).await
+}
+
+/// `apply`, with the DID documents this node holds as the caller read them.
+async fn apply_with(
+    app: &App,
+    receiver: &TenantCode,
+    origin: &str,
+    message: TransferMessage,
+    documents: &BTreeMap<String, (Option<String>, String)>,
 ) -> Result<Value, AppError> {
     let own = did(&app.settings.public_url, &Signer::Tenant(receiver.clone()));
     if message.destination != own {
@@ -470,9 +499,8 @@ pub async fn apply(
     {
         return parse_answer(&answer);
     }
-    let documents = documents(app).await?;
     let transfer = message.transfer;
-    let arrival = check(app, origin, message, &documents).await?;
+    let arrival = check(app, origin, message, documents).await?;
     let now = app.clock.now();
     let receipt_id = format!("urn:uuid:{}", Uuid::now_v7());
     let status = if arrival.verified {

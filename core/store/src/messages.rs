@@ -238,30 +238,27 @@ impl Store {
         delivery: &Delivery,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let answered = format!(
-            "UPDATE outbox SET attempts = attempts + 1, delivered_at = $3, answer = $4 \
-             WHERE tenant_code = $1 AND id = $2 AND {PENDING}"
-        );
-        let failed = format!(
+        let (error, retry_at) = match delivery {
+            Delivery::Answered(answer) => {
+                let mut connection = self.pool.acquire().await?;
+                return mark_delivered(&mut connection, sender, id, answer, at).await;
+            }
+            Delivery::Failed { error, retry_at } => (error, retry_at),
+        };
+        let updated = sqlx::query(&format!(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $3, \
              next_attempt_at = COALESCE($4, next_attempt_at), \
              dead_at = CASE WHEN $4 IS NULL THEN $5 END \
              WHERE tenant_code = $1 AND id = $2 AND {PENDING}"
-        );
-        let query = match delivery {
-            Delivery::Answered(answer) => sqlx::query(&answered)
-                .bind(sender)
-                .bind(id.to_string())
-                .bind(at.unix_millis())
-                .bind(answer.as_str()),
-            Delivery::Failed { error, retry_at } => sqlx::query(&failed)
-                .bind(sender)
-                .bind(id.to_string())
-                .bind(error.as_str())
-                .bind(retry_at.map(Timestamp::unix_millis))
-                .bind(at.unix_millis()),
-        };
-        let updated = query.execute(&self.pool).await?.rows_affected();
+        ))
+        .bind(sender)
+        .bind(id.to_string())
+        .bind(error.as_str())
+        .bind(retry_at.map(Timestamp::unix_millis))
+        .bind(at.unix_millis())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         if updated == 0 {
             return Err(StoreError::NotFound);
         }
