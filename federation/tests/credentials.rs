@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use zhiyuan_federation::data_integrity::{ProofError, canonical_text};
 use sha2::{Digest, Sha256};
+use zhiyuan_federation::data_integrity::{ProofError, canonical_text};
 use zhiyuan_federation::did::{CredentialError, DidKeys, verify_credential, verify_credentials};
 use zhiyuan_federation::{ProofOptions, SigningKey, add_proof};
 

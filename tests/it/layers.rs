@@ -19,6 +19,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["zhiyuan-domain", "zhiyuan-forms", "zhiyuan-store"],
     ),
     ("zhiyuan-api", &["zhiyuan-app", "zhiyuan-domain"]),
+    (
+        "zhiyuan-web",
+        &[
+            "zhiyuan-api",
+            "zhiyuan-app",
+            "zhiyuan-domain",
+            "zhiyuan-forms",
+        ],
+    ),
     ("zhiyuan-federation", &["zhiyuan-domain", "zhiyuan-keys"]),
     ("zhiyuan-plugins", &["zhiyuan-domain", "zhiyuan-federation"]),
     (
@@ -32,18 +41,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "zhiyuan-keys",
             "zhiyuan-plugins",
             "zhiyuan-store",
+            "zhiyuan-web",
         ],
     ),
 ];
 
 /// The core crates: what every interface builds on.
-const CORE: [&str; 6] = [
+const CORE: [&str; 7] = [
     "zhiyuan-domain",
     "zhiyuan-keys",
     "zhiyuan-forms",
     "zhiyuan-store",
     "zhiyuan-app",
     "zhiyuan-api",
+    "zhiyuan-web",
 ];
 
 /// Crates the core never reaches, even through others: the WebAssembly runtime, signatures,

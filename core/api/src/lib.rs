@@ -81,9 +81,10 @@ impl AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: API routes, health and metrics, with request ids, tracing spans,
-/// metrics, security headers and panic containment around every request.
-pub fn router(state: AppState) -> Router {
+/// The whole application: API routes, health and metrics, and the web `pages` (which set
+/// their own Content-Security-Policy), with request ids, tracing spans, metrics, security
+/// headers and panic containment around every request.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let hsts = state.config.tls.then(|| {
         SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         )
     });
     routes::routes()
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -240,8 +240,8 @@ impl Node {
             }
             None => None,
         };
-        let service =
-            zhiyuan_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let service = zhiyuan_api::router(state, zhiyuan_web::pages())
+            .into_make_service_with_connect_info::<SocketAddr>();
 
         let listener = bind(config.listen)?;
         let local_addr = listener.local_addr()?;
