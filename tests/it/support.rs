@@ -850,6 +850,12 @@ async fn answer(method: &Method, path: &str, response: reqwest::Response) -> Ans
 /// backend, then checks the invariants and shuts the node down cleanly.
 macro_rules! on_both_databases {
     ($(async fn $name:ident($node:ident: &TestNode) $body:block)*) => {
+        $crate::support::on_both_databases! {
+            configure = |_| {};
+            $(async fn $name($node: &TestNode) $body)*
+        }
+    };
+    (configure = $configure:expr; $(async fn $name:ident($node:ident: &TestNode) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -858,7 +864,8 @@ macro_rules! on_both_databases {
                 async fn scenario($node: &$crate::support::TestNode) $body
 
                 async fn run(backend: $crate::support::Backend) {
-                    let node = $crate::support::TestNode::spawn(backend).await;
+                    let node =
+                        $crate::support::TestNode::spawn_configured(backend, $configure).await;
                     scenario(&node).await;
                     node.verify().await;
                     node.stop().await;

@@ -23,6 +23,13 @@ pub fn pages() -> Router<AppState> {
         .route("/signout", axum::routing::post(pages::sign_out))
         .route("/me", get(pages::me))
         .route("/me/card", get(pages::card))
+        .route("/t/{tenant}/projects", get(pages::projects))
+        .route(
+            "/t/{tenant}/register",
+            get(pages::register_form).post(pages::register),
+        )
         .route("/lang", get(pages::choose_language))
         .route("/assets/{name}", get(pages::asset))
+        .route("/sw.js", get(pages::service_worker))
+        .route("/manifest.webmanifest", get(pages::manifest))
 }

@@ -12,7 +12,7 @@ use zhiyuan_api::access::{
 };
 use zhiyuan_app::AppError;
 use zhiyuan_app::accounts::{self, SignInRequest};
-use zhiyuan_domain::{Principal, VolunteerStatus};
+use zhiyuan_domain::{IdDocumentKind, Principal, VolunteerStatus};
 
 use crate::csrf;
 use crate::i18n::{Lang, Texts};
@@ -324,11 +324,35 @@ pub struct OwnRecord {
     pub verified: bool,
 }
 
+/// One entry of the volunteer's service, as their page lists it.
+pub struct Entry {
+    pub date: String,
+    pub content: String,
+    pub minutes: u64,
+    pub in_force: bool,
+}
+
+/// The volunteer's hours, star level and entries.
+pub struct Service {
+    pub hours: u64,
+    pub minutes: u64,
+    pub entries: u64,
+    pub stars: u8,
+    pub records: Vec<Entry>,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
     l: Layout,
     record: Option<OwnRecord>,
+    service: Option<Service>,
+}
+
+/// A time as people in China read it: `2026-12-05 09:00`.
+fn shanghai(at: zhiyuan_domain::Timestamp) -> String {
+    let text = at.to_shanghai_rfc3339();
+    format!("{} {}", &text[..10], &text[11..16])
 }
 
 fn status_text(lang: Lang, status: VolunteerStatus) -> &'static str {
@@ -374,11 +398,35 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             Err(AppError::NotFound) => None,
             Err(error) => return Err(error),
         };
+        let service = match &record {
+            Some(_) => {
+                let history =
+                    zhiyuan_app::service::own_history(&state.app, principal, tenant).await?;
+                Some(Service {
+                    hours: history.minutes.get() / 60,
+                    minutes: history.minutes.get() % 60,
+                    entries: history.entries,
+                    stars: history.star_level.stars(),
+                    records: history
+                        .records
+                        .into_iter()
+                        .map(|entry| Entry {
+                            date: shanghai(entry.started_at),
+                            content: entry.content,
+                            minutes: entry.minutes.get(),
+                            in_force: entry.in_force,
+                        })
+                        .collect(),
+                })
+            }
+            None => None,
+        };
         Ok(visit.page(
             StatusCode::OK,
             &MePage {
                 l: visit.layout("/me"),
                 record,
+                service,
             },
         ))
     };
@@ -392,6 +440,8 @@ pub struct Card {
     pub stars: u8,
     pub qr: String,
     pub expires_at: String,
+    /// The same instant for the page's script (Unix milliseconds).
+    pub expires_at_millis: i64,
     pub refresh_after_seconds: u64,
 }
 
@@ -416,6 +466,7 @@ pub async fn card(State(state): State<AppState>, headers: HeaderMap) -> Response
                 number: card.volunteer_number.as_str().to_owned(),
                 stars: card.star_level.stars(),
                 expires_at: card.expires_at.to_shanghai_rfc3339()[11..16].to_owned(),
+                expires_at_millis: card.expires_at.unix_millis(),
                 refresh_after_seconds: card.refresh_after_seconds,
             }),
             Err(AppError::NotFound | AppError::WrongState(_)) => None,
@@ -440,6 +491,326 @@ fn qr_data_uri(code: &str) -> Result<String, AppError> {
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(svg)
     ))
+}
+
+/// A project as the list shows it.
+pub struct ProjectItem {
+    pub title: String,
+    pub summary: String,
+    pub address: String,
+    pub starts: String,
+    pub ends: String,
+    /// Kilometres from the visitor, to a tenth, where they gave their place.
+    pub distance_km: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ProjectsPage {
+    l: Layout,
+    city: String,
+    nearest: bool,
+    location_failed: bool,
+    projects: Vec<ProjectItem>,
+}
+
+#[derive(Deserialize)]
+pub struct NearbyQuery {
+    latitude: Option<String>,
+    longitude: Option<String>,
+    /// Set by the page's script when the browser would not give its place.
+    located: Option<String>,
+}
+
+/// A city's projects taking sign-ups: soonest first, or nearest first from the place the
+/// browser gave (WGS-84, as browsers give it), within the search's default radius.
+pub async fn projects(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(near): Query<NearbyQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let page = async {
+        let visit = Visit::read(&state, &headers).await?;
+        let tenant = zhiyuan_domain::TenantCode::parse(&code).map_err(|_| AppError::NotFound)?;
+        let city = cities(&state, lang)
+            .await?
+            .into_iter()
+            .find(|city| city.code == code)
+            .ok_or(AppError::NotFound)?;
+        let nearest = near.latitude.is_some() && near.longitude.is_some();
+        let search = zhiyuan_app::projects::ProjectSearch {
+            latitude: near.latitude,
+            longitude: near.longitude,
+            sort: Some(if nearest {
+                zhiyuan_app::projects::SearchOrder::Distance
+            } else {
+                zhiyuan_app::projects::SearchOrder::Start
+            }),
+            limit: Some(50),
+            ..Default::default()
+        };
+        let found = match zhiyuan_app::projects::search(&state.app, &tenant, search).await {
+            Ok(found) => found,
+            // A place outside the country, or numbers that are none: the list by start.
+            Err(AppError::Invalid(_)) => {
+                return Ok(Redirect::to(&format!("/t/{code}/projects?located=no")).into_response());
+            }
+            Err(error) => return Err(error),
+        };
+        let projects = found
+            .items
+            .into_iter()
+            .map(|project| ProjectItem {
+                title: project.title,
+                summary: project.summary,
+                address: project.address,
+                starts: shanghai(project.starts_at),
+                ends: shanghai(project.ends_at),
+                distance_km: project
+                    .distance_m
+                    .map(|metres| format!("{:.1}", f64::from(metres) / 1000.0)),
+            })
+            .collect();
+        Ok(visit.page(
+            StatusCode::OK,
+            &ProjectsPage {
+                l: visit.layout("/"),
+                city: city.name,
+                nearest,
+                location_failed: near.located.as_deref() == Some("no"),
+                projects,
+            },
+        ))
+    };
+    page.await.unwrap_or_else(|error| failure(lang, &error))
+}
+
+/// The identity documents in the order the form offers them, as the API names them.
+const ID_KINDS: [IdDocumentKind; 5] = [
+    IdDocumentKind::ResidentIdCard,
+    IdDocumentKind::HongKongMacaoPermit,
+    IdDocumentKind::TaiwanPermit,
+    IdDocumentKind::Passport,
+    IdDocumentKind::ForeignPermanentResidentId,
+];
+
+/// A choice of a select: its value, its label, and whether it is chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// What the registration form shows: what was typed (never the document number or the
+/// password), and the field at fault with what its rule says.
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    l: Layout,
+    city: String,
+    action: String,
+    kinds: Vec<Choice>,
+    regions: Vec<Choice>,
+    name: String,
+    mobile: String,
+    username: String,
+    username_rule: &'static str,
+    password_rule: &'static str,
+    /// The form's field at fault, or empty.
+    invalid: String,
+    message: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegistrationForm {
+    csrf: String,
+    name: String,
+    id_kind: String,
+    id_number: String,
+    mobile: String,
+    region: String,
+    username: String,
+    password: String,
+}
+
+async fn register_page(
+    state: &AppState,
+    visit: &Visit,
+    code: &str,
+    form: &RegistrationForm,
+    fault: Option<(String, &'static str)>,
+) -> Result<RegisterPage, AppError> {
+    let lang = visit.lang;
+    let tenant = zhiyuan_domain::TenantCode::parse(code).map_err(|_| AppError::NotFound)?;
+    let city = cities(state, lang)
+        .await?
+        .into_iter()
+        .find(|city| city.code == code)
+        .ok_or(AppError::NotFound)?;
+    let regions = zhiyuan_app::tenants::regions(&state.app, &tenant)
+        .await?
+        .into_iter()
+        .filter(|region| region.level != zhiyuan_domain::RegionLevel::City)
+        .map(|region| Choice {
+            selected: region.code.as_str() == form.region,
+            value: region.code.as_str().to_owned(),
+            label: match lang {
+                Lang::En => region.name.en.unwrap_or(region.name.zh),
+                Lang::Zh => region.name.zh,
+            },
+        })
+        .collect();
+    let kinds = ID_KINDS
+        .iter()
+        .zip(lang.texts().id_kinds)
+        .map(|(kind, label)| Choice {
+            value: kind.as_str().to_owned(),
+            label: label.to_owned(),
+            selected: kind.as_str() == form.id_kind,
+        })
+        .collect();
+    let (invalid, message) = match fault {
+        Some((field, message)) => (field, Some(message)),
+        None => (String::new(), None),
+    };
+    Ok(RegisterPage {
+        l: visit.layout("/"),
+        action: format!("/t/{code}/register"),
+        city: city.name,
+        kinds,
+        regions,
+        name: form.name.clone(),
+        mobile: form.mobile.clone(),
+        username: form.username.clone(),
+        username_rule: lang.rule(zhiyuan_domain::Rule::UsernameFormat),
+        password_rule: lang.rule(zhiyuan_domain::Rule::PasswordLength),
+        invalid,
+        message,
+    })
+}
+
+pub async fn register_form(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let page = async {
+        let visit = Visit::read(&state, &headers).await?;
+        let form = RegistrationForm {
+            id_kind: IdDocumentKind::ResidentIdCard.as_str().to_owned(),
+            ..RegistrationForm::default()
+        };
+        let page = register_page(&state, &visit, &code, &form, None).await?;
+        Ok::<_, AppError>(visit.page(StatusCode::OK, &page))
+    };
+    page.await.unwrap_or_else(|error| failure(lang, &error))
+}
+
+/// The field of the form an error of the API's names (`/id_number` is `id_number`), with
+/// what its rule says; errors that name no field of the form are the form's as a whole.
+fn fault_of(lang: Lang, error: &AppError) -> Option<(String, &'static str)> {
+    let t = lang.texts();
+    match error {
+        AppError::Invalid(invalid) => Some((
+            invalid
+                .field
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            lang.rule(invalid.rule),
+        )),
+        AppError::Conflict(zhiyuan_app::UniqueField::Username) => {
+            Some(("username".to_owned(), t.username_taken))
+        }
+        AppError::Conflict(zhiyuan_app::UniqueField::IdNumber) => {
+            Some(("id_number".to_owned(), t.already_registered))
+        }
+        AppError::TooManyAttempts { .. } => Some((String::new(), t.too_many_attempts)),
+        AppError::WrongState(rule) | AppError::Refused(rule) => {
+            Some((String::new(), lang.rule(*rule)))
+        }
+        _ => None,
+    }
+}
+
+/// A registration from the form: checked by the same rules as the API's, refused with the
+/// field and the rule, nothing written; registered, the new account is signed in.
+pub async fn register(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Form(form): Form<RegistrationForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let page = async {
+        let visit = Visit::read(&state, &headers).await?;
+        let refuse = async |status: StatusCode, fault: (String, &'static str)| {
+            let page = register_page(&state, &visit, &code, &form, Some(fault)).await?;
+            Ok::<_, AppError>(visit.page(status, &page))
+        };
+        if !csrf::holds(&headers, &form.csrf) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                (String::new(), lang.texts().form_expired),
+            )
+            .await;
+        }
+        let tenant = zhiyuan_domain::TenantCode::parse(&code).map_err(|_| AppError::NotFound)?;
+        // The select offers every kind; anything else was not sent by this page.
+        let Some(id_kind) = IdDocumentKind::from_db(&form.id_kind) else {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ("id_kind".to_owned(), lang.texts().form_has_errors),
+            )
+            .await;
+        };
+        let request = zhiyuan_app::volunteers::RegistrationRequest {
+            name: form.name.clone(),
+            id_kind,
+            id_number: form.id_number.clone(),
+            mobile: form.mobile.clone(),
+            region: form.region.clone(),
+            unit_id: None,
+            skills: Vec::new(),
+            service_categories: Vec::new(),
+            availability: None,
+            username: Some(form.username.clone()),
+            password: Some(form.password.clone()),
+        };
+        match zhiyuan_app::volunteers::register(&state.app, None, &tenant, request, &address).await
+        {
+            Ok(_) => {
+                let request = SignInRequest {
+                    tenant: Some(code.clone()),
+                    username: form.username.clone(),
+                    password: form.password.clone(),
+                };
+                let signed_in = accounts::sign_in(&state.app, request, &address).await?;
+                let ttl = i64::try_from(state.app.settings.session_ttl.as_secs())
+                    .unwrap_or(i64::MAX / 1000);
+                let cookie = session_cookie(&signed_in.token, ttl, state.config.secure_cookies);
+                Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/me")).into_response())
+            }
+            Err(error) => match fault_of(lang, &error) {
+                Some(fault) => {
+                    let status = match error {
+                        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                        AppError::Conflict(_) => StatusCode::CONFLICT,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    refuse(status, fault).await
+                }
+                None => Err(error),
+            },
+        }
+    };
+    page.await.unwrap_or_else(|error| failure(lang, &error))
 }
 
 #[derive(Deserialize)]
@@ -481,19 +852,27 @@ fn local_path(back: Option<String>) -> String {
     .unwrap_or_else(|| "/".to_owned())
 }
 
-/// The site's own styles and scripts, compiled into the node.
+/// The site's own styles, scripts and icon, compiled into the node.
 pub async fn asset(Path(name): Path<String>) -> Response {
     let (kind, body): (&str, &'static str) = match name.as_str() {
         "site.css" => (
             "text/css; charset=utf-8",
             include_str!("../assets/site.css"),
         ),
-        "card.js" => (
-            "text/javascript; charset=utf-8",
-            include_str!("../assets/card.js"),
-        ),
+        "app.js" => (JAVASCRIPT, include_str!("../assets/app.js")),
+        "card.js" => (JAVASCRIPT, include_str!("../assets/card.js")),
+        "nearby.js" => (JAVASCRIPT, include_str!("../assets/nearby.js")),
+        "icon.svg" => ("image/svg+xml", include_str!("../assets/icon.svg")),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
+    fresh(kind, body)
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// An asset the browser checks with the node before each use, so that a new node's files
+/// replace the old at once.
+fn fresh(kind: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, kind),
@@ -502,6 +881,27 @@ pub async fn asset(Path(name): Path<String>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The worker that keeps the card for offline use; served from the root, as a worker's scope
+/// is the folder it is served from.
+pub async fn service_worker() -> Response {
+    let mut response = fresh(JAVASCRIPT, include_str!("../assets/sw.js"));
+    // A worker lives under the policy its script was served with: this one fetches the
+    // site's own pages, and nothing else.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'"),
+    );
+    response
+}
+
+/// The web app's manifest: installed, the site opens on the card.
+pub async fn manifest() -> Response {
+    fresh(
+        "application/manifest+json",
+        include_str!("../assets/manifest.webmanifest"),
+    )
 }
 
 #[cfg(test)]

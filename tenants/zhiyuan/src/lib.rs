@@ -357,9 +357,9 @@ async fn maintain(app: App, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Delivers the tenants' messages, a round every `deliver_every_ms`, and reads the peers'
-/// tenants' DID documents again every `peer_refresh_seconds` (the first time at once), until
-/// the node stops.
+/// Delivers the tenants' messages, a round every `deliver_every_ms` (the first one
+/// `deliver_every_ms` after the start), and reads the peers' tenants' DID documents again
+/// every `peer_refresh_seconds` (the first time in the first round), until the node stops.
 async fn deliver_messages(
     app: App,
     cards: cards::TenantCards,
@@ -371,8 +371,8 @@ async fn deliver_messages(
         .timeout(Duration::from_secs(60))
         .build()
         .expect("an HTTP client with a timeout");
-    let mut rounds =
-        tokio::time::interval(Duration::from_millis(transfers.deliver_every_ms.max(10)));
+    let every = Duration::from_millis(transfers.deliver_every_ms.max(10));
+    let mut rounds = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let refresh_every = Duration::from_secs(transfers.peer_refresh_seconds.max(1));
     let mut refreshed: Option<tokio::time::Instant> = None;
