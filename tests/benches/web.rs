@@ -58,7 +58,7 @@ async fn main() {
         .unwrap();
     for backend in backends() {
         let node = TestNode::spawn(backend).await;
-        let person = volunteers(&node, "421302", "19900101", 1).await.remove(0);
+        let person = volunteers(&node, "421303", "19900101", 1).await.remove(0);
         let (team, _) = approved_team(&node, "曾都区测试志愿服务队", "19800101").await;
         let volunteer = uuid::Uuid::parse_str(&person.id).unwrap();
         let team = uuid::Uuid::parse_str(&team).unwrap();
