@@ -3,9 +3,11 @@
 // every page, on a phone and on a desktop.
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { writeFileSync } from "node:fs";
 
 const artifacts = process.env.ZHIYUAN_ARTIFACTS;
 const volunteerPassword = process.env.ZHIYUAN_VOLUNTEER_PASSWORD;
+const officePassword = process.env.ZHIYUAN_OFFICE_PASSWORD;
 
 /** Screenshot of the page as it is, and its accessibility checked. */
 async function look(page, testInfo, name) {
@@ -151,6 +153,42 @@ test("a visitor registers by real name: a wrong document number is refused by fi
   await look(page, testInfo, "registered");
 });
 
+test("the city office reviews the registration: a rejection without a reason is refused, then it approves", async ({ page }, testInfo) => {
+  await signIn(page, "office", officePassword);
+  // An account with no volunteer record lands on its work: the review queue.
+  await expect(page).toHaveURL(/\/review$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("待我审核");
+  const application = page.getByRole("listitem").filter({ hasText: "李四" });
+  await expect(application).toHaveCount(1);
+  // The document number is masked for the reviewer too.
+  await expect(application).not.toContainText(/\d{17}[\dX]/);
+  await look(page, testInfo, "review");
+
+  await application.getByRole("button", { name: "拒绝 · 李四" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByRole("listitem").filter({ hasText: "李四" })).toHaveCount(1);
+  await look(page, testInfo, "review-refused");
+
+  await page.getByRole("listitem").filter({ hasText: "李四" }).getByRole("button", { name: "通过 · 李四" }).click();
+  await expect(page).toHaveURL(/\/review$/);
+  await expect(page.getByRole("listitem").filter({ hasText: "李四" })).toHaveCount(0);
+});
+
+test("the city office reads the registration report: areas and units against their targets, furthest behind first", async ({ page }, testInfo) => {
+  await signIn(page, "office", officePassword);
+  await page.getByRole("link", { name: "志愿者注册统计" }).click();
+  await expect(page).toHaveURL(/\/report$/);
+  await expect(page.getByRole("heading", { name: "各县市区" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "各单位" })).toBeVisible();
+  const areas = page.locator("ol.report").first().locator("li");
+  await expect(areas.filter({ hasText: "曾都区" })).toHaveCount(1);
+  // Each line says in words where it stands, not by its bar's colour alone.
+  const first = await areas.first().innerText();
+  expect(first).toMatch(/还差 \d+|已达标/);
+  expect(first).toMatch(/\d+ \/ \d+ = \d+\.\d{2}%/);
+  await look(page, testInfo, "report");
+});
+
 test("a wrong password is refused on the form, which keeps what was typed", async ({ page }, testInfo) => {
   await signIn(page, "volunteer", "not-the-password");
   await expect(page.getByRole("alert")).toHaveText("用户名或密码不正确。");
@@ -166,4 +204,208 @@ test("a form posted from elsewhere, without the page's token, is refused", async
   });
   expect(answer.status()).toBe(403);
   expect(answer.headers()["set-cookie"] ?? "").not.toContain("zhiyuan_session=");
+});
+
+/** A `datetime-local` value `minutes` from now, in Asia/Shanghai (UTC+8, no summer time). */
+function shanghaiInput(minutes) {
+  const at = new Date(Date.now() + minutes * 60_000 + 8 * 3600_000);
+  return at.toISOString().slice(0, 16);
+}
+
+/**
+ * The card's QR code as the camera would see it held up: the code drawn from the card's page
+ * onto a white 640x480 frame, as a Y4M video of grey frames that Chromium's fake camera plays.
+ */
+async function cardVideo(page, path) {
+  const grey = await page.evaluate(async () => {
+    const image = document.querySelector("img.qr");
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = 640;
+    canvas.height = 480;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, 640, 480);
+    context.imageSmoothingEnabled = false;
+    context.drawImage(image, 160, 80, 320, 320);
+    const rgba = context.getImageData(0, 0, 640, 480).data;
+    let binary = "";
+    for (let i = 0; i < rgba.length; i += 4) binary += String.fromCharCode(rgba[i]);
+    return btoa(binary);
+  });
+  const luma = Buffer.from(grey, "base64");
+  const chroma = Buffer.alloc(320 * 240, 128);
+  const frame = Buffer.concat([Buffer.from("FRAME\n"), luma, chroma, chroma]);
+  const header = Buffer.from("YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n");
+  writeFileSync(path, Buffer.concat([header, ...Array(10).fill(frame)]));
+}
+
+test("a team admin publishes a project, accepts a sign-up and scans the volunteer's card with the camera, offline too", async ({ page, playwright, baseURL }, testInfo) => {
+  const phone = testInfo.project.name === "phone";
+  // On the phone the shift is about to start, so the scan checks in; on the desktop it is
+  // tomorrow, so the same kind of scan is refused with the rule's words.
+  const starts = phone ? 10 : 24 * 60 + 10;
+  const title = `社区义诊 ${testInfo.project.name}`;
+
+  await signIn(page, "volunteer", volunteerPassword);
+  await page.getByRole("link", { name: "我管理的队伍" }).click();
+  await expect(page).toHaveURL(/\/teams$/);
+  await look(page, testInfo, "teams");
+  await page.getByRole("link", { name: "曾都区阳光志愿服务队" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("曾都区阳光志愿服务队");
+  await expect(page.getByText("已通过")).toBeVisible();
+  await look(page, testInfo, "team");
+
+  await page.getByRole("link", { name: "发布新项目" }).click();
+  await look(page, testInfo, "project-new");
+  await page.getByLabel("项目名称").fill(title);
+  await page.getByLabel("简介").fill("为社区老人量血压、测血糖。");
+  await page.getByLabel("服务类别").selectOption("health");
+  await page.getByLabel("服务地点").fill("随州市曾都区西城街道社区卫生服务中心");
+  await page.getByLabel("纬度").fill("31.7170");
+  await page.getByLabel("经度").fill("113.3730");
+  await page.getByLabel("开始时间").fill(shanghaiInput(starts));
+  await page.getByLabel("结束时间").fill(shanghaiInput(starts - 60));
+  await page.getByLabel("报名确认").selectOption("by_team");
+  await page.getByRole("button", { name: "保存草稿" }).click();
+  // A shift that ends before it starts is refused on its field; nothing is saved.
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("结束时间")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("项目名称")).toHaveValue(title);
+  await look(page, testInfo, "project-new-refused");
+  await page.getByLabel("结束时间").fill(shanghaiInput(starts + 120));
+  await page.getByRole("button", { name: "保存草稿" }).click();
+
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
+  await expect(page.getByText("草稿")).toBeVisible();
+  await page.getByRole("button", { name: "发布" }).click();
+  await expect(page.getByText("招募中")).toBeVisible();
+  const manage = page.url();
+  const projectPage = manage.replace(/\/manage$/, "");
+
+  // The volunteer signs up on the project's page; the team accepts them.
+  await page.goto(projectPage);
+  await look(page, testInfo, "project");
+  await page.getByRole("button", { name: /^报名/ }).click();
+  await expect(page).toHaveURL(/\/me\/shifts$/);
+  await expect(page.getByRole("listitem").filter({ hasText: title })).toContainText("待确认");
+  await look(page, testInfo, "my-shifts");
+  await page.goto(manage);
+  await page.getByRole("button", { name: "同意 · 张三" }).click();
+  await expect(page.getByRole("row", { name: /张三/ })).toContainText("已录用");
+  await look(page, testInfo, "project-admin");
+
+  // The volunteer's card as the scanner's camera will see it.
+  await page.goto("/me/card");
+  const video = `${artifacts}/card-${testInfo.project.name}.y4m`;
+  await cardVideo(page, video);
+
+  const browser = await playwright.chromium.launch({
+    ...testInfo.project.use.launchOptions,
+    args: [
+      ...testInfo.project.use.launchOptions.args,
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
+  try {
+    const { viewport, deviceScaleFactor, isMobile, hasTouch, userAgent } = testInfo.project.use;
+    const scanning = await browser.newContext({
+      baseURL, viewport, deviceScaleFactor, isMobile, hasTouch, userAgent,
+      locale: "zh-CN",
+      timezoneId: "Asia/Shanghai",
+      storageState: await page.context().storageState(),
+    });
+    await scanning.grantPermissions(["camera"]);
+    const scanner = await scanning.newPage();
+    await scanner.goto(manage);
+    await scanner.getByRole("link", { name: "扫码签到" }).click();
+    await expect(scanner.getByRole("heading", { level: 1 })).toHaveText("扫码签到");
+    // Kept by the site's worker, the scanner opens without a network.
+    await scanner.evaluate(() => navigator.serviceWorker.ready);
+    await scanner.reload();
+    await expect.poll(() => scanner.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await scanner.waitForLoadState("networkidle");
+
+    const recent = scanner.locator("#recent li").first();
+    if (phone) {
+      await scanning.setOffline(true);
+      await scanner.reload();
+      await expect(scanner.getByText("离线：扫码结果保存在本机")).toBeVisible();
+      await scanner.getByRole("button", { name: "打开摄像头" }).click();
+      await expect(recent).toContainText("已保存，待上传", { timeout: 30_000 });
+      await expect(scanner.locator("#waiting-count")).toHaveText("1");
+      await look(scanner, testInfo, "scanner-offline");
+      await scanning.setOffline(false);
+      await expect(recent).toContainText("已签到: 张三", { timeout: 30_000 });
+      await expect(scanner.locator("#waiting-count")).toHaveText("0");
+    } else {
+      await scanner.getByRole("button", { name: "打开摄像头" }).click();
+      await expect(recent).toContainText("未通过", { timeout: 30_000 });
+      await expect(recent).toContainText("签到时间");
+    }
+    await look(scanner, testInfo, "scanner");
+    await scanning.close();
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the team enters a volunteer's service, the volunteer asks for a certificate, the city office issues it and anyone checks it", async ({ page }, testInfo) => {
+  // A day of its own for each viewport's run, so that the two entries never overlap.
+  const daysAgo = testInfo.project.name === "phone" ? 2 : 3;
+  const starts = shanghaiInput(-daysAgo * 24 * 60);
+  const day = starts.slice(0, 10);
+
+  await signIn(page, "volunteer", volunteerPassword);
+  await page.getByRole("link", { name: "我管理的队伍" }).click();
+  await page.getByRole("link", { name: "曾都区阳光志愿服务队" }).click();
+  await page.getByLabel("志愿者", { exact: true }).selectOption({ label: "张三" });
+  await page.getByLabel("开始时间").fill(starts);
+  await page.getByLabel("结束时间").fill(shanghaiInput(-daysAgo * 24 * 60 + 120));
+  await page.getByLabel("服务内容").fill("社区义诊");
+  // Without the reason, the entry is refused on its field and nothing is written.
+  await page.getByRole("button", { name: "补录服务时长" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("补录原因")).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("志愿者", { exact: true }).selectOption({ label: "张三" });
+  await page.getByLabel("开始时间").fill(starts);
+  await page.getByLabel("结束时间").fill(shanghaiInput(-daysAgo * 24 * 60 + 120));
+  await page.getByLabel("服务内容").fill("社区义诊");
+  await page.getByLabel("补录原因").fill("扫码设备故障");
+  await page.getByRole("button", { name: "补录服务时长" }).click();
+  await expect(page.getByRole("row").filter({ hasText: day })).toContainText("120");
+  await look(page, testInfo, "team-records");
+
+  await page.goto("/me/certificates");
+  await page.getByLabel("开始日期").fill(day);
+  await page.getByLabel("结束日期").fill(day);
+  await page.getByLabel("用途").fill("学校社会实践");
+  await page.getByRole("button", { name: "申请志愿服务证明" }).click();
+  const mine = page.getByRole("listitem").filter({ hasText: `${day} – ${day}` });
+  await expect(mine).toContainText("待出具");
+  await look(page, testInfo, "my-certificates");
+  await page.getByRole("button", { name: "退出登录" }).click();
+
+  await signIn(page, "office", officePassword);
+  await page.getByRole("link", { name: "志愿服务证明" }).click();
+  const asked = page.getByRole("listitem").filter({ hasText: `张三 · ${day}` });
+  await asked.getByLabel("负责人").fill("王主任");
+  await asked.getByLabel("经办人").fill("刘经办");
+  await asked.getByLabel("联系电话").fill("0722-3201234");
+  await look(page, testInfo, "certificates");
+  await asked.getByRole("button", { name: /^出具证明/ }).click();
+  await expect(page.getByRole("row").filter({ hasText: `${day} – ${day}` })).toContainText("已出具");
+  await page.getByRole("button", { name: "退出登录" }).click();
+
+  await signIn(page, "volunteer", volunteerPassword);
+  await page.goto("/me/certificates");
+  await expect(mine).toContainText("已出具");
+  await expect(mine).toContainText("2.00 小时");
+  const pdf = await page.request.get(await mine.getByRole("link", { name: /下载 PDF/ }).getAttribute("href"));
+  expect(pdf.status()).toBe(200);
+  expect(pdf.headers()["content-type"]).toContain("application/pdf");
+  await mine.getByRole("link", { name: "查验页面" }).click();
+  await expect(page.getByText("本证明有效")).toBeVisible();
 });

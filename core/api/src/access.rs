@@ -162,16 +162,24 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> HeaderValue {
+/// The cookie that carries a new session, living as long as the node keeps sessions.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let max_age =
+        i64::try_from(state.app.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
+    cookie_of_session(token, max_age, state.config.secure_cookies)
+}
+
+/// The cookie that ends a session in the browser.
+pub fn expired_session_cookie(state: &AppState) -> HeaderValue {
+    cookie_of_session("", 0, state.config.secure_cookies)
+}
+
+fn cookie_of_session(token: &str, max_age_seconds: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Strict{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-pub fn expired_session_cookie(secure: bool) -> HeaderValue {
-    session_cookie("", 0, secure)
 }
 
 /// The client's address: the connection's peer, or, when the peer is a proxy the operator

@@ -50,6 +50,8 @@ pub(crate) fn view(enrollment: EnrollmentRecord) -> EnrollmentView {
         project_id: enrollment.project_id,
         project_title: enrollment.project_title,
         volunteer_id: enrollment.volunteer_id,
+        volunteer_name: enrollment.volunteer_name,
+        volunteer_number: enrollment.volunteer_number,
         status: enrollment.status,
         shift_starts_at: enrollment.shift_starts_at,
         shift_ends_at: enrollment.shift_ends_at,

@@ -253,6 +253,18 @@ pub async fn revoke_printed_card(
     Ok(())
 }
 
+/// Whether the principal may scan cards for the project: those who run it and its scanners.
+pub async fn may_scan(
+    app: &App,
+    principal: &Principal,
+    tenant: &TenantCode,
+    project_id: Uuid,
+) -> Result<(), AppError> {
+    scanned_project(app, principal, tenant, project_id)
+        .await
+        .map(|_| ())
+}
+
 /// A project read with what a scan of it needs to know, and whether the principal may scan.
 async fn scanned_project(
     app: &App,

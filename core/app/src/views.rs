@@ -735,6 +735,9 @@ pub struct EnrollmentView {
     pub project_id: Uuid,
     pub project_title: String,
     pub volunteer_id: Uuid,
+    /// The volunteer's name, for those who run the shift.
+    pub volunteer_name: String,
+    pub volunteer_number: Option<String>,
     pub status: zhiyuan_domain::EnrollmentStatus,
     pub shift_starts_at: Timestamp,
     pub shift_ends_at: Timestamp,

@@ -103,6 +103,11 @@ pub struct EnrollmentRecord {
     pub shift_id: Uuid,
     pub project_id: Uuid,
     pub volunteer_id: Uuid,
+    /// Who signed up, for those who run the shift; not written into the audit trail.
+    #[serde(skip)]
+    pub volunteer_name: String,
+    #[serde(skip)]
+    pub volunteer_number: Option<String>,
     pub status: EnrollmentStatus,
     /// The guardian who consented, for a minor: name, mobile, relationship.
     #[serde(skip)]
@@ -286,14 +291,15 @@ fn need_record(row: &AnyRow) -> Result<NeedRecord, StoreError> {
 const ENROLLMENT_SELECT: &str = "SELECT e.id, e.shift_id, e.project_id, e.volunteer_id, \
     e.status, e.guardian_name, e.guardian_mobile, e.guardian_relationship, e.reason, \
     e.enrolled_at, e.changed_at, p.title AS project_title, s.starts_at AS shift_starts_at, \
-    s.ends_at AS shift_ends_at, \
+    s.ends_at AS shift_ends_at, v.name AS volunteer_name, v.volunteer_number, \
     (SELECT COUNT(*) FROM enrollments w WHERE w.tenant_code = e.tenant_code \
        AND w.shift_id = e.shift_id AND w.status = 'waitlisted' \
        AND (w.enrolled_at < e.enrolled_at OR (w.enrolled_at = e.enrolled_at AND w.id < e.id))) \
        AS waiting_ahead \
     FROM enrollments e \
     JOIN shifts s ON s.tenant_code = e.tenant_code AND s.id = e.shift_id \
-    JOIN projects p ON p.tenant_code = e.tenant_code AND p.id = e.project_id";
+    JOIN projects p ON p.tenant_code = e.tenant_code AND p.id = e.project_id \
+    JOIN volunteers v ON v.tenant_code = e.tenant_code AND v.id = e.volunteer_id";
 
 fn enrollment_record(row: &AnyRow) -> Result<EnrollmentRecord, StoreError> {
     let status = enumerated(row, "status", EnrollmentStatus::from_db)?;
@@ -310,6 +316,8 @@ fn enrollment_record(row: &AnyRow) -> Result<EnrollmentRecord, StoreError> {
         shift_id: uuid(row, "shift_id")?,
         project_id: uuid(row, "project_id")?,
         volunteer_id: uuid(row, "volunteer_id")?,
+        volunteer_name: text(row, "volunteer_name")?,
+        volunteer_number: optional_text(row, "volunteer_number")?,
         status,
         guardian,
         reason: optional_text(row, "reason")?,
@@ -984,7 +992,8 @@ impl Store {
                   ON s.tenant_code = e.tenant_code AND s.id = e.shift_id \
                 WHERE e.tenant_code = v.tenant_code AND e.volunteer_id = v.id \
                   AND e.shift_id <> $3 AND e.status IN ('applied', 'accepted', 'waitlisted') \
-                  AND s.starts_at < $4 AND s.ends_at > $5) AS clashes \
+                  AND s.starts_at < $4 AND s.ends_at > $5) AS clashes, \
+               v.name, v.volunteer_number \
              FROM volunteers v WHERE v.tenant_code = $1 AND v.id = $2{lock}"
         ))
         .bind(tenant.as_str())
@@ -1105,6 +1114,8 @@ impl Store {
             shift_id: shift.id,
             project_id: project.id,
             volunteer_id: volunteer,
+            volunteer_name: text(&checked, "name")?,
+            volunteer_number: optional_text(&checked, "volunteer_number")?,
             status,
             guardian,
             reason: None,

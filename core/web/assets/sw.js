@@ -1,13 +1,25 @@
-// The offline part of the site: the volunteer's card and what it needs to show, kept from the
-// last time they were fetched, so that the card opens without a network for as long as its
-// code stands. Every other request goes to the network as if there were no worker: nothing
-// else is ever answered from a cache, and nothing stale. Signing out empties the cache.
+// The offline part of the site: the volunteer's card and a project's scanner, with what they
+// need, kept from the last time they were fetched, so that the card opens without a network for
+// as long as its code stands and the scanner opens to keep scans until the network is back.
+// Every other request goes to the network as if there were no worker: nothing else is ever
+// answered from a cache, and nothing stale. Signing out empties the cache.
 "use strict";
-const CACHE = "zhiyuan-offline-v1";
-const OFFLINE = ["/me/card", "/assets/site.css", "/assets/card.js", "/assets/app.js"];
+const CACHE = "zhiyuan-offline-v2";
+const OFFLINE = [
+  "/me/card", "/assets/site.css", "/assets/card.js", "/assets/app.js",
+  "/assets/scanner.js", "/assets/qr-reader.wasm",
+];
+const SCANNER = /^\/t\/[0-9]{6}\/projects\/[0-9a-f-]{36}\/scanner$/;
 
 self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+// A new worker drops what an older one kept.
+self.addEventListener("activate", (event) =>
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  ),
+);
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -16,7 +28,7 @@ self.addEventListener("fetch", (event) => {
     event.waitUntil(caches.delete(CACHE));
     return;
   }
-  if (request.method !== "GET" || url.origin !== self.location.origin || !OFFLINE.includes(url.pathname)) {
+  if (request.method !== "GET" || url.origin !== self.location.origin || !(OFFLINE.includes(url.pathname) || SCANNER.test(url.pathname))) {
     return;
   }
   event.respondWith(

@@ -12,7 +12,7 @@ use zhiyuan_domain::{
     ServiceCategory, TeamApplication, TeamStatus, TenantCode, UnitKind, Username,
     VolunteerApplication, VolunteerNumber,
 };
-use zhiyuan_store::{NewAccount, Registrant, VolunteerDecision, VolunteerFilter};
+use zhiyuan_store::{MembershipStatus, NewAccount, Registrant, VolunteerDecision, VolunteerFilter};
 
 /// A demo account and the password it was given this time.
 #[derive(Debug, Clone)]
@@ -268,6 +268,22 @@ async fn seed_team(
             created.id,
             TeamStatus::Approved,
             None,
+            actor,
+            app.clock.now(),
+        )
+        .await?;
+    // Its founder serves in it too: a member, whose service the team records.
+    let founder = app.store.volunteer_of_account(suizhou, admin).await?;
+    app.store
+        .apply_membership(suizhou, created.id, founder.id, actor, app.clock.now())
+        .await?;
+    app.store
+        .change_membership(
+            suizhou,
+            created.id,
+            founder.id,
+            &[MembershipStatus::Applied],
+            MembershipStatus::Member,
             actor,
             app.clock.now(),
         )

@@ -40,8 +40,7 @@ pub(crate) async fn sign_in(
     Checked(request): Checked<SignInRequest>,
 ) -> Result<Response, ApiError> {
     let signed_in = accounts::sign_in(&state.app, request, &address).await?;
-    let ttl = i64::try_from(state.app.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 1000);
-    let cookie = session_cookie(&signed_in.token, ttl, state.config.secure_cookies);
+    let cookie = session_cookie(&state, &signed_in.token);
     Ok(([(header::SET_COOKIE, cookie)], Json(signed_in)).into_response())
 }
 
@@ -65,7 +64,7 @@ pub(crate) async fn sign_out(
 ) -> Result<Response, ApiError> {
     let token = access.token.as_deref().ok_or(ApiError::Unauthenticated)?;
     accounts::sign_out(&state.app, access.principal()?, token).await?;
-    let cookie = expired_session_cookie(state.config.secure_cookies);
+    let cookie = expired_session_cookie(&state);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -77,7 +76,7 @@ pub(crate) async fn sign_out_everywhere(
     access: Access,
 ) -> Result<Response, ApiError> {
     let ended = accounts::sign_out_everywhere(&state.app, access.principal()?).await?;
-    let cookie = expired_session_cookie(state.config.secure_cookies);
+    let cookie = expired_session_cookie(&state);
     Ok(([(header::SET_COOKIE, cookie)], Json(ended)).into_response())
 }
 
