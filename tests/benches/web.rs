@@ -59,13 +59,23 @@ async fn main() {
     for backend in backends() {
         let node = TestNode::spawn(backend).await;
         let person = volunteers(&node, "421303", "19900101", 1).await.remove(0);
-        let (team, _) = approved_team(&node, "曾都区测试志愿服务队", "19800101").await;
+        let (team, founder) = approved_team(&node, "曾都区测试志愿服务队", "19800101").await;
         let volunteer = uuid::Uuid::parse_str(&person.id).unwrap();
         let team = uuid::Uuid::parse_str(&team).unwrap();
         for day in 1..=20 {
             service_record(&node, volunteer, team, day, None).await;
         }
         let cookie = format!("zhiyuan_session={}", person.token);
+        let admin = format!("zhiyuan_session={}", founder.token);
+        let office = node
+            .account_as(
+                Some("421300"),
+                "office.bench",
+                zhiyuan_domain::GrantKind::OfficeAdmin,
+            )
+            .await;
+        let office = format!("zhiyuan_session={office}");
+        let team_page = format!("/t/421300/teams/{team} (the team's admin: members, 20 entries)");
 
         let mut assets = 0;
         for asset in ASSETS {
@@ -74,7 +84,7 @@ async fn main() {
         println!("\n{backend:?} ({requests} requests a page, one at a time)");
         println!("| page | median | p99 | first visit (page + stylesheet + scripts) |");
         println!("|---|---:|---:|---:|");
-        let pages: [(&str, Option<&str>, usize); 6] = [
+        let pages: [(&str, Option<&str>, usize); 14] = [
             ("/healthz (beside: the floor)", None, 0),
             ("/", None, 0),
             ("/t/421300/projects", None, 0),
@@ -85,6 +95,14 @@ async fn main() {
                 Some(&cookie),
                 include_str!("../../core/web/assets/card.js").len(),
             ),
+            ("/me/shifts", Some(&cookie), 0),
+            ("/me/certificates", Some(&cookie), 0),
+            ("/me/credentials", Some(&cookie), 0),
+            ("/teams (the team's admin)", Some(&admin), 0),
+            (&team_page, Some(&admin), 0),
+            ("/review (the city office)", Some(&office), 0),
+            ("/report (the city office)", Some(&office), 0),
+            ("/node", None, 0),
         ];
         for (label, cookie, scripts) in pages {
             let path = label.split(' ').next().unwrap();

@@ -3,11 +3,12 @@
 // every page, on a phone and on a desktop.
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 const artifacts = process.env.ZHIYUAN_ARTIFACTS;
 const volunteerPassword = process.env.ZHIYUAN_VOLUNTEER_PASSWORD;
 const officePassword = process.env.ZHIYUAN_OFFICE_PASSWORD;
+const operatorPassword = process.env.ZHIYUAN_OPERATOR_PASSWORD;
 
 /** Screenshot of the page as it is, and its accessibility checked. */
 async function look(page, testInfo, name) {
@@ -28,9 +29,9 @@ function residentId(born, sequence) {
   return first17 + "10X98765432"[sum % 11];
 }
 
-async function signIn(page, username, password) {
+async function signIn(page, username, password, tenant = "421300") {
   await page.goto("/signin");
-  await page.getByLabel("城市").selectOption("421300");
+  await page.getByLabel("城市").selectOption(tenant);
   await page.getByLabel("用户名").fill(username);
   await page.getByLabel("密码").fill(password);
   await page.getByRole("button", { name: "登录" }).click();
@@ -408,4 +409,78 @@ test("the team enters a volunteer's service, the volunteer asks for a certificat
   expect(pdf.headers()["content-type"]).toContain("application/pdf");
   await mine.getByRole("link", { name: "查验页面" }).click();
   await expect(page.getByText("本证明有效")).toBeVisible();
+});
+
+test("a volunteer downloads their signed records, and an auditor checks the file with the node; an altered record is refused", async ({ page }, testInfo) => {
+  await signIn(page, "volunteer", volunteerPassword);
+  await page.goto("/me/credentials");
+  await expect(page.getByRole("cell", { name: "实名注册" })).toBeVisible();
+  await look(page, testInfo, "credentials");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "下载凭证包（JSON）" }).click(),
+  ]);
+  const file = `${artifacts}/credentials-${testInfo.project.name}.json`;
+  await download.saveAs(file);
+  const bundle = JSON.parse(readFileSync(file, "utf8"));
+  expect(bundle.items.length).toBeGreaterThan(0);
+
+  await page.getByRole("button", { name: "退出登录" }).click();
+  await page.goto("/");
+  await page.getByRole("link", { name: "查验电子凭证" }).click();
+  await page.getByLabel("凭证包文件").setInputFiles(file);
+  await page.getByRole("button", { name: "查验", exact: true }).click();
+  await expect(page.locator("#summary")).toHaveText(`通过: ${bundle.items.length} · 未通过: 0`);
+  await expect(page.locator("#items li").first()).toContainText("已登记于日志");
+  await look(page, testInfo, "audit");
+
+  // The registration's name changed after it was signed: that record alone is refused.
+  const altered = structuredClone(bundle);
+  altered.items.find((item) => item.kind === "registration").credential.credentialSubject.name = "李四";
+  const alteredFile = `${artifacts}/credentials-altered-${testInfo.project.name}.json`;
+  writeFileSync(alteredFile, JSON.stringify(altered));
+  await page.getByLabel("凭证包文件").setInputFiles(alteredFile);
+  await page.getByRole("button", { name: "查验", exact: true }).click();
+  await expect(page.locator("#summary")).toContainText("未通过: 1");
+  await expect(page.locator("#items li.refused")).toHaveCount(1);
+  await look(page, testInfo, "audit-refused");
+});
+
+test("the operator reads the node's logs and its outbox; a visitor reads the logs alone", async ({ page }, testInfo) => {
+  await page.goto("/");
+  await page.getByRole("link", { name: "本节点的透明日志" }).click();
+  const suizhou = page.getByRole("row").filter({ hasText: "随州市" });
+  await expect(suizhou).toHaveCount(1);
+  expect(Number(await suizhou.getByRole("cell").nth(2).innerText())).toBeGreaterThan(0);
+  await expect(page.getByRole("heading", { name: "待发送的跨地区消息" })).toHaveCount(0);
+  await look(page, testInfo, "node-public");
+
+  await signIn(page, "operator", operatorPassword, "");
+  await expect(page).toHaveURL(/\/node$/);
+  await expect(page.getByRole("heading", { name: "待发送的跨地区消息" })).toBeVisible();
+  await look(page, testInfo, "node-operator");
+});
+
+test("a volunteer registered on the web moves to another city: without consent it is refused, with it the move completes", async ({ page }, testInfo) => {
+  // The volunteer the registration journey made, whom the city office approved.
+  await signIn(page, `web.${testInfo.project.name}`, "a long enough password");
+  await page.getByRole("link", { name: "迁往其他城市" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("迁往其他城市");
+  await page.getByLabel("迁往").selectOption({ label: "鄂州市" });
+  await look(page, testInfo, "transfer");
+  await page.getByRole("button", { name: "申请迁出" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("我已阅读并同意")).toHaveAttribute("aria-invalid", "true");
+
+  await page.getByLabel("迁往").selectOption({ label: "鄂州市" });
+  await page.getByLabel("我已阅读并同意").check();
+  await page.getByRole("button", { name: "申请迁出" }).click();
+  const move = page.getByRole("listitem").filter({ hasText: "鄂州市" });
+  await expect(move).toBeVisible();
+  // The node's sender delivers the move to the other city in its next rounds.
+  await expect(async () => {
+    await page.reload();
+    await expect(move).toContainText("已完成", { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await look(page, testInfo, "transfer-done");
 });

@@ -201,6 +201,46 @@ pub async fn destination(app: &App, did_of: &str) -> Result<Option<Destination>,
     }))
 }
 
+/// A tenant a volunteer of `tenant` may move to: this node's other tenants by name, and the
+/// peers' tenants whose DID documents this node has read and checked, by DID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationChoice {
+    pub did: String,
+    /// The tenant's name where this node holds it; a peer's tenant is named by its DID.
+    pub name: Option<zhiyuan_domain::LocalizedName>,
+}
+
+pub async fn destinations(
+    app: &App,
+    tenant: &TenantCode,
+) -> Result<Vec<DestinationChoice>, AppError> {
+    let mut choices: Vec<DestinationChoice> = app
+        .store
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|other| &other.code != tenant)
+        .map(|other| DestinationChoice {
+            did: did(
+                &app.settings.public_url,
+                &Signer::Tenant(other.code.clone()),
+            ),
+            name: Some(other.name),
+        })
+        .collect();
+    choices.extend(
+        app.store
+            .peer_documents()
+            .await?
+            .into_iter()
+            .map(|peer| DestinationChoice {
+                did: peer.did,
+                name: None,
+            }),
+    );
+    Ok(choices)
+}
+
 /// The signed-in volunteer asks to move to `destination`, consenting to what is sent.
 pub async fn request(
     app: &App,

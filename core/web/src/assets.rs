@@ -13,6 +13,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             include_bytes!("../assets/site.css"),
         ),
         "app.js" => (JAVASCRIPT, include_bytes!("../assets/app.js")),
+        "audit.js" => (JAVASCRIPT, include_bytes!("../assets/audit.js")),
         "card.js" => (JAVASCRIPT, include_bytes!("../assets/card.js")),
         "nearby.js" => (JAVASCRIPT, include_bytes!("../assets/nearby.js")),
         "place.js" => (JAVASCRIPT, include_bytes!("../assets/place.js")),

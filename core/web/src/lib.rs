@@ -29,6 +29,13 @@ pub fn pages() -> Router<AppState> {
             "/me/certificates",
             get(pages::own_certificates).post(pages::request_certificate),
         )
+        .route("/me/credentials", get(pages::own_credentials))
+        .route(
+            "/me/transfer",
+            get(pages::transfer).post(pages::request_transfer),
+        )
+        .route("/audit", get(pages::audit))
+        .route("/node", get(pages::node))
         .route("/certificates", get(pages::certificate_register))
         .route(
             "/t/{tenant}/certificates/{certificate}/issue",

@@ -5,10 +5,13 @@
 
 mod account;
 mod certificates;
+mod node;
 mod office;
 mod public;
+mod records;
 mod review;
 mod team;
+mod transfer;
 mod volunteer;
 
 pub use account::{register, register_form, sign_in, sign_in_form, sign_out};
@@ -16,13 +19,16 @@ pub use certificates::{
     issue as issue_certificate, own as own_certificates, register as certificate_register,
     request as request_certificate,
 };
+pub use node::node;
 pub use office::report;
 pub use public::{choose_language, home, projects};
+pub use records::{audit, own_credentials};
 pub use review::{decide_team, decide_volunteer, review};
 pub use team::{
     create_project, decide_enrollment, decide_member, new_project_form, project_admin, publish,
     record_service, scanner, team, teams,
 };
+pub use transfer::{request as request_transfer, transfer};
 pub use volunteer::{card, enroll, me, project, shifts, withdraw};
 
 use askama::Template;
@@ -96,6 +102,12 @@ fn nav_of(principal: &Principal, t: &'static Texts) -> Vec<NavLink> {
         nav.push(NavLink {
             href: "/review",
             label: t.review,
+        });
+    }
+    if holds(GrantKind::Operator) || holds(GrantKind::Auditor) {
+        nav.push(NavLink {
+            href: "/node",
+            label: t.node,
         });
     }
     if principal.tenant.is_some()
