@@ -207,9 +207,13 @@ test("a form posted from elsewhere, without the page's token, is refused", async
   expect(answer.headers()["set-cookie"] ?? "").not.toContain("zhiyuan_session=");
 });
 
-/** A `datetime-local` value `minutes` from now, in Asia/Shanghai (UTC+8, no summer time). */
-function shanghaiInput(minutes) {
-  const at = new Date(Date.now() + minutes * 60_000 + 8 * 3600_000);
+/**
+ * A `datetime-local` value `minutes` after `from` (a time in milliseconds), in Asia/Shanghai
+ * (UTC+8, no summer time). A journey takes `from` once, so that the times it types keep their
+ * distances whichever minute each is typed in.
+ */
+function shanghaiInput(from, minutes) {
+  const at = new Date(from + minutes * 60_000 + 8 * 3600_000);
   return at.toISOString().slice(0, 16);
 }
 
@@ -247,6 +251,7 @@ test("a team admin publishes a project, accepts a sign-up and scans the voluntee
   // tomorrow, so the same kind of scan is refused with the rule's words.
   const starts = phone ? 10 : 24 * 60 + 10;
   const title = `社区义诊 ${testInfo.project.name}`;
+  const now = Date.now();
 
   await signIn(page, "volunteer", volunteerPassword);
   await page.getByRole("link", { name: "我管理的队伍" }).click();
@@ -265,8 +270,8 @@ test("a team admin publishes a project, accepts a sign-up and scans the voluntee
   await page.getByLabel("服务地点").fill("随州市曾都区西城街道社区卫生服务中心");
   await page.getByLabel("纬度").fill("31.7170");
   await page.getByLabel("经度").fill("113.3730");
-  await page.getByLabel("开始时间").fill(shanghaiInput(starts));
-  await page.getByLabel("结束时间").fill(shanghaiInput(starts - 60));
+  await page.getByLabel("开始时间").fill(shanghaiInput(now, starts));
+  await page.getByLabel("结束时间").fill(shanghaiInput(now, starts - 60));
   await page.getByLabel("报名确认").selectOption("by_team");
   await page.getByRole("button", { name: "保存草稿" }).click();
   // A shift that ends before it starts is refused on its field; nothing is saved.
@@ -274,7 +279,7 @@ test("a team admin publishes a project, accepts a sign-up and scans the voluntee
   await expect(page.getByLabel("结束时间")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("项目名称")).toHaveValue(title);
   await look(page, testInfo, "project-new-refused");
-  await page.getByLabel("结束时间").fill(shanghaiInput(starts + 120));
+  await page.getByLabel("结束时间").fill(shanghaiInput(now, starts + 120));
   await page.getByRole("button", { name: "保存草稿" }).click();
 
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
@@ -356,15 +361,17 @@ test("a team admin publishes a project, accepts a sign-up and scans the voluntee
 test("the team enters a volunteer's service, the volunteer asks for a certificate, the city office issues it and anyone checks it", async ({ page }, testInfo) => {
   // A day of its own for each viewport's run, so that the two entries never overlap.
   const daysAgo = testInfo.project.name === "phone" ? 2 : 3;
-  const starts = shanghaiInput(-daysAgo * 24 * 60);
-  const day = starts.slice(0, 10);
+  // Two hours in the morning of that day, whatever time the journey runs at.
+  const day = shanghaiInput(Date.now(), -daysAgo * 24 * 60).slice(0, 10);
+  const starts = `${day}T09:00`;
+  const ends = `${day}T11:00`;
 
   await signIn(page, "volunteer", volunteerPassword);
   await page.getByRole("link", { name: "我管理的队伍" }).click();
   await page.getByRole("link", { name: "曾都区阳光志愿服务队" }).click();
   await page.getByLabel("志愿者", { exact: true }).selectOption({ label: "张三" });
   await page.getByLabel("开始时间").fill(starts);
-  await page.getByLabel("结束时间").fill(shanghaiInput(-daysAgo * 24 * 60 + 120));
+  await page.getByLabel("结束时间").fill(ends);
   await page.getByLabel("服务内容").fill("社区义诊");
   // Without the reason, the entry is refused on its field and nothing is written.
   await page.getByRole("button", { name: "补录服务时长" }).click();
@@ -372,7 +379,7 @@ test("the team enters a volunteer's service, the volunteer asks for a certificat
   await expect(page.getByLabel("补录原因")).toHaveAttribute("aria-invalid", "true");
   await page.getByLabel("志愿者", { exact: true }).selectOption({ label: "张三" });
   await page.getByLabel("开始时间").fill(starts);
-  await page.getByLabel("结束时间").fill(shanghaiInput(-daysAgo * 24 * 60 + 120));
+  await page.getByLabel("结束时间").fill(ends);
   await page.getByLabel("服务内容").fill("社区义诊");
   await page.getByLabel("补录原因").fill("扫码设备故障");
   await page.getByRole("button", { name: "补录服务时长" }).click();
